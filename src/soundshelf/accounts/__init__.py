@@ -1,0 +1,1 @@
+"""Accounts: sign-up, sessions, profiles, roles, API keys."""

@@ -1,0 +1,347 @@
+"""Account use cases over the identity provider and the Table.
+
+The provider answers for credentials and tokens; the Table keeps the profile, the
+username and email reservations, roles and the disabled flag, checked on every request
+so that disabling a user or revoking a role takes effect at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ulid import ULID
+
+from soundshelf.accounts.models import (
+    GRANTABLE_ROLES,
+    Principal,
+    email_key,
+    principal_of,
+    profile_key,
+    username_key,
+)
+from soundshelf.accounts.validation import check_password, normalize_email, normalize_username
+from soundshelf.adapters.jwt_verifier import JwtVerifier
+from soundshelf.errors import NotFound, ValidationFailed
+from soundshelf.ports.clock import Clock, iso
+from soundshelf.ports.identity import (
+    EmailTaken,
+    IdentityProvider,
+    InvalidCredentials,
+    InvalidToken,
+    Tokens,
+    UserDisabled,
+    UsernameTaken,
+)
+from soundshelf.ports.table import (
+    AttributeEquals,
+    ConditionFailed,
+    ItemAbsent,
+    ItemPresent,
+    Put,
+    Table,
+    TransactionFailed,
+)
+from soundshelf.ratelimit import RateLimiter
+
+LOGIN_WINDOW = 15 * 60
+LOGIN_FAILURES_PER_ACCOUNT = 5
+LOGIN_FAILURES_PER_CLIENT = 20
+API_KEY_PREFIX = "ssk"
+MAX_API_KEYS = 20
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    key_id: str
+    name: str
+    secret: str  # shown once
+    created_at: float
+
+
+class AccountsService:
+    def __init__(
+        self,
+        *,
+        table: Table,
+        identity: IdentityProvider,
+        clock: Clock,
+        limiter: RateLimiter,
+        api_key_requests_per_minute: int = 600,
+    ) -> None:
+        self.table = table
+        self.identity = identity
+        self.clock = clock
+        self.limiter = limiter
+        self.verifier = JwtVerifier(identity.token_settings, identity.jwks, clock=clock.now)
+        self.api_key_requests_per_minute = api_key_requests_per_minute
+
+    # --- sign-up -------------------------------------------------------------------------
+
+    def sign_up(self, *, username: str, email: str, password: str) -> dict[str, Any]:
+        username, email = normalize_username(username), normalize_email(email)
+        check_password(password, username=username)
+        self._ensure_free(username, email)
+        user = self.identity.sign_up(username=username, email=email, password=password)
+        return self._create_profile(user.user_id, username, email, roles=())
+
+    def create_user(
+        self,
+        *,
+        username: str,
+        email: str,
+        password: str,
+        roles: Iterable[str] = (),
+        confirmed: bool = True,
+    ) -> dict[str, Any]:
+        """An account made by an administrator (CLI, demo loader): no email round trip."""
+        username, email = normalize_username(username), normalize_email(email)
+        check_password(password, username=username)
+        roles = self._checked_roles(roles)
+        self._ensure_free(username, email)
+        user = self.identity.admin_create_user(
+            username=username, email=email, password=password, confirmed=confirmed
+        )
+        if roles:
+            self.identity.admin_set_groups(username=username, groups=set(roles))
+        return self._create_profile(user.user_id, username, email, roles=roles)
+
+    def _ensure_free(self, username: str, email: str) -> None:
+        # A fast, friendly answer; the transaction in _create_profile is what guarantees it.
+        if self.table.get(*username_key(username)):
+            raise UsernameTaken()
+        if self.table.get(*email_key(email)):
+            raise EmailTaken()
+
+    def _create_profile(
+        self, user_id: str, username: str, email: str, *, roles: Iterable[str]
+    ) -> dict[str, Any]:
+        now = self.clock.now()
+        profile = {
+            "PK": profile_key(user_id)[0],
+            "SK": profile_key(user_id)[1],
+            "userId": user_id,
+            "username": username,
+            "email": email,
+            "displayName": username,
+            "bio": "",
+            "roles": sorted(roles),
+            "disabled": False,
+            "tokensValidAfter": 0,
+            "createdAt": now,
+            "GSI1PK": "USERS",
+            "GSI1SK": f"{iso(now)}#{user_id}",
+        }
+        reservation = {"userId": user_id, "username": username}
+        try:
+            self.table.transact(
+                [
+                    Put(profile, condition=ItemAbsent()),
+                    Put(
+                        {
+                            "PK": username_key(username)[0],
+                            "SK": username_key(username)[1],
+                            **reservation,
+                        },
+                        condition=ItemAbsent(),
+                    ),
+                    Put(
+                        {"PK": email_key(email)[0], "SK": email_key(email)[1], **reservation},
+                        condition=ItemAbsent(),
+                    ),
+                ]
+            )
+        except TransactionFailed as exc:
+            self.identity.admin_delete_user(username=username)
+            raise (EmailTaken() if 2 in exc.failed_indexes else UsernameTaken()) from None
+        return profile
+
+    def confirm(self, *, username: str, code: str) -> None:
+        self.identity.confirm_sign_up(username=self._username(username), code=code)
+
+    def resend_code(self, *, username: str) -> None:
+        self.identity.resend_code(username=self._username(username))
+
+    # --- sessions ------------------------------------------------------------------------
+
+    def login(self, *, username: str, password: str, client: str) -> Tokens:
+        """``username`` may be the email address; ``client`` is the caller's address."""
+        name = self._username(username)
+        account_key, client_key = f"login-user:{name}", f"login-client:{client}"
+        detail = "Too many failed sign-ins; wait a few minutes and try again"
+        self.limiter.ensure_below(
+            account_key, limit=LOGIN_FAILURES_PER_ACCOUNT, window=LOGIN_WINDOW, detail=detail
+        )
+        self.limiter.ensure_below(
+            client_key, limit=LOGIN_FAILURES_PER_CLIENT, window=LOGIN_WINDOW, detail=detail
+        )
+        try:
+            tokens = self.identity.login(username=name, password=password)
+        except InvalidCredentials:
+            self.limiter.hit(account_key, window=LOGIN_WINDOW)
+            self.limiter.hit(client_key, window=LOGIN_WINDOW)
+            raise
+        self.limiter.clear(account_key, window=LOGIN_WINDOW)
+        return tokens
+
+    def refresh(self, *, refresh_token: str) -> Tokens:
+        return self.identity.refresh(refresh_token=refresh_token)
+
+    def logout(self, *, access_token: str, principal: Principal) -> None:
+        self.identity.logout(access_token=access_token)
+        # Access tokens issued before now stop working too, not only the refresh tokens.
+        self.table.update(
+            *profile_key(principal.user_id),
+            set={"tokensValidAfter": int(self.clock.now())},
+            condition=ItemPresent(),
+        )
+
+    def forgot_password(self, *, username: str) -> None:
+        self.identity.forgot_password(username=self._username(username))
+
+    def reset_password(self, *, username: str, code: str, new_password: str) -> None:
+        name = self._username(username)
+        check_password(new_password, username=name)
+        self.identity.reset_password(username=name, code=code, new_password=new_password)
+
+    def _username(self, username_or_email: str) -> str:
+        """The username for a username or an email address (as typed)."""
+        text = username_or_email.strip()
+        if "@" in text:
+            item = self.table.get(*email_key(text))
+            return item["username"] if item else text.lower()
+        return text.lower()
+
+    # --- who is calling ------------------------------------------------------------------
+
+    def authenticate_token(self, access_token: str) -> Principal:
+        claims = self.verifier.verify(access_token, token_use="access")
+        profile = self._active_profile(claims["sub"])
+        if claims["iat"] < profile.get("tokensValidAfter", 0):
+            raise InvalidToken("The session has ended; sign in again")
+        return principal_of(profile)
+
+    def authenticate_api_key(self, api_key: str) -> Principal:
+        prefix, _, rest = api_key.partition("_")
+        key_id, _, secret = rest.partition("_")
+        if prefix != API_KEY_PREFIX or not key_id or not secret or len(api_key) > 200:
+            raise InvalidToken("The API key is not valid")
+        item = self.table.get(*_api_key_key(key_id))
+        if item is None or not hmac.compare_digest(item["hash"], _hash_secret(secret)):
+            raise InvalidToken("The API key is not valid")
+        profile = self._active_profile(item["userId"])
+        self.limiter.hit(
+            f"apikey:{key_id}",
+            window=60,
+            limit=self.api_key_requests_per_minute,
+            detail="This API key made too many requests; slow down",
+        )
+        return principal_of(profile, via_api_key=key_id)
+
+    def _active_profile(self, user_id: str) -> dict[str, Any]:
+        profile = self.table.get(*profile_key(user_id))
+        if profile is None:
+            raise InvalidToken("This account does not exist")
+        if profile.get("disabled"):
+            raise UserDisabled()
+        return profile
+
+    # --- profile -------------------------------------------------------------------------
+
+    def get_profile(self, user_id: str) -> dict[str, Any]:
+        profile = self.table.get(*profile_key(user_id))
+        if profile is None:
+            raise NotFound("No such user")
+        return profile
+
+    def find_by_username(self, username: str) -> dict[str, Any] | None:
+        item = self.table.get(*username_key(username.strip().lower()))
+        return self.table.get(*profile_key(item["userId"])) if item else None
+
+    def update_profile(
+        self, principal: Principal, *, display_name: str | None, bio: str | None
+    ) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        if display_name is not None:
+            changes["displayName"] = display_name.strip() or principal.username
+        if bio is not None:
+            changes["bio"] = bio.strip()
+        if not changes:
+            return self.get_profile(principal.user_id)
+        return self.table.update(
+            *profile_key(principal.user_id), set=changes, condition=ItemPresent()
+        )
+
+    # --- roles and status (admins, CLI) --------------------------------------------------
+
+    def set_roles(self, user_id: str, roles: Iterable[str]) -> dict[str, Any]:
+        profile = self.get_profile(user_id)
+        granted = self._checked_roles(roles)
+        self.identity.admin_set_groups(username=profile["username"], groups=set(granted))
+        return self.table.update(*profile_key(user_id), set={"roles": sorted(granted)})
+
+    def set_disabled(self, user_id: str, disabled: bool) -> dict[str, Any]:
+        profile = self.get_profile(user_id)
+        updated = self.table.update(*profile_key(user_id), set={"disabled": disabled})
+        self.identity.admin_set_enabled(username=profile["username"], enabled=not disabled)
+        return updated
+
+    @staticmethod
+    def _checked_roles(roles: Iterable[str]) -> list[str]:
+        wanted = set(roles) - {"listener"}
+        if unknown := wanted - GRANTABLE_ROLES:
+            raise ValidationFailed(f"Unknown role(s): {', '.join(sorted(unknown))}")
+        return sorted(wanted)
+
+    # --- API keys ------------------------------------------------------------------------
+
+    def create_api_key(self, principal: Principal, *, name: str) -> NewApiKey:
+        name = name.strip()
+        if not 1 <= len(name) <= 64:
+            raise ValidationFailed("Name the key with 1 to 64 characters")
+        if len(self.list_api_keys(principal)) >= MAX_API_KEYS:
+            raise ValidationFailed(f"At most {MAX_API_KEYS} API keys per account")
+        key_id, secret, now = str(ULID()).lower(), secrets.token_urlsafe(32), self.clock.now()
+        pk, sk = _api_key_key(key_id)
+        self.table.put(
+            {
+                "PK": pk,
+                "SK": sk,
+                "keyId": key_id,
+                "userId": principal.user_id,
+                "name": name,
+                "hash": _hash_secret(secret),
+                "createdAt": now,
+                "GSI1PK": f"USER#{principal.user_id}#APIKEYS",
+                "GSI1SK": key_id,
+            },
+            condition=ItemAbsent(),
+        )
+        return NewApiKey(key_id, name, f"{API_KEY_PREFIX}_{key_id}_{secret}", now)
+
+    def list_api_keys(self, principal: Principal) -> list[dict[str, Any]]:
+        page = self.table.query(
+            f"USER#{principal.user_id}#APIKEYS", index="GSI1", limit=MAX_API_KEYS + 1
+        )
+        return page.items
+
+    def revoke_api_key(self, principal: Principal, key_id: str) -> None:
+        try:
+            self.table.delete(
+                *_api_key_key(key_id), condition=AttributeEquals("userId", principal.user_id)
+            )
+        except ConditionFailed:
+            raise NotFound("No such API key") from None
+
+
+def _api_key_key(key_id: str) -> tuple[str, str]:
+    return f"APIKEY#{key_id}", "APIKEY"
+
+
+def _hash_secret(secret: str) -> str:
+    # API key secrets are 256 random bits: a fast hash is enough (no guessing to slow down).
+    return hashlib.sha256(secret.encode()).hexdigest()

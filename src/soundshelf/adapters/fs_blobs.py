@@ -1,0 +1,934 @@
+"""Filesystem ``BlobStore`` for the embedded mode.
+
+Objects are plain files under ``root`` (``root/<key>``). Next to them, in folders whose
+names start with a dot (a key segment never does), live:
+
+- ``.meta/<key>.json``: content type and ETag (MD5 of the bytes, like S3), plus the
+  identity (inode, size, mtime) of the data file it describes, so a reader can tell a
+  stale sidecar from a current one;
+- ``.uploads/<upload id>/``: the parts of multipart uploads in progress.
+
+Writes go to a hidden temp file in the target folder, are fsynced, then renamed into
+place, so a reader sees the old object or the new one, never a mix.
+
+Browsers reach the bytes through ``asgi_app`` (mounted at ``mount_path`` by the HTTP
+app) with URLs signed by HMAC-SHA256 over the operation, the key and every parameter.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import formatdate
+from http import HTTPStatus
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import parse_qsl, quote, urlencode
+
+import anyio.to_thread
+from starlette.types import Message, Receive, Scope, Send
+
+from soundshelf.adapters.content_disposition import content_disposition
+from soundshelf.errors import Conflict, DomainError, RangeNotSatisfiable, ValidationFailed
+from soundshelf.ports.blobs import (
+    BlobInfo,
+    BlobNotFound,
+    CompletedPart,
+    InvalidKey,
+    PresignedUpload,
+    check_content_type,
+    check_key,
+)
+
+try:  # POSIX: serialise commits across worker processes too.
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 256 * 1024  # what open() and the HTTP app yield at a time
+_COPY_CHUNK = 1024 * 1024
+_WRITE_BUFFER = 1024 * 1024  # request bytes gathered before one threaded write
+MIN_PART_SIZE = 5 * 1024 * 1024  # S3's rule: every part but the last
+MAX_PART_SIZE = 5 * 1024**3
+MAX_PARTS = 10_000
+_META_DIR = ".meta"
+_UPLOADS_DIR = ".uploads"
+_MANIFEST = "upload.json"
+_DEFAULT_CONTENT_TYPE = "application/octet-stream"
+_UPLOAD_ID_RE = re.compile(r"[0-9a-f]{32}")
+_ETAG_RE = re.compile(r"[0-9a-f]{32}")
+_RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII)
+_META_RETRIES = 5
+_SIGNATURE_VERSION = "v1"
+_OPS = frozenset({"get", "put", "part"})
+_process_lock = threading.Lock()  # stands in for flock where there is none
+
+
+# --------------------------------------------------------------------------- files
+
+
+class _AtomicFile:
+    """A hidden temp file next to ``target`` that hashes what is written to it."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        fd, name = _mkstemp_next_to(target)
+        self.path = Path(name)
+        self._file = os.fdopen(fd, "wb")
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self.size = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._file.write(data)
+        self._md5.update(data)
+        self.size += len(data)
+
+    @property
+    def etag(self) -> str:
+        return self._md5.hexdigest()
+
+    def finish(self) -> os.stat_result:
+        """Flush to disk; the returned stat is the identity the rename will keep."""
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        stat = os.fstat(self._file.fileno())
+        self._file.close()
+        return stat
+
+    def discard(self) -> None:
+        self._file.close()
+        self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> _AtomicFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()  # after a successful rename the temp name is gone: a no-op
+
+
+def _mkstemp_next_to(target: Path) -> tuple[int, str]:
+    for _ in range(3):
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            return tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        except FileNotFoundError:
+            continue  # a concurrent delete pruned the folder we just made; make it again
+        except (FileExistsError, NotADirectoryError):
+            # A key and a "folder" of keys cannot share a name on a filesystem.
+            raise Conflict(f"{target.name!r} collides with an existing object") from None
+    raise Conflict(f"could not create a file next to {target.name!r}")
+
+
+@contextlib.contextmanager
+def _dir_lock(directory: Path) -> Iterator[int]:
+    """Hold ``directory`` exclusively (threads and processes) and give its fd to fsync.
+
+    A commit renames two files (data, then sidecar); two writers of one key must not
+    interleave those renames, or the sidecar would describe the other writer's bytes.
+    """
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # released by close()
+            yield fd
+        else:  # pragma: no cover - Windows
+            with _process_lock:
+                yield fd
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(fd: int) -> None:
+    with contextlib.suppress(OSError):  # not every filesystem can fsync a folder
+        os.fsync(fd)
+
+
+def _bare_etag(etag: str) -> str:
+    """``"abc…"`` or ``abc…`` → ``abc…``; refuse anything else (it becomes a file name)."""
+    bare = etag.strip().strip('"').lower()
+    if not _ETAG_RE.fullmatch(bare):
+        raise ValidationFailed(f"not an ETag from this store: {etag!r}")
+    return bare
+
+
+def _resolve_range(start: int, end: int | None, size: int) -> tuple[int, int]:
+    """``(offset, length)`` of the inclusive range ``start..end``, clamped like HTTP."""
+    if start < 0 or (end is not None and end < start):
+        raise RangeNotSatisfiable(f"invalid byte range {start}-{end}")
+    if size == 0 and start == 0 and end is None:
+        return 0, 0
+    if start >= size:
+        raise RangeNotSatisfiable(f"byte {start} is past the end of a {size}-byte object")
+    last = size - 1 if end is None else min(end, size - 1)
+    return start, last - start + 1
+
+
+@dataclass
+class _Version:
+    """One open version of an object: reads from ``file`` match ``info`` even while
+    another writer replaces the object (the open file keeps the old inode)."""
+
+    file: BinaryIO
+    info: BlobInfo
+    mtime: float
+
+
+def _iter_file(file: BinaryIO, offset: int, length: int) -> Iterator[bytes]:
+    try:
+        while length > 0:
+            chunk = os.pread(file.fileno(), min(CHUNK_SIZE, length), offset)
+            if not chunk:
+                break
+            offset += len(chunk)
+            length -= len(chunk)
+            yield chunk
+    finally:
+        file.close()
+
+
+# ------------------------------------------------------------------------ signing
+
+
+class SignatureRejected(Exception):
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+class UrlSigner:
+    """HMAC-SHA256 over ``v1``, the key and every query parameter but ``sig``."""
+
+    def __init__(self, secret: bytes, clock: Callable[[], float]) -> None:
+        if len(secret) < 16:
+            raise ValueError("the URL signing secret must be at least 16 bytes")
+        self._secret = secret
+        self._clock = clock
+
+    def sign(self, key: str, params: dict[str, str]) -> str:
+        canonical = "\n".join(
+            [_SIGNATURE_VERSION, key, urlencode(sorted(params.items()), quote_via=quote)]
+        )
+        digest = hmac.new(self._secret, canonical.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def query(self, key: str, params: dict[str, str]) -> str:
+        signed = [*params.items(), ("sig", self.sign(key, params))]
+        return urlencode(signed, quote_via=quote)
+
+    def verify(self, key: str, pairs: list[tuple[str, str]]) -> dict[str, str]:
+        """The signed parameters, or ``SignatureRejected``; the signature is checked
+        before the expiry so an unsigned URL learns nothing."""
+        params: dict[str, str] = {}
+        for name, value in pairs:
+            if name in params:  # ambiguous: which one did we sign?
+                raise SignatureRejected("invalid_signature", f"repeated parameter {name!r}")
+            params[name] = value
+        sig = params.pop("sig", "")
+        if not sig:
+            raise SignatureRejected("invalid_signature", "the link is not signed")
+        expected = self.sign(key, params)
+        if not hmac.compare_digest(expected.encode(), sig.encode()):
+            raise SignatureRejected("invalid_signature", "the link signature is not valid")
+        exp = params.get("exp", "")
+        if not exp.isascii() or not exp.isdigit() or params.get("op") not in _OPS:
+            raise SignatureRejected("invalid_signature", "the link is malformed")
+        if self._clock() > int(exp):
+            raise SignatureRejected("expired", "the link has expired")
+        return params
+
+
+# -------------------------------------------------------------------------- store
+
+
+class FsBlobStore:
+    """``BlobStore`` on a local folder; serve ``asgi_app`` at ``mount_path``."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        base_url: str,
+        secret: bytes,
+        mount_path: str = "/blobs",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._root = Path(root).expanduser().resolve()
+        self._meta = self._root / _META_DIR
+        self._uploads = self._root / _UPLOADS_DIR
+        for folder in (self._root, self._meta, self._uploads):
+            folder.mkdir(parents=True, exist_ok=True)
+        self._base_url = base_url.rstrip("/")
+        self.mount_path = "/" + mount_path.strip("/")
+        self._clock = clock
+        self.signer = UrlSigner(secret, clock)
+        # Called with the key once a client upload is stored (a signed PUT or a
+        # completed multipart upload), like the S3 event on AWS.
+        self.on_upload_complete: Callable[[str], None] | None = None
+        self.asgi_app = BlobHttpApp(self)
+
+    # -- paths
+
+    def _path(self, key: str) -> Path:
+        check_key(key)
+        path = self._root / key
+        # check_key rules out ``..``; this also catches a symlink planted inside root.
+        if not path.resolve().is_relative_to(self._root):
+            raise InvalidKey(f"refused storage key {key!r}")
+        return path
+
+    def _meta_path(self, key: str) -> Path:
+        return self._meta / f"{key}.json"
+
+    # -- writing
+
+    def _new_file(self, key: str) -> _AtomicFile:
+        return _AtomicFile(self._path(key))
+
+    def _commit(self, key: str, tmp: _AtomicFile, content_type: str) -> tuple[BlobInfo, bool]:
+        """Rename ``tmp`` into place with its sidecar; ``True`` if the key was new."""
+        stat = tmp.finish()
+        info = BlobInfo(key, stat.st_size, content_type, tmp.etag)
+        meta = {
+            "content_type": content_type,
+            "etag": info.etag,
+            "size": stat.st_size,
+            "ino": stat.st_ino,
+            "mtime_ns": stat.st_mtime_ns,
+        }
+        with _AtomicFile(self._meta_path(key)) as meta_tmp:
+            meta_tmp.write(json.dumps(meta).encode())
+            meta_tmp.finish()
+            with (
+                _dir_lock(tmp.target.parent) as data_dir,
+                _dir_lock(meta_tmp.target.parent) as meta_dir,
+            ):
+                created = not tmp.target.exists()
+                try:
+                    os.replace(tmp.path, tmp.target)
+                except IsADirectoryError:
+                    raise Conflict(f"{key!r} is a folder of other objects") from None
+                os.replace(meta_tmp.path, meta_tmp.target)
+                _fsync_dir(data_dir)
+                _fsync_dir(meta_dir)
+        return info, created
+
+    def put(self, key: str, data: bytes | BinaryIO, *, content_type: str) -> BlobInfo:
+        check_content_type(content_type)
+        with self._new_file(key) as tmp:
+            if isinstance(data, bytes | bytearray | memoryview):
+                tmp.write(data)
+            else:
+                while chunk := data.read(_COPY_CHUNK):
+                    tmp.write(chunk)
+            return self._commit(key, tmp, content_type)[0]
+
+    def copy(self, src: str, dst: str) -> BlobInfo:
+        self._path(dst)
+        version = self._open_version(src)
+        with version.file, self._new_file(dst) as tmp:
+            while chunk := version.file.read(_COPY_CHUNK):
+                tmp.write(chunk)
+            return self._commit(dst, tmp, version.info.content_type)[0]
+
+    def delete(self, key: str) -> None:
+        path, meta = self._path(key), self._meta_path(key)
+        try:
+            with _dir_lock(path.parent):
+                with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                    path.unlink()
+                meta.unlink(missing_ok=True)
+        except (FileNotFoundError, NotADirectoryError):
+            return  # no folder, so no object
+        self._prune(path.parent)
+        self._prune(meta.parent)
+
+    def _prune(self, folder: Path) -> None:
+        """Remove folders left empty (S3 has none); stop at the first one in use."""
+        while folder not in (self._root, self._meta) and folder.is_relative_to(self._root):
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            folder = folder.parent
+
+    # -- reading
+
+    def _open_version(self, key: str) -> _Version:
+        path = self._path(key)
+        try:
+            file = path.open("rb")
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise BlobNotFound(f"no object {key!r}") from None
+        try:
+            stat = os.fstat(file.fileno())
+            return _Version(file, self._info_for(key, file, stat), stat.st_mtime)
+        except BaseException:
+            file.close()
+            raise
+
+    def _read_meta(self, key: str) -> dict[str, object] | None:
+        try:
+            return json.loads(self._meta_path(key).read_bytes())
+        except (FileNotFoundError, NotADirectoryError, ValueError):
+            return None
+
+    def _info_for(self, key: str, file: BinaryIO, stat: os.stat_result) -> BlobInfo:
+        stamp = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        for attempt in range(_META_RETRIES):
+            meta = self._read_meta(key)
+            if meta and (meta.get("ino"), meta.get("size"), meta.get("mtime_ns")) == stamp:
+                return BlobInfo(key, stat.st_size, str(meta["content_type"]), str(meta["etag"]))
+            time.sleep(0.001 * (attempt + 1))  # a writer is between its two renames
+        return self._repair_meta(key, file, stat, meta)
+
+    def _repair_meta(
+        self, key: str, file: BinaryIO, stat: os.stat_result, stale: dict[str, object] | None
+    ) -> BlobInfo:
+        """A crash between the two renames left a sidecar for other bytes: rebuild it."""
+        log.warning("rebuilding the metadata of blob %r", key)
+        content_type = str((stale or {}).get("content_type", _DEFAULT_CONTENT_TYPE))
+        md5 = hashlib.md5(usedforsecurity=False)
+        for chunk in _iter_file(os.fdopen(os.dup(file.fileno()), "rb"), 0, stat.st_size):
+            md5.update(chunk)
+        meta = {
+            "content_type": content_type,
+            "etag": md5.hexdigest(),
+            "size": stat.st_size,
+            "ino": stat.st_ino,
+            "mtime_ns": stat.st_mtime_ns,
+        }
+        path = self._path(key)
+        with _AtomicFile(self._meta_path(key)) as tmp, _dir_lock(path.parent):
+            tmp.write(json.dumps(meta).encode())
+            tmp.finish()
+            # Under the writers' lock: only if no newer version replaced ours meanwhile.
+            with contextlib.suppress(FileNotFoundError):
+                if os.stat(path).st_ino == stat.st_ino:
+                    os.replace(tmp.path, tmp.target)
+        return BlobInfo(key, stat.st_size, content_type, md5.hexdigest())
+
+    def head(self, key: str) -> BlobInfo | None:
+        try:
+            version = self._open_version(key)
+        except BlobNotFound:
+            return None
+        version.file.close()
+        return version.info
+
+    def open(self, key: str, *, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        # Not a generator itself: a missing key or bad range raises here, not on next().
+        version = self._open_version(key)
+        try:
+            offset, length = _resolve_range(start, end, version.info.size)
+        except RangeNotSatisfiable:
+            version.file.close()
+            raise
+        return _iter_file(version.file, offset, length)
+
+    def read(self, key: str) -> bytes:
+        return b"".join(self.open(key))
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        folder, _, _ = prefix.rpartition("/")
+        start = self._path(folder) if folder else self._root
+        return self._walk(start, f"{folder}/" if folder else "", prefix)
+
+    def _walk(self, folder: Path, rel: str, prefix: str) -> Iterator[str]:
+        """Keys in byte order, like S3: a folder ``a`` sorts as ``a/``."""
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        named = []
+        for entry in entries:
+            if entry.name.startswith(".") or entry.is_symlink():
+                continue  # temp files, sidecars, uploads in progress
+            is_dir = entry.is_dir(follow_symlinks=False)
+            name = rel + entry.name + ("/" if is_dir else "")
+            if name.startswith(prefix) or (is_dir and prefix.startswith(name)):
+                named.append((name, entry.name, is_dir))
+        for name, entry_name, is_dir in sorted(named):
+            if is_dir:
+                yield from self._walk(folder / entry_name, name, prefix)
+            else:
+                yield name
+
+    # -- signed URLs
+
+    def _expiry(self, ttl: int) -> int:
+        if ttl <= 0:
+            raise ValueError("ttl must be positive")
+        return int(self._clock()) + ttl
+
+    def _url(self, key: str, params: dict[str, str]) -> str:
+        return f"{self._base_url}{self.mount_path}/{key}?{self.signer.query(key, params)}"
+
+    def presign_upload(
+        self, key: str, *, content_type: str, max_bytes: int, ttl: int
+    ) -> PresignedUpload:
+        self._path(key)
+        check_content_type(content_type)
+        if max_bytes < 0:
+            raise ValueError("max_bytes must not be negative")
+        exp = self._expiry(ttl)
+        params = {"op": "put", "exp": str(exp), "max": str(max_bytes), "ct": content_type}
+        return PresignedUpload(
+            method="PUT",
+            url=self._url(key, params),
+            expires_at=datetime.fromtimestamp(exp, UTC),
+            headers={"Content-Type": content_type},
+        )
+
+    def presign_download(
+        self,
+        key: str,
+        *,
+        ttl: int,
+        filename: str | None = None,
+        content_type: str | None = None,
+    ) -> str:
+        self._path(key)
+        params = {"op": "get", "exp": str(self._expiry(ttl))}
+        if filename:
+            params["fn"] = filename
+        if content_type:
+            params["ct"] = check_content_type(content_type)
+        return self._url(key, params)
+
+    # -- multipart
+
+    def create_multipart(self, key: str, *, content_type: str) -> str:
+        self._path(key)
+        check_content_type(content_type)
+        upload_id = secrets.token_hex(16)
+        folder = self._uploads / upload_id
+        folder.mkdir()
+        manifest = {"key": key, "content_type": content_type, "created": self._clock()}
+        with _AtomicFile(folder / _MANIFEST) as tmp:
+            tmp.write(json.dumps(manifest).encode())
+            tmp.finish()
+            os.replace(tmp.path, tmp.target)
+        return upload_id
+
+    def _upload_folder(self, key: str, upload_id: str) -> tuple[Path, dict[str, str]]:
+        """The folder and manifest of an upload in progress for ``key``."""
+        self._path(key)
+        if _UPLOAD_ID_RE.fullmatch(upload_id):
+            folder = self._uploads / upload_id
+            try:
+                manifest = json.loads((folder / _MANIFEST).read_bytes())
+            except (FileNotFoundError, ValueError):
+                manifest = None
+            if manifest and manifest.get("key") == key:
+                return folder, manifest
+        raise BlobNotFound(f"no multipart upload {upload_id!r} for {key!r}")
+
+    def presign_part(self, key: str, upload_id: str, part_number: int, *, ttl: int) -> str:
+        self._upload_folder(key, upload_id)
+        _check_part_number(part_number)
+        params = {
+            "op": "part",
+            "uploadId": upload_id,
+            "partNumber": str(part_number),
+            "exp": str(self._expiry(ttl)),
+        }
+        return self._url(key, params)
+
+    def _new_part_file(self, key: str, upload_id: str, part_number: int) -> _AtomicFile:
+        folder, _ = self._upload_folder(key, upload_id)
+        _check_part_number(part_number)
+        return _AtomicFile(folder / f"{part_number:05d}.part")
+
+    def _commit_part(self, tmp: _AtomicFile, part_number: int) -> str:
+        """Name the part after its ETag (one rename keeps bytes and ETag together)."""
+        tmp.finish()
+        final = tmp.target.with_name(f"{part_number:05d}.{tmp.etag}.part")
+        os.replace(tmp.path, final)
+        for older in tmp.target.parent.glob(f"{part_number:05d}.*.part"):
+            if older != final:  # a retried part replaces the earlier attempt
+                older.unlink(missing_ok=True)
+        return tmp.etag
+
+    def _part_files(self, folder: Path, parts: Sequence[CompletedPart]) -> list[Path]:
+        numbers = [part.part_number for part in parts]
+        if not parts or numbers != sorted(set(numbers)):
+            raise ValidationFailed("list each uploaded part once, in ascending order")
+        files = []
+        for index, part in enumerate(parts):
+            _check_part_number(part.part_number)
+            path = folder / f"{part.part_number:05d}.{_bare_etag(part.etag)}.part"
+            if not path.is_file():
+                raise ValidationFailed(f"part {part.part_number} was not uploaded with that ETag")
+            if index < len(parts) - 1 and path.stat().st_size < MIN_PART_SIZE:
+                raise ValidationFailed(f"part {part.part_number} is smaller than 5 MiB")
+            files.append(path)
+        return files
+
+    def complete_multipart(
+        self, key: str, upload_id: str, parts: Sequence[CompletedPart]
+    ) -> BlobInfo:
+        folder, manifest = self._upload_folder(key, upload_id)
+        files = self._part_files(folder, parts)
+        with self._new_file(key) as tmp:
+            for path in files:
+                with path.open("rb") as part:
+                    while chunk := part.read(_COPY_CHUNK):
+                        tmp.write(chunk)
+            info = self._commit(key, tmp, manifest["content_type"])[0]
+        shutil.rmtree(folder, ignore_errors=True)
+        self._notify_upload(key)
+        return info
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        with contextlib.suppress(BlobNotFound):
+            folder, _ = self._upload_folder(key, upload_id)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _notify_upload(self, key: str) -> None:
+        """The object is stored whatever the hook does: a failing hook is logged, and
+        the idempotent ``/complete`` call is the fallback."""
+        if self.on_upload_complete is None:
+            return
+        try:
+            self.on_upload_complete(key)
+        except Exception:
+            log.exception("on_upload_complete failed for blob %r", key)
+
+
+def _check_part_number(part_number: int) -> None:
+    if not 1 <= part_number <= MAX_PARTS:
+        raise ValidationFailed(f"part numbers go from 1 to {MAX_PARTS}")
+
+
+# ----------------------------------------------------------------------- HTTP app
+
+
+class _HttpError(Exception):
+    def __init__(
+        self, status: int, code: str, detail: str, headers: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.headers = status, code, detail, headers
+
+
+def _not_allowed(allow: str) -> _HttpError:
+    return _HttpError(405, "method_not_allowed", "method not allowed here", [("allow", allow)])
+
+
+_ALLOW = {"get": "GET, HEAD", "put": "PUT", "part": "PUT"}
+
+
+@dataclass
+class _Request:
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    headers: dict[str, str]
+
+    @classmethod
+    def from_scope(cls, scope: Scope, mount_path: str) -> _Request:
+        path, root = scope["path"], scope.get("root_path", "")
+        if root and path.startswith(root + "/"):
+            path = path[len(root) :]  # mounted: Starlette keeps the full path
+        elif not root and path.startswith(mount_path + "/"):
+            path = path[len(mount_path) :]  # served on its own at mount_path
+        query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        return cls(scope["method"], path.removeprefix("/"), query, headers)
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """``(start, end)`` for a single ``bytes=`` range, ``None`` to send the whole object
+    (no range, a syntax we ignore, or several ranges); ``RangeNotSatisfiable`` if the
+    range lies past the end."""
+    match = _RANGE_RE.fullmatch(header.replace(" ", ""))
+    if not match or match.group(1) == match.group(2) == "":
+        return None
+    first, last = match.groups()
+    if not first:  # suffix: the last N bytes
+        if int(last) == 0 or size == 0:
+            raise RangeNotSatisfiable(header)
+        return max(0, size - int(last)), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
+    if end < start:
+        return None  # invalid, so ignored (RFC 9110 §14.2)
+    if start >= size:
+        raise RangeNotSatisfiable(header)
+    return start, min(end, size - 1)
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    return header.strip() == "*" or etag in (t.strip() for t in header.split(","))
+
+
+class BlobHttpApp:
+    """Raw ASGI app: signed GET/HEAD downloads, PUT uploads and PUT parts."""
+
+    def __init__(self, store: FsBlobStore) -> None:
+        self._store = store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        request = _Request.from_scope(scope, self._store.mount_path)
+        try:
+            await self._dispatch(request, receive, tracked_send)
+        except (_HttpError, DomainError, OSError) as err:
+            if started:
+                raise
+            await _send_problem(send, _as_http_error(err), head=request.method == "HEAD")
+
+    async def _dispatch(self, request: _Request, receive: Receive, send: Send) -> None:
+        if request.method not in ("GET", "HEAD", "PUT"):
+            raise _not_allowed("GET, HEAD, PUT")
+        key = request.path
+        try:
+            check_key(key)
+        except InvalidKey:
+            raise _HttpError(404, "blob_not_found", "no such object") from None
+        try:
+            params = self._store.signer.verify(key, request.query)
+        except SignatureRejected as err:
+            raise _HttpError(403, err.code, err.detail) from None
+        op = params["op"]
+        if op == "get" and request.method in ("GET", "HEAD"):
+            await self._download(request, key, params, send)
+        elif op == "put" and request.method == "PUT":
+            await self._upload(request, key, params, receive, send)
+        elif op == "part" and request.method == "PUT":
+            await self._upload_part(request, key, params, receive, send)
+        else:
+            raise _not_allowed(_ALLOW[op])
+
+    # -- downloads
+
+    async def _download(
+        self, request: _Request, key: str, params: dict[str, str], send: Send
+    ) -> None:
+        version = await anyio.to_thread.run_sync(self._store._open_version, key)
+        try:
+            await self._send_version(request, version, params, send)
+        finally:
+            version.file.close()
+
+    async def _send_version(
+        self, request: _Request, version: _Version, params: dict[str, str], send: Send
+    ) -> None:
+        info = version.info
+        etag = f'"{info.etag}"'
+        last_modified = formatdate(version.mtime, usegmt=True)
+        max_age = max(0, int(params["exp"]) - int(self._store._clock()))
+        headers = [
+            ("accept-ranges", "bytes"),
+            ("etag", etag),
+            ("last-modified", last_modified),
+            ("cache-control", f"private, max-age={max_age}"),
+            ("content-type", params.get("ct") or info.content_type),
+            # User uploads come from this origin: never let a browser run them.
+            ("x-content-type-options", "nosniff"),
+            ("content-security-policy", "sandbox"),
+        ]
+        if params.get("fn"):
+            headers.append(("content-disposition", content_disposition(params["fn"])))
+        if _matches(request.headers.get("if-none-match"), etag):
+            await _start(send, 304, headers)
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        byte_range = None
+        range_header = request.headers.get("range")
+        if_range = request.headers.get("if-range")
+        if range_header and (not if_range or if_range.strip() in (etag, last_modified)):
+            try:
+                byte_range = parse_range(range_header, info.size)
+            except RangeNotSatisfiable:
+                raise _HttpError(
+                    416,
+                    "range_not_satisfiable",
+                    f"the object has {info.size} bytes",
+                    [("content-range", f"bytes */{info.size}")],
+                ) from None
+        if byte_range is None:
+            status, offset, length = 200, 0, info.size
+        else:
+            status, offset, length = 206, byte_range[0], byte_range[1] - byte_range[0] + 1
+            headers.append(("content-range", f"bytes {byte_range[0]}-{byte_range[1]}/{info.size}"))
+        headers.append(("content-length", str(length)))
+        await _start(send, status, headers)
+        if request.method == "HEAD" or length == 0:
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await _stream(send, version.file.fileno(), offset, length)
+
+    # -- uploads
+
+    async def _upload(
+        self,
+        request: _Request,
+        key: str,
+        params: dict[str, str],
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        content_type = params["ct"]
+        if request.headers.get("content-type") != content_type:
+            raise _HttpError(
+                415, "content_type_mismatch", f"this upload must be sent as {content_type}"
+            )
+        limit = int(params["max"])
+        _check_declared_length(request, limit)
+        tmp = await anyio.to_thread.run_sync(self._store._new_file, key)
+        with tmp:
+            if not await _receive_into(tmp, receive, limit):
+                return  # the client went away: keep nothing, answer nothing
+            info, created = await anyio.to_thread.run_sync(
+                self._store._commit, key, tmp, content_type
+            )
+        await anyio.to_thread.run_sync(self._store._notify_upload, key)
+        await _send_empty(send, 201 if created else 200, [("etag", f'"{info.etag}"')])
+
+    async def _upload_part(
+        self,
+        request: _Request,
+        key: str,
+        params: dict[str, str],
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        number = params.get("partNumber", "")
+        if not number.isascii() or not number.isdigit():
+            raise _HttpError(400, "bad_request", "partNumber must be a number")
+        _check_declared_length(request, MAX_PART_SIZE)
+        tmp = await anyio.to_thread.run_sync(
+            self._store._new_part_file, key, params.get("uploadId", ""), int(number)
+        )
+        with tmp:
+            if not await _receive_into(tmp, receive, MAX_PART_SIZE):
+                return
+            etag = await anyio.to_thread.run_sync(self._store._commit_part, tmp, int(number))
+        await _send_empty(send, 200, [("etag", f'"{etag}"')])
+
+
+def _check_declared_length(request: _Request, limit: int) -> None:
+    """Refuse before reading a byte when Content-Length already says too much."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise _HttpError(413, "too_large", f"uploads here are limited to {limit} bytes")
+
+
+async def _receive_into(tmp: _AtomicFile, receive: Receive, limit: int) -> bool:
+    """Stream the request body into ``tmp``; ``False`` if the client disconnected.
+    Stops reading as soon as the body passes ``limit`` (413)."""
+    buffer = bytearray()
+    total = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return False
+        chunk = message.get("body", b"")
+        total += len(chunk)
+        if total > limit:
+            raise _HttpError(413, "too_large", f"uploads here are limited to {limit} bytes")
+        buffer += chunk
+        more = message.get("more_body", False)
+        if buffer and (len(buffer) >= _WRITE_BUFFER or not more):
+            await anyio.to_thread.run_sync(tmp.write, buffer)
+            buffer = bytearray()  # the thread is done with the old one
+        if not more:
+            return True
+
+
+async def _stream(send: Send, fd: int, offset: int, length: int) -> None:
+    while length > 0:
+        chunk = await anyio.to_thread.run_sync(os.pread, fd, min(CHUNK_SIZE, length), offset)
+        if not chunk:  # cannot happen with an open, never-rewritten file; be safe
+            break
+        offset += len(chunk)
+        length -= len(chunk)
+        await send({"type": "http.response.body", "body": chunk, "more_body": length > 0})
+    if length > 0:
+        await send({"type": "http.response.body", "body": b""})
+
+
+async def _start(send: Send, status: int, headers: Sequence[tuple[str, str]]) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+        }
+    )
+
+
+async def _send_empty(send: Send, status: int, headers: list[tuple[str, str]]) -> None:
+    await _start(send, status, [*headers, ("content-length", "0")])
+    await send({"type": "http.response.body", "body": b""})
+
+
+def _as_http_error(err: Exception) -> _HttpError:
+    if isinstance(err, _HttpError):
+        return err
+    if isinstance(err, DomainError):
+        return _HttpError(err.status, err.code, err.detail)
+    log.exception("blob storage failed", exc_info=err)
+    return _HttpError(500, "storage_error", "the object store failed; try again")
+
+
+async def _send_problem(send: Send, err: _HttpError, *, head: bool) -> None:
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": HTTPStatus(err.status).phrase,
+            "status": err.status,
+            "detail": err.detail,
+            "code": err.code,
+        }
+    ).encode()
+    headers = [
+        ("content-type", "application/problem+json"),
+        ("content-length", str(len(body))),
+        ("cache-control", "no-store"),
+        *err.headers,
+    ]
+    await _start(send, err.status, headers)
+    await send({"type": "http.response.body", "body": b"" if head else body})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

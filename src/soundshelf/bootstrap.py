@@ -1,0 +1,143 @@
+"""Composition root: the only place that chooses adapters.
+
+``build(settings)`` returns the ``Services`` every entrypoint (HTTP app, CLI, Lambda
+handlers) works with. Nothing else in the code base asks which backend it runs on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from soundshelf.accounts.service import AccountsService
+from soundshelf.config import Settings
+from soundshelf.ports.blobs import BlobStore
+from soundshelf.ports.clock import Clock, SystemClock
+from soundshelf.ports.identity import IdentityProvider
+from soundshelf.ports.mail import Mailer
+from soundshelf.ports.table import Table
+from soundshelf.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    table: Table
+    blobs: BlobStore
+    identity: IdentityProvider
+    mailer: Mailer | None
+    accounts: AccountsService
+    # The embedded identity provider publishes its keys at /.well-known/jwks.json.
+    jwks_document: dict[str, Any] | None = None
+    # Extra ASGI apps the HTTP server mounts (the local blob store's signed-URL endpoint).
+    mounts: dict[str, ASGIApp] = field(default_factory=dict)
+
+
+@dataclass
+class _Adapters:
+    table: Table
+    blobs: BlobStore
+    identity: IdentityProvider
+    mailer: Mailer | None
+    jwks_document: dict[str, Any] | None = None
+    mounts: dict[str, ASGIApp] = field(default_factory=dict)
+
+
+def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Services:
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+    adapters = _aws(settings) if settings.backend == "aws" else _local(settings, clock)
+    limiter = RateLimiter(adapters.table, clock)
+    return Services(
+        settings=settings,
+        clock=clock,
+        table=adapters.table,
+        blobs=adapters.blobs,
+        identity=adapters.identity,
+        mailer=adapters.mailer,
+        accounts=AccountsService(
+            table=adapters.table,
+            identity=adapters.identity,
+            clock=clock,
+            limiter=limiter,
+            api_key_requests_per_minute=settings.api_key_requests_per_minute,
+        ),
+        jwks_document=adapters.jwks_document,
+        mounts=adapters.mounts,
+    )
+
+
+def _mailer(settings: Settings) -> Mailer | None:
+    if not settings.smtp_url:
+        return None
+    from soundshelf.adapters.smtp_mail import SmtpMailer
+
+    return SmtpMailer(settings.smtp_url)
+
+
+def _local(settings: Settings, clock: Clock) -> _Adapters:
+    # Imported here so the AWS Lambda never pays for the embedded adapters, and back.
+    from soundshelf.adapters.fs_blobs import FsBlobStore
+    from soundshelf.adapters.local_identity import LocalIdentityProvider
+    from soundshelf.adapters.outbox_mail import OutboxMailer
+    from soundshelf.adapters.sqlite_table import SqliteTable
+    from soundshelf.keyfiles import load_or_create_file
+
+    data_dir = settings.resolved_data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    keys = data_dir / "keys"
+    table = SqliteTable(data_dir / "soundshelf.db")
+    mailer = _mailer(settings) or OutboxMailer(data_dir / "outbox")
+    identity = LocalIdentityProvider(
+        table,
+        mailer,
+        clock,
+        key_dir=keys,
+        issuer=settings.base_url,
+        access_ttl=settings.access_token_ttl,
+    )
+    blobs = FsBlobStore(
+        data_dir / "media",
+        base_url=settings.base_url,
+        secret=load_or_create_file(keys / "blob-signing.key"),
+        mount_path="/blobs",
+    )
+    return _Adapters(
+        table=table,
+        blobs=blobs,
+        identity=identity,
+        mailer=mailer,
+        jwks_document=identity.jwks_document,
+        mounts={"/blobs": blobs.asgi_app},
+    )
+
+
+def _aws(settings: Settings) -> _Adapters:
+    from soundshelf.adapters.cognito_identity import CognitoIdentityProvider
+    from soundshelf.adapters.dynamodb_table import DynamoDbTable
+    from soundshelf.adapters.s3_blobs import S3BlobStore
+
+    return _Adapters(
+        table=DynamoDbTable(
+            settings.table_name,
+            region=settings.aws_region,
+            endpoint_url=settings.dynamodb_endpoint,
+            create_if_missing=settings.create_resources,
+        ),
+        blobs=S3BlobStore(
+            settings.media_bucket,
+            region=settings.aws_region,
+            endpoint_url=settings.s3_endpoint,
+            create_if_missing=settings.create_resources,
+        ),
+        identity=CognitoIdentityProvider(
+            settings.cognito_user_pool_id,
+            settings.cognito_client_id,
+            region=settings.aws_region,
+        ),
+        mailer=_mailer(settings),  # Cognito mails the codes itself
+    )

@@ -1,0 +1,112 @@
+"""The ``soundshelf`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from soundshelf.config import Settings
+from soundshelf.errors import DomainError
+
+log = logging.getLogger("soundshelf.cli")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        name: value
+        for name in ("host", "port", "data_dir")
+        if (value := getattr(args, name, None)) is not None
+    }
+    return Settings(**overrides)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from soundshelf.bootstrap import build
+    from soundshelf.http.app import create_app
+    from soundshelf.logs import configure_logging
+
+    settings = _settings(args)
+    configure_logging(settings.log_level)
+    services = build(settings)
+    if args.demo:
+        from soundshelf.demo import load_demo, login_hint
+
+        load_demo(services)
+        # The console, not the JSON log, is where a person looks for this.
+        print(login_hint(), flush=True)
+    app = create_app(services)
+    log.info(
+        "serving", extra={"url": settings.base_url, "dataDir": str(settings.resolved_data_dir)}
+    )
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        proxy_headers=False,
+        server_header=False,
+    )
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from soundshelf.bootstrap import build
+
+    password = args.password or getpass.getpass(f"Password for {args.name}: ")
+    services = build(_settings(args))
+    profile = services.accounts.create_user(
+        username=args.name,
+        email=args.email,
+        password=password,
+        roles=args.role or [],
+        confirmed=args.confirmed,
+    )
+    roles = ", ".join(["listener", *profile["roles"]])
+    print(f"Created user {profile['username']} ({roles})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="soundshelf", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the API, the web app and the workers")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--data-dir", type=Path, help="default: $SOUNDSHELF_DATA_DIR or ./var")
+    serve.add_argument(
+        "--demo", action="store_true", help="load the demo catalog into an empty data dir"
+    )
+    serve.set_defaults(handler=cmd_serve)
+
+    user = commands.add_parser("user", help="manage users").add_subparsers(
+        dest="user_command", required=True
+    )
+    add = user.add_parser("add", help="create a user")
+    add.add_argument("name")
+    add.add_argument("--email", required=True)
+    add.add_argument("--password", help="asked for when missing (keeps it out of the history)")
+    add.add_argument("--role", action="append", choices=["artist", "admin"])
+    add.add_argument("--confirmed", action="store_true", help="skip email confirmation")
+    add.add_argument("--data-dir", type=Path)
+    add.set_defaults(handler=cmd_user_add)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except DomainError as exc:
+        print(f"soundshelf: {exc.detail}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

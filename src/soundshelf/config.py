@@ -1,0 +1,50 @@
+"""Settings read from the environment (prefix ``SOUNDSHELF_``).
+
+The embedded mode needs no variables at all; the AWS mode needs the resource names
+that the SAM template passes to the functions.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOUNDSHELF_", extra="ignore")
+
+    backend: Literal["local", "aws"] = "local"
+    data_dir: Path = Path("./var")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Where browsers reach this server; signed local URLs are built on it.
+    public_url: str | None = None
+    web_origins: list[str] = Field(default_factory=list)
+    log_level: str = "INFO"
+
+    # AWS resources (names come from the SAM template's environment).
+    aws_region: str = "us-east-1"
+    table_name: str = "soundshelf"
+    media_bucket: str = "soundshelf-media"
+    dynamodb_endpoint: str | None = None
+    s3_endpoint: str | None = None
+    create_resources: bool = False  # create table/bucket if missing (development only)
+    cognito_user_pool_id: str = ""
+    cognito_client_id: str = ""
+
+    # Accounts
+    smtp_url: str | None = None  # e.g. smtp+starttls://user:pass@mail.example.com:587
+    access_token_ttl: int = Field(default=3600, ge=900, le=3600)
+    api_key_requests_per_minute: int = 600
+
+    @cached_property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()

@@ -1,0 +1,1 @@
+"""HTTP entrypoint: the FastAPI app, thin routers over services."""

@@ -1,0 +1,72 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from soundshelf import __version__
+from soundshelf.bootstrap import Services
+from soundshelf.errors import NotFound
+from soundshelf.http.middleware import RequestContextMiddleware
+from soundshelf.http.problems import install_problem_handlers
+from soundshelf.http.routes import auth, me
+from soundshelf.http.static import WebApp
+
+WEB_DIR = Path(str(resources.files("soundshelf") / "web"))
+
+
+def create_app(services: Services) -> FastAPI:
+    app = FastAPI(
+        title="Soundshelf API",
+        version=__version__,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    install_problem_handlers(app)
+
+    @app.get("/api/health", tags=["service"])
+    def health() -> dict[str, str]:
+        """Liveness and which backend this server runs on."""
+        return {"status": "ok", "backend": services.settings.backend, "version": __version__}
+
+    @app.get("/.well-known/jwks.json", tags=["service"])
+    def jwks() -> dict[str, Any]:
+        """Public keys of the embedded identity provider (Cognito publishes its own)."""
+        if services.jwks_document is None:
+            raise NotFound("This server's identity provider publishes its keys elsewhere")
+        return services.jwks_document
+
+    api = APIRouter(prefix="/api/v1")
+    for router in (auth.router, me.router):
+        api.include_router(router)
+    app.include_router(api)
+
+    for path, asgi_app in services.mounts.items():
+        app.mount(path, asgi_app)
+    app.mount("/", WebApp(WEB_DIR), name="web")
+
+    if services.settings.web_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=services.settings.web_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "X-Api-Key",
+                "X-Request-Id",
+                "X-Share-Password",
+            ],
+            expose_headers=["ETag", "X-Request-Id", "Retry-After"],
+            max_age=600,
+        )
+    app.add_middleware(RequestContextMiddleware)
+    return app

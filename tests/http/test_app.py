@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from soundshelf import __version__
+
+
+def test_health_reports_the_backend(client: TestClient) -> None:
+    response = client.get("/api/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "backend": "local", "version": __version__}
+
+
+def test_every_response_carries_a_request_id_and_security_headers(client: TestClient) -> None:
+    response = client.get("/api/health")
+    assert len(response.headers["x-request-id"]) == 26  # a ULID
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_a_safe_incoming_request_id_is_kept_and_an_unsafe_one_replaced(
+    client: TestClient,
+) -> None:
+    assert (
+        client.get("/api/health", headers={"X-Request-Id": "abc-123"}).headers["x-request-id"]
+        == "abc-123"
+    )
+    replaced = client.get("/api/health", headers={"X-Request-Id": "bad id\n<script>"})
+    assert replaced.headers["x-request-id"] != "bad id\n<script>"
+
+
+def test_unknown_api_route_is_a_problem_json_404(client: TestClient) -> None:
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 404
+    assert body["code"] == "not_found"
+
+
+def test_wrong_method_is_a_problem_json_405(client: TestClient) -> None:
+    response = client.delete("/api/health")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+def test_openapi_and_docs_are_served(client: TestClient) -> None:
+    spec = client.get("/api/openapi.json").json()
+    assert "/api/health" in spec["paths"]
+    assert client.get("/api/docs").status_code == 200
+
+
+def test_web_app_is_served_at_root_and_deep_links_get_the_shell(client: TestClient) -> None:
+    root = client.get("/")
+    assert root.status_code == 200
+    assert "<title>Soundshelf</title>" in root.text
+    deep = client.get("/s/some-share-token")
+    assert deep.status_code == 200
+    assert deep.text == root.text
+    assert client.get("/app.js").headers["content-type"].startswith("text/javascript")
+
+
+def test_missing_asset_is_404_not_the_shell(client: TestClient) -> None:
+    assert client.get("/missing.js").status_code == 404
+    assert client.get("/.well-known/nothing").status_code == 404
