@@ -241,6 +241,8 @@ def test_wrong_password_and_unknown_user_look_the_same(provider: CognitoIdentity
 
 
 def test_forgot_password_is_silent_for_unknown_users(provider: CognitoIdentityProvider) -> None:
+    # moto itself answers 200 here; Cognito raises UserNotFoundException unless the app
+    # client prevents user existence errors (stubbed test below).
     assert provider.forgot_password(username="nobody") is None
 
 
@@ -533,6 +535,22 @@ def test_resend_code_is_silent_for_unknown_or_confirmed_users(
         expected_params={"ClientId": "client", "Username": "alice"},
     )
     assert provider.resend_code(username="alice") is None
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("UserNotFoundException", "Username/client id combination not found."),
+        ("NotAuthorizedException", "User is disabled."),
+        ("InvalidParameterException", "Cannot reset password: no verified email"),
+    ],
+)
+def test_forgot_password_gives_the_same_answer_for_every_user(
+    stubbed: tuple[CognitoIdentityProvider, Stubber], code: str, message: str
+) -> None:
+    provider, stubber = stubbed
+    stubber.add_client_error("forgot_password", code, message)
+    assert provider.forgot_password(username="alice") is None
 
 
 def test_resend_code_sends(stubbed: tuple[CognitoIdentityProvider, Stubber]) -> None:

@@ -39,9 +39,10 @@ from soundshelf.ports.table import (
 
 
 def put_all(table: Table, items: Sequence[Item]) -> None:
-    """Write many items quickly, in full transactions of 100."""
-    for start in range(0, len(items), 100):
-        table.transact([Put(item) for item in items[start : start + 100]])
+    # One put each: moto copies the whole table for every transaction, so filling a
+    # partition through transactions would make the DynamoDB runs crawl.
+    for item in items:
+        table.put(item)
 
 
 def collect(table: Table, pk: str, **query: Any) -> tuple[list[Item], list[Page]]:
@@ -247,11 +248,11 @@ def test_invalid_updates_are_refused(table: Table) -> None:
         table.update("A", "B", set={"PK": "other"})
     with pytest.raises(ValueError, match="once"):
         table.update("A", "B", set={"n": 1}, remove=["n"])
-    with pytest.raises(ValueError):
-        table.update("A", "B", add={"name": 1})  # not a number
-    with pytest.raises(ValueError):
-        table.update("A", "B", set={"GSI1PK": 5, "GSI1SK": "x"})  # index keys are strings
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"not a number|incorrect data type"):
+        table.update("A", "B", add={"name": 1})
+    with pytest.raises(ValueError, match="GSI1PK must be a non-empty string"):
+        table.update("A", "B", set={"GSI1PK": 5, "GSI1SK": "x"})
+    with pytest.raises(ValueError, match="SK"):
         table.put({"PK": "A", "SK": ""})
 
     assert table.get("A", "B") == {"PK": "A", "SK": "B", "name": "x"}
@@ -427,13 +428,13 @@ def test_between_is_inclusive(sorted_partition: Table) -> None:
 
 
 def test_invalid_queries_are_refused(table: Table) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="low <= high"):
         table.query("A", between=("b", "a"))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not both"):
         table.query("A", begins_with="a", between=("a", "b"))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="limit"):
         table.query("A", limit=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown index"):
         table.query("A", index="GSI9")
 
 
@@ -518,10 +519,7 @@ def test_garbage_cursors_are_refused(table: Table) -> None:
     with pytest.raises(InvalidCursor):
         table.query("G", index="GSI1", cursor=table_cursor)
 
-    assert table.query("A", cursor=table_cursor).items == [
-        {"PK": "A", "SK": "1"},
-        {"PK": "A", "SK": "2"},
-    ]
+    assert sks(table.query("A", cursor=table_cursor).items) == ["1", "2"]
 
 
 def test_batch_get_keeps_the_order_of_keys_and_skips_missing_ones(table: Table) -> None:

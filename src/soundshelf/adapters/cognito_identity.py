@@ -131,10 +131,9 @@ class CognitoIdentityProvider:
         self.region = region
         self.endpoint_url = endpoint_url
         issuer = f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
-        self.token_settings = TokenSettings(
-            issuer=issuer, client_id=client_id, jwks_url=f"{issuer}/.well-known/jwks.json"
-        )
-        self.jwks: JwksSource = jwks or HttpJwks(f"{issuer}/.well-known/jwks.json")
+        jwks_url = f"{issuer}/.well-known/jwks.json"
+        self.token_settings = TokenSettings(issuer=issuer, client_id=client_id, jwks_url=jwks_url)
+        self.jwks: JwksSource = jwks or HttpJwks(jwks_url)
         self._client = client
         self._client_lock = threading.Lock()
 
@@ -318,7 +317,7 @@ class CognitoIdentityProvider:
         except ClientError as exc:
             if _error_code(exc) != "ResourceNotFoundException":
                 raise
-            pass
+            self._create_group(group)
             self._call("admin_add_user_to_group", **params)
 
     def _create_group(self, group: str) -> None:

@@ -345,7 +345,7 @@ class _Expressions:
     def condition(self, conditions: Conditions) -> dict[str, str]:
         """``{"ConditionExpression": ...}``, or ``{}`` when there is no condition."""
         parts = [self._condition(c) for c in as_condition_list(conditions)]
-        return {"ConditionExpression": " AND ".join(parts)} if parts else {}
+        return {}
 
     def _condition(self, condition: Condition) -> str:
         match condition:

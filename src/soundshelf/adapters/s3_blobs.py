@@ -120,9 +120,7 @@ class S3BlobStore:
             )
             return BlobInfo(key, len(body), content_type, _bare_etag(response["ETag"]))
         # Streams of unknown length: the transfer manager goes multipart when large.
-        self.client.upload_fileobj(
-            data, self._bucket, key, ExtraArgs={"ContentType": content_type}
-        )
+        self.client.upload_fileobj(data, self._bucket, key, ExtraArgs={"ContentType": content_type})
         return self._head_or_raise(key)
 
     def open(self, key: str, *, start: int = 0, end: int | None = None) -> Iterator[bytes]:
@@ -139,7 +137,7 @@ class S3BlobStore:
             if _error_code(err) in _NOT_FOUND:
                 raise BlobNotFound(f"no object {key!r}") from None
             if _error_code(err) == "InvalidRange":
-                raise RangeNotSatisfiable(f"bytes {start}-{end} of {key!r}") from None
+                raise RangeNotSatisfiable(f"byte {start} is past the end of {key!r}") from None
             raise
         return _iter_body(response["Body"])
 

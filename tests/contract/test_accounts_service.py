@@ -1,0 +1,175 @@
+"""The accounts service journey on both stacks: embedded (SQLite + local identity
+provider + outbox) and AWS (DynamoDB + Cognito, under moto).
+
+moto accepts any confirmation code, so on the AWS stack the code step proves only that
+our service calls Cognito correctly; the embedded provider's code checks are tested in
+tests/http/test_accounts.py.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+import boto3
+import pytest
+
+from soundshelf.accounts.service import AccountsService
+from soundshelf.adapters.cognito_identity import CognitoIdentityProvider
+from soundshelf.adapters.dynamodb_table import DynamoDbTable
+from soundshelf.adapters.jwt_verifier import StaticJwks
+from soundshelf.adapters.local_identity import LocalIdentityProvider
+from soundshelf.adapters.outbox_mail import OutboxMailer
+from soundshelf.adapters.sqlite_table import SqliteTable
+from soundshelf.ports.clock import SystemClock
+from soundshelf.ports.identity import (
+    EmailTaken,
+    InvalidCredentials,
+    InvalidToken,
+    UserDisabled,
+    UsernameTaken,
+    UserNotConfirmed,
+)
+from soundshelf.ratelimit import RateLimiter
+from tests.support import code_from_outbox
+
+PASSWORD = "Correct-Horse-7-battery"
+
+
+@dataclass
+class Stack:
+    accounts: AccountsService
+    code_for: Callable[[str], str]  # email → the confirmation code sent to it
+
+
+def _local(tmp_path: Path) -> Stack:
+    clock = SystemClock()
+    table = SqliteTable(tmp_path / "db.sqlite")
+    identity = LocalIdentityProvider(
+        table,
+        OutboxMailer(tmp_path / "outbox"),
+        clock,
+        key_dir=tmp_path / "keys",
+        issuer="http://testserver",
+    )
+    accounts = AccountsService(
+        table=table, identity=identity, clock=clock, limiter=RateLimiter(table, clock)
+    )
+    return Stack(accounts, lambda email: code_from_outbox(tmp_path, email))
+
+
+def _aws() -> Stack:
+    cognito = boto3.client("cognito-idp", region_name="us-east-1")
+    pool = cognito.create_user_pool(
+        PoolName="soundshelf",
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": 10,
+                "RequireUppercase": False,
+                "RequireLowercase": False,
+                "RequireNumbers": False,
+                "RequireSymbols": False,
+            }
+        },
+    )["UserPool"]["Id"]
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool,
+        ClientName="web",
+        GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    jwks = files("moto.cognitoidp") / "resources" / "jwks-public.json.gz"
+    identity = CognitoIdentityProvider(
+        pool,
+        client,
+        region="us-east-1",
+        jwks=StaticJwks(json.loads(gzip.decompress(jwks.read_bytes()))),
+    )
+    clock = SystemClock()
+    table = DynamoDbTable("accounts", region="us-east-1", create_if_missing=True)
+    accounts = AccountsService(
+        table=table, identity=identity, clock=clock, limiter=RateLimiter(table, clock)
+    )
+    return Stack(accounts, lambda email: "123456")  # moto accepts any code
+
+
+@pytest.fixture(params=["embedded", pytest.param("aws", marks=pytest.mark.aws)])
+def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
+    if request.param == "embedded":
+        yield _local(tmp_path)
+    else:
+        request.getfixturevalue("fake_aws")
+        yield _aws()
+
+
+def test_sign_up_confirm_login_refresh_logout(stack: Stack) -> None:
+    accounts = stack.accounts
+    profile = accounts.sign_up(username="Ada", email="ada@example.com", password=PASSWORD)
+    assert profile["username"] == "ada"
+    with pytest.raises(UserNotConfirmed):
+        accounts.login(username="ada", password=PASSWORD, client="1.2.3.4")
+    accounts.confirm(username="ada", code=stack.code_for("ada@example.com"))
+
+    tokens = accounts.login(username="ada", password=PASSWORD, client="1.2.3.4")
+    me = accounts.authenticate_token(tokens.access_token)
+    assert (me.user_id, me.username, me.roles) == (profile["userId"], "ada", {"listener"})
+
+    refreshed = accounts.refresh(refresh_token=tokens.refresh_token)
+    assert accounts.authenticate_token(refreshed.access_token).user_id == me.user_id
+
+    accounts.logout(access_token=refreshed.access_token, principal=me)
+    with pytest.raises(InvalidCredentials):
+        accounts.refresh(refresh_token=refreshed.refresh_token)
+
+
+def test_login_with_email_and_wrong_password(stack: Stack) -> None:
+    accounts = stack.accounts
+    accounts.create_user(username="bob", email="Bob@Example.com", password=PASSWORD)
+    tokens = accounts.login(username="Bob@example.com", password=PASSWORD, client="c")
+    assert accounts.authenticate_token(tokens.access_token).username == "bob"
+    with pytest.raises(InvalidCredentials):
+        accounts.login(username="bob", password=PASSWORD + "x", client="c")
+    with pytest.raises(InvalidCredentials):
+        accounts.login(username="nobody", password=PASSWORD, client="c")
+
+
+def test_duplicates_are_refused(stack: Stack) -> None:
+    accounts = stack.accounts
+    accounts.create_user(username="cyd", email="cy@example.com", password=PASSWORD)
+    with pytest.raises(UsernameTaken):
+        accounts.sign_up(username="cyd", email="other@example.com", password=PASSWORD)
+    with pytest.raises(EmailTaken):
+        accounts.sign_up(username="cyd2", email="cy@example.com", password=PASSWORD)
+
+
+def test_roles_show_in_tokens_and_apply_at_once(stack: Stack) -> None:
+    accounts = stack.accounts
+    profile = accounts.create_user(username="dia", email="di@example.com", password=PASSWORD)
+    tokens = accounts.login(username="dia", password=PASSWORD, client="c")
+    accounts.set_roles(profile["userId"], ["artist", "admin"])
+    # The old token's claims say nothing, but the profile is what counts.
+    assert accounts.authenticate_token(tokens.access_token).roles == {"listener", "artist", "admin"}
+    fresh = accounts.login(username="dia", password=PASSWORD, client="c")
+    import jwt
+
+    claims = jwt.decode(fresh.access_token, options={"verify_signature": False})
+    assert sorted(claims["cognito:groups"]) == ["admin", "artist"]
+    accounts.set_roles(profile["userId"], [])
+    assert accounts.authenticate_token(fresh.access_token).roles == {"listener"}
+
+
+def test_disabled_user_is_refused_everywhere(stack: Stack) -> None:
+    accounts = stack.accounts
+    profile = accounts.create_user(username="eddy", email="ed@example.com", password=PASSWORD)
+    tokens = accounts.login(username="eddy", password=PASSWORD, client="c")
+    accounts.set_disabled(profile["userId"], True)
+    with pytest.raises(UserDisabled):
+        accounts.authenticate_token(tokens.access_token)
+    with pytest.raises(UserDisabled):
+        accounts.login(username="eddy", password=PASSWORD, client="c")
+    with pytest.raises((InvalidCredentials, UserDisabled, InvalidToken)):
+        accounts.refresh(refresh_token=tokens.refresh_token)

@@ -1,0 +1,816 @@
+"""One contract for every ``BlobStore``: the filesystem store and S3 (moto's server on
+127.0.0.1, so presigned URLs are real HTTP). The suite's first half runs against both;
+the second half checks what moto does not enforce (signatures, expiry, size and type
+limits) and so only our own filesystem adapter can be tested for.
+
+The S3 half needs ``moto[server]`` (Flask) for ``ThreadedMotoServer``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import io
+import json
+import logging
+import os
+import random
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from uuid import uuid4
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.testclient import TestClient
+
+from soundshelf.adapters.fs_blobs import CHUNK_SIZE, FsBlobStore
+from soundshelf.adapters.s3_blobs import S3BlobStore
+from soundshelf.errors import Conflict, RangeNotSatisfiable, ValidationFailed
+from soundshelf.ports.blobs import (
+    BlobNotFound,
+    BlobStore,
+    CompletedPart,
+    InvalidKey,
+    PresignedUpload,
+)
+from tests.support import FakeClock
+
+MiB = 1024 * 1024
+BASE_URL = "http://testserver"
+SECRET = b"blob-url-test-secret-0123456789"
+ODD_FILENAME = 'Café – 日本語 "mix"; 100%.mp3'
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def pattern(size: int, seed: int = 0) -> bytes:
+    """Bytes that differ everywhere, so a misplaced range or part cannot match."""
+    return random.Random(seed).randbytes(size)
+
+
+@dataclass
+class Blobs:
+    """One adapter and an HTTP client that can reach its presigned URLs."""
+
+    kind: str
+    store: BlobStore
+    http: httpx.Client
+
+    def upload(self, presigned: PresignedUpload, data: bytes) -> httpx.Response:
+        """What a browser does with a ``PresignedUpload``."""
+        if presigned.method == "PUT":
+            return self.http.put(presigned.url, content=data, headers=presigned.headers)
+        assert presigned.method == "POST"
+        return self.http.post(
+            presigned.url,
+            data=presigned.fields,
+            files={"file": ("upload.bin", data, "application/octet-stream")},
+        )
+
+
+# ------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    pytest.importorskip("flask", reason="the S3 contract needs moto[server] (Flask)")
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def fs_store(tmp_path: Path, clock: FakeClock) -> FsBlobStore:
+    return FsBlobStore(tmp_path / "blobs", base_url=BASE_URL, secret=SECRET, clock=clock.now)
+
+
+@pytest.fixture
+def fs(fs_store: FsBlobStore) -> Iterator[Blobs]:
+    app = Starlette(routes=[Mount(fs_store.mount_path, app=fs_store.asgi_app)])
+    with TestClient(app, base_url=BASE_URL) as http:
+        yield Blobs("fs", fs_store, http)
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch, moto_endpoint: str) -> Iterator[Blobs]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    store = S3BlobStore(
+        f"blobs-{uuid4().hex[:12]}",
+        region="us-east-1",
+        endpoint_url=moto_endpoint,
+        create_if_missing=True,
+    )
+    with httpx.Client(trust_env=False, timeout=60) as http:
+        yield Blobs("s3", store, http)
+        http.post(f"{moto_endpoint}/moto-api/reset")  # free the test's objects
+
+
+@pytest.fixture(params=["fs", pytest.param("s3", marks=pytest.mark.aws)])
+def blobs(request: pytest.FixtureRequest) -> Blobs:
+    return request.getfixturevalue(request.param)
+
+
+# ----------------------------------------------------------- the contract: both stores
+
+
+def test_put_read_head_round_trip(blobs: Blobs) -> None:
+    store = blobs.store
+    info = store.put("tracks/1/original", b"ID3 some audio", content_type="audio/mpeg")
+
+    assert (info.key, info.size, info.content_type) == ("tracks/1/original", 14, "audio/mpeg")
+    assert info.etag == md5(b"ID3 some audio")
+    assert store.read("tracks/1/original") == b"ID3 some audio"
+    assert store.head("tracks/1/original") == info
+
+
+def test_put_streams_a_file_object(blobs: Blobs) -> None:
+    data = pattern(3 * MiB + 7)
+    info = blobs.store.put("photos/p", io.BytesIO(data), content_type="image/jpeg")
+
+    assert (info.size, info.content_type, info.etag) == (len(data), "image/jpeg", md5(data))
+    assert blobs.store.read("photos/p") == data
+
+
+def test_missing_key(blobs: Blobs) -> None:
+    store = blobs.store
+    assert store.head("nothing/here") is None
+    with pytest.raises(BlobNotFound):
+        store.read("nothing/here")
+    with pytest.raises(BlobNotFound):
+        store.open("nothing/here", start=3)
+    with pytest.raises(BlobNotFound):
+        store.copy("nothing/here", "elsewhere")
+    assert store.head("elsewhere") is None
+
+
+def test_delete(blobs: Blobs) -> None:
+    store = blobs.store
+    store.put("a/b/c", b"x", content_type="text/plain")
+    store.put("a/b/d", b"y", content_type="text/plain")
+
+    store.delete("a/b/c")
+    store.delete("a/b/c")  # a missing key is not an error
+
+    assert store.head("a/b/c") is None
+    assert store.read("a/b/d") == b"y"
+    assert list(store.list("a/")) == ["a/b/d"]
+
+
+def test_copy_keeps_bytes_and_type(blobs: Blobs) -> None:
+    store = blobs.store
+    store.put("src/x", b"original bytes", content_type="audio/flac")
+
+    info = store.copy("src/x", "dst/y")
+
+    assert (info.key, info.size, info.content_type) == ("dst/y", 14, "audio/flac")
+    assert store.read("dst/y") == b"original bytes"
+    store.put("src/x", b"changed", content_type="audio/flac")
+    assert store.read("dst/y") == b"original bytes"  # a copy, not a link
+
+
+def test_list_by_prefix_in_byte_order(blobs: Blobs) -> None:
+    store = blobs.store
+    keys = ["a/b", "a-c", "a/a/z", "ab", "a.b", "b/a", "a/b0"]
+    for key in keys:
+        store.put(key, b"-", content_type="text/plain")
+
+    assert list(store.list("")) == sorted(keys)
+    assert list(store.list("a/")) == ["a/a/z", "a/b", "a/b0"]
+    assert list(store.list("a/b")) == ["a/b", "a/b0"]
+    assert list(store.list("a")) == sorted(k for k in keys if k.startswith("a"))
+    assert list(store.list("zzz/")) == []
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (0, 0),  # the first byte
+        (0, 99),  # the first bytes
+        (1000, 1999),  # the middle
+        (10_239, 10_239),  # the last byte
+        (10_239, None),  # the last byte, open-ended
+        (5000, None),  # to the end
+        (10_000, 10**9),  # past the end: clamped, like HTTP
+    ],
+)
+def test_ranged_reads(blobs: Blobs, start: int, end: int | None) -> None:
+    data = pattern(10_240)
+    blobs.store.put("r", data, content_type="application/octet-stream")
+
+    got = b"".join(blobs.store.open("r", start=start, end=end))
+
+    assert got == data[start : None if end is None else end + 1]
+
+
+@pytest.mark.parametrize(("start", "end"), [(10_240, None), (20_000, 30_000), (5, 4), (-1, 3)])
+def test_unsatisfiable_ranges(blobs: Blobs, start: int, end: int | None) -> None:
+    blobs.store.put("r", pattern(10_240), content_type="application/octet-stream")
+    with pytest.raises(RangeNotSatisfiable):
+        b"".join(blobs.store.open("r", start=start, end=end))
+
+
+def test_empty_object(blobs: Blobs) -> None:
+    info = blobs.store.put("empty", b"", content_type="text/plain")
+    assert info.size == 0
+    assert blobs.store.read("empty") == b""
+
+
+def test_streams_a_large_object_in_chunks(blobs: Blobs) -> None:
+    data = pattern(20 * MiB, seed=2)
+    blobs.store.put("big", data, content_type="audio/wav")
+    expected = md5(data)
+    del data
+
+    digest, count, largest = hashlib.md5(usedforsecurity=False), 0, 0
+    for chunk in blobs.store.open("big"):
+        digest.update(chunk)
+        count += 1
+        largest = max(largest, len(chunk))
+
+    assert digest.hexdigest() == expected
+    assert largest <= CHUNK_SIZE
+    assert count >= 20 * MiB // CHUNK_SIZE
+
+
+def test_overwrite_is_atomic(blobs: Blobs) -> None:
+    """Readers racing a writer see one whole version, and head() never mixes the size
+    of one version with the ETag of the other."""
+    store = blobs.store
+    small, large = pattern(200_000, seed=3), pattern(900_000, seed=4)
+    known = {
+        (info.size, info.etag): data
+        for data in (large, small)
+        for info in [store.put("hot", data, content_type="audio/mpeg")]
+    }
+    done = threading.Event()
+
+    def write() -> None:
+        try:
+            for i in range(16):
+                store.put("hot", large if i % 2 == 0 else small, content_type="audio/mpeg")
+        finally:
+            done.set()
+
+    def read() -> int:
+        reads = 0
+        while not done.is_set():
+            assert store.read("hot") in (small, large)
+            info = store.head("hot")
+            assert info is not None
+            assert (info.size, info.etag) in known
+            reads += 1
+        return reads
+
+    with ThreadPoolExecutor(3) as pool:
+        readers = [pool.submit(read), pool.submit(read)]
+        pool.submit(write).result()
+        assert sum(r.result() for r in readers) > 0
+
+
+class _FailingStream(io.RawIOBase):
+    """A source that breaks after 1 MiB, like a dropped client connection."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.sent >= MiB:
+            raise OSError("connection reset")
+        n = min(len(buffer), 64 * 1024)
+        buffer[:n] = b"z" * n
+        self.sent += n
+        return n
+
+
+def test_a_failed_write_keeps_the_old_object(blobs: Blobs) -> None:
+    blobs.store.put("keep", b"old version", content_type="text/plain")
+
+    with pytest.raises(OSError, match="connection reset"):
+        blobs.store.put("keep", io.BufferedReader(_FailingStream()), content_type="text/plain")
+
+    assert blobs.store.read("keep") == b"old version"
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["../x", "a/../../b", "/abs", "a//b", "a\\b", "", "a/", ".hidden", "a/./b", "ok\n", "a b"],
+)
+def test_unsafe_keys_are_refused(blobs: Blobs, key: str) -> None:
+    store = blobs.store
+    attempts: list[Callable[[], object]] = [
+        lambda: store.put(key, b"x", content_type="text/plain"),
+        lambda: store.read(key),
+        lambda: store.open(key),
+        lambda: store.head(key),
+        lambda: store.delete(key),
+        lambda: store.copy(key, "fine"),
+        lambda: store.copy("fine", key),
+        lambda: store.presign_upload(key, content_type="text/plain", max_bytes=10, ttl=60),
+        lambda: store.presign_download(key, ttl=60),
+        lambda: store.create_multipart(key, content_type="text/plain"),
+    ]
+    store.put("fine", b"x", content_type="text/plain")
+    for attempt in attempts:
+        with pytest.raises(InvalidKey):
+            attempt()
+    assert list(store.list("")) == ["fine"]
+
+
+def test_unsafe_content_types_are_refused(blobs: Blobs) -> None:
+    with pytest.raises(ValidationFailed):
+        blobs.store.put("k", b"x", content_type="text/html\r\nSet-Cookie: a=b")
+    with pytest.raises(ValidationFailed):
+        blobs.store.presign_upload("k", content_type="nonsense", max_bytes=1, ttl=60)
+    assert blobs.store.head("k") is None
+
+
+# HTTP: presigned URLs used the way a browser uses them.
+
+
+def test_presigned_upload_then_download(blobs: Blobs) -> None:
+    data = pattern(300_000, seed=5)
+    presigned = blobs.store.presign_upload(
+        "uploads/u1", content_type="audio/mpeg", max_bytes=MiB, ttl=300
+    )
+
+    response = blobs.upload(presigned, data)
+
+    assert response.status_code in (200, 201, 204), response.text
+    info = blobs.store.head("uploads/u1")
+    assert info is not None
+    assert (info.size, info.content_type, info.etag) == (len(data), "audio/mpeg", md5(data))
+
+    download = blobs.http.get(blobs.store.presign_download("uploads/u1", ttl=300))
+    assert download.status_code == 200
+    assert download.content == data
+    assert download.headers["content-type"] == "audio/mpeg"
+    assert download.headers["content-length"] == str(len(data))
+
+
+def test_download_of_a_range(blobs: Blobs) -> None:
+    data = pattern(100_000, seed=6)
+    blobs.store.put("song", data, content_type="audio/ogg")
+    url = blobs.store.presign_download("song", ttl=300)
+
+    middle = blobs.http.get(url, headers={"Range": "bytes=1000-1999"})
+    tail = blobs.http.get(url, headers={"Range": "bytes=-10"})
+    rest = blobs.http.get(url, headers={"Range": "bytes=99990-"})
+
+    assert middle.status_code == 206
+    assert middle.headers["content-range"] == "bytes 1000-1999/100000"
+    assert middle.headers["content-length"] == "1000"
+    assert middle.content == data[1000:2000]
+    assert (tail.status_code, tail.content) == (206, data[-10:])
+    assert tail.headers["content-range"] == "bytes 99990-99999/100000"
+    assert (rest.status_code, rest.content) == (206, data[99_990:])
+
+
+def test_download_with_a_filename(blobs: Blobs) -> None:
+    blobs.store.put("song", b"music", content_type="audio/mpeg")
+    url = blobs.store.presign_download(
+        "song", ttl=300, filename=ODD_FILENAME, content_type="application/octet-stream"
+    )
+
+    response = blobs.http.get(url)
+
+    assert response.status_code == 200
+    assert response.content == b"music"
+    assert response.headers["content-type"] == "application/octet-stream"
+    disposition = response.headers["content-disposition"]
+    assert disposition.isascii()
+    kind, fallback, extended = (part.strip() for part in disposition.split("; filename"))
+    assert kind == "attachment"
+    assert fallback.startswith('="') and fallback.endswith('"')
+    assert '"' not in fallback[2:-1] and "\\" not in fallback[2:-1]
+    assert fallback.endswith('.mp3"')
+    assert extended.startswith("*=UTF-8''")
+    assert unquote(extended.removeprefix("*=UTF-8''"), errors="strict") == ODD_FILENAME
+
+
+def test_download_of_a_missing_object_is_404(blobs: Blobs) -> None:
+    response = blobs.http.get(blobs.store.presign_download("never/uploaded", ttl=300))
+    assert response.status_code == 404
+
+
+def _upload_parts(blobs: Blobs, key: str, upload_id: str, parts: list[bytes]) -> list[str]:
+    etags = []
+    for number, body in enumerate(parts, start=1):
+        url = blobs.store.presign_part(key, upload_id, number, ttl=300)
+        response = blobs.http.put(url, content=body)
+        assert response.status_code == 200, response.text
+        etags.append(response.headers["etag"])
+    return etags
+
+
+def test_multipart_upload_through_presigned_parts(blobs: Blobs) -> None:
+    parts = [pattern(5 * MiB, seed=7), pattern(5 * MiB, seed=8), pattern(12_345, seed=9)]
+    upload_id = blobs.store.create_multipart("albums/a/master", content_type="audio/flac")
+
+    etags = _upload_parts(blobs, "albums/a/master", upload_id, parts)
+    info = blobs.store.complete_multipart(
+        "albums/a/master", upload_id, [CompletedPart(n, e) for n, e in enumerate(etags, 1)]
+    )
+
+    whole = b"".join(parts)
+    assert [e.strip('"') for e in etags] == [md5(p) for p in parts]
+    assert (info.size, info.content_type) == (len(whole), "audio/flac")
+    assert blobs.store.head("albums/a/master") == info
+    assert blobs.store.read("albums/a/master") == whole
+
+
+def test_multipart_refuses_bad_part_lists(blobs: Blobs) -> None:
+    store = blobs.store
+    upload_id = store.create_multipart("mp", content_type="audio/flac")
+    first, second = _upload_parts(blobs, "mp", upload_id, [b"a" * 100, b"b" * 100])
+
+    with pytest.raises(ValidationFailed):  # a part other than the last is under 5 MiB
+        store.complete_multipart(
+            "mp", upload_id, [CompletedPart(1, first), CompletedPart(2, second)]
+        )
+    with pytest.raises(ValidationFailed):  # not the ETag of what was uploaded
+        store.complete_multipart("mp", upload_id, [CompletedPart(1, md5(b"other"))])
+    with pytest.raises(ValidationFailed):  # out of order
+        store.complete_multipart(
+            "mp", upload_id, [CompletedPart(2, second), CompletedPart(1, first)]
+        )
+    with pytest.raises(ValidationFailed):
+        store.complete_multipart("mp", upload_id, [])
+    assert store.head("mp") is None
+
+    # A single part may be small: it is the last one.
+    info = store.complete_multipart("mp", upload_id, [CompletedPart(2, second)])
+    assert store.read("mp") == b"b" * 100
+    assert info.size == 100
+
+
+def test_aborted_multipart_cannot_complete(blobs: Blobs) -> None:
+    store = blobs.store
+    upload_id = store.create_multipart("gone", content_type="audio/flac")
+    (etag,) = _upload_parts(blobs, "gone", upload_id, [b"part"])
+
+    store.abort_multipart("gone", upload_id)
+    store.abort_multipart("gone", upload_id)  # twice is fine
+
+    with pytest.raises(BlobNotFound):
+        store.complete_multipart("gone", upload_id, [CompletedPart(1, etag)])
+    assert store.head("gone") is None
+
+
+# ------------------------------------------------- what only our own adapter enforces
+
+
+def _get(blobs: Blobs, url: str, **kwargs: Any) -> httpx.Response:
+    return blobs.http.get(url, **kwargs)
+
+
+def _assert_problem(response: httpx.Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["type"] == "about:blank"
+    assert (body["status"], body["code"]) == (status, code)
+    assert body["title"] and body["detail"]
+
+
+def _with_query(url: str, change: Callable[[list[tuple[str, str]]], list[tuple[str, str]]]) -> str:
+    parts = urlsplit(url)
+    query = change(parse_qsl(parts.query, keep_blank_values=True))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _with_param(name: str, value: str) -> Callable[[list[tuple[str, str]]], list[tuple[str, str]]]:
+    return lambda query: [(k, value if k == name else v) for k, v in query]
+
+
+def _flip_last_char(query: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(k, v[:-1] + ("A" if v[-1] != "A" else "B") if k == "sig" else v) for k, v in query]
+
+
+def test_an_expired_download_link_is_refused(fs: Blobs, clock: FakeClock) -> None:
+    fs.store.put("song", b"music", content_type="audio/mpeg")
+    url = fs.store.presign_download("song", ttl=60)
+
+    clock.advance(59)
+    assert _get(fs, url).status_code == 200
+    clock.advance(2)
+    _assert_problem(_get(fs, url), 403, "expired")
+
+
+def test_cache_lifetime_is_bounded_by_the_link(fs: Blobs, clock: FakeClock) -> None:
+    fs.store.put("song", b"music", content_type="audio/mpeg")
+    url = fs.store.presign_download("song", ttl=300)
+    clock.advance(100)
+
+    response = _get(fs, url)
+
+    assert response.headers["cache-control"] == "private, max-age=200"
+    assert response.headers["etag"] == f'"{md5(b"music")}"'
+    assert response.headers["accept-ranges"] == "bytes"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param(_flip_last_char, id="signature"),
+        pytest.param(lambda q: [(k, v) for k, v in q if k != "sig"], id="no-signature"),
+        pytest.param(_with_param("exp", "9999999999"), id="expiry"),
+        pytest.param(_with_param("fn", "other.exe"), id="filename"),
+        pytest.param(_with_param("ct", "text/html"), id="content-type"),
+        pytest.param(lambda q: [*q, ("extra", "1")], id="added-param"),
+        pytest.param(lambda q: [*q, q[0]], id="repeated-param"),
+    ],
+)
+def test_a_tampered_download_link_is_refused(
+    fs: Blobs, tamper: Callable[[list[tuple[str, str]]], list[tuple[str, str]]]
+) -> None:
+    fs.store.put("song", b"music", content_type="audio/mpeg")
+    url = fs.store.presign_download("song", ttl=60, filename="a.mp3", content_type="audio/mpeg")
+    assert _get(fs, url).status_code == 200
+
+    _assert_problem(_get(fs, _with_query(url, tamper)), 403, "invalid_signature")
+
+
+def test_a_link_for_one_key_cannot_fetch_another(fs: Blobs) -> None:
+    fs.store.put("users/alice/song", b"alice's", content_type="audio/mpeg")
+    fs.store.put("users/bob/song", b"bob's", content_type="audio/mpeg")
+    url = fs.store.presign_download("users/alice/song", ttl=60)
+
+    response = _get(fs, url.replace("/users/alice/", "/users/bob/"))
+
+    _assert_problem(response, 403, "invalid_signature")
+
+
+def test_a_download_link_does_not_allow_uploads(fs: Blobs) -> None:
+    fs.store.put("song", b"music", content_type="audio/mpeg")
+    url = fs.store.presign_download("song", ttl=60)
+
+    response = fs.http.put(url, content=b"evil")
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD"
+    assert fs.store.read("song") == b"music"
+    assert fs.http.delete(url).status_code == 405
+    upload = fs.store.presign_upload("new", content_type="text/plain", max_bytes=10, ttl=60)
+    assert _get(fs, upload.url).status_code == 405
+
+
+def test_an_unsatisfiable_range_is_416(fs: Blobs) -> None:
+    fs.store.put("song", b"0123456789", content_type="audio/mpeg")
+    url = fs.store.presign_download("song", ttl=60)
+
+    response = _get(fs, url, headers={"Range": "bytes=10-"})
+
+    _assert_problem(response, 416, "range_not_satisfiable")
+    assert response.headers["content-range"] == "bytes */10"
+    # Ranges we do not serve (several, or malformed) get the whole object.
+    for ignored in ("bytes=0-1,4-5", "bytes=5-2", "items=0-1"):
+        whole = _get(fs, url, headers={"Range": ignored})
+        assert (whole.status_code, whole.content) == (200, b"0123456789")
+
+
+def test_head_and_conditional_requests(fs: Blobs) -> None:
+    fs.store.put("song", b"0123456789", content_type="audio/mpeg")
+    url = fs.store.presign_download("song", ttl=60)
+    etag = f'"{md5(b"0123456789")}"'
+
+    head = fs.http.head(url)
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-length"] == "10"
+    assert head.headers["etag"] == etag
+
+    assert _get(fs, url, headers={"If-None-Match": etag}).status_code == 304
+    same = _get(fs, url, headers={"Range": "bytes=0-1", "If-Range": etag})
+    changed = _get(fs, url, headers={"Range": "bytes=0-1", "If-Range": '"older"'})
+    assert (same.status_code, same.content) == (206, b"01")
+    assert (changed.status_code, changed.content) == (200, b"0123456789")
+
+
+def test_an_upload_over_the_limit_is_413_and_leaves_nothing(fs: Blobs, tmp_path: Path) -> None:
+    presigned = fs.store.presign_upload("big", content_type="audio/mpeg", max_bytes=1000, ttl=60)
+
+    declared = fs.upload(presigned, b"x" * 1001)  # Content-Length says too much
+    chunked = fs.http.put(  # no Content-Length: counted while streaming
+        presigned.url, content=iter([b"x" * 600, b"x" * 600]), headers=presigned.headers
+    )
+
+    _assert_problem(declared, 413, "too_large")
+    _assert_problem(chunked, 413, "too_large")
+    assert fs.store.head("big") is None
+    assert not [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]
+    assert fs.upload(presigned, b"x" * 1000).status_code == 201  # exactly the limit is fine
+
+
+def test_an_oversized_upload_is_not_read_to_the_end(fs_store: FsBlobStore) -> None:
+    """The server answers 413 as soon as the body passes the limit, without draining it."""
+    presigned = fs_store.presign_upload("big", content_type="audio/mpeg", max_bytes=MiB, ttl=60)
+    url = urlsplit(presigned.url)
+    chunks_offered = 1000  # 64 MiB in 64 KiB chunks
+    received: list[int] = []
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        received.append(1)
+        return {"type": "http.request", "body": b"x" * 65536, "more_body": True}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "PUT",
+        "path": url.path,
+        "root_path": "",
+        "query_string": url.query.encode(),
+        "headers": [(b"content-type", b"audio/mpeg")],
+    }
+    asyncio.run(fs_store.asgi_app(scope, receive, send))
+
+    assert sent[0]["status"] == 413
+    assert len(received) == MiB // 65536 + 1 < chunks_offered
+    assert fs_store.head("big") is None
+
+
+def test_an_upload_must_use_the_signed_content_type(fs: Blobs) -> None:
+    presigned = fs.store.presign_upload("pic", content_type="image/png", max_bytes=100, ttl=60)
+
+    response = fs.http.put(presigned.url, content=b"<svg/>", headers={"Content-Type": "text/html"})
+
+    _assert_problem(response, 415, "content_type_mismatch")
+    assert fs.store.head("pic") is None
+
+
+def test_a_tampered_upload_link_is_refused(fs: Blobs, clock: FakeClock) -> None:
+    presigned = fs.store.presign_upload("pic", content_type="image/png", max_bytes=100, ttl=60)
+    bigger = _with_query(presigned.url, _with_param("max", "1000000"))
+    elsewhere = presigned.url.replace("/pic?", "/other?")
+
+    _assert_problem(
+        fs.http.put(bigger, content=b"x", headers=presigned.headers), 403, "invalid_signature"
+    )
+    _assert_problem(
+        fs.http.put(elsewhere, content=b"x", headers=presigned.headers), 403, "invalid_signature"
+    )
+    clock.advance(61)
+    _assert_problem(fs.upload(presigned, b"x"), 403, "expired")
+    assert fs.store.head("pic") is None and fs.store.head("other") is None
+
+
+def test_upload_completion_hook(fs: Blobs, caplog: pytest.LogCaptureFixture) -> None:
+    store = fs.store
+    assert isinstance(store, FsBlobStore)
+    completed: list[str] = []
+    store.on_upload_complete = completed.append
+
+    presigned = store.presign_upload("u/1", content_type="audio/mpeg", max_bytes=10, ttl=60)
+    assert fs.upload(presigned, b"x" * 11).status_code == 413
+    assert fs.upload(presigned, b"x" * 10).status_code == 201
+    upload_id = store.create_multipart("u/2", content_type="audio/mpeg")
+    (etag,) = _upload_parts(fs, "u/2", upload_id, [b"part"])
+    store.complete_multipart("u/2", upload_id, [CompletedPart(1, etag)])
+    assert completed == ["u/1", "u/2"]
+
+    def broken_hook(key: str) -> None:
+        raise RuntimeError("queue down")
+
+    store.on_upload_complete = broken_hook
+    response = fs.upload(
+        store.presign_upload("u/3", content_type="audio/mpeg", max_bytes=10, ttl=60), b"ok"
+    )
+    assert response.status_code == 201  # the bytes are stored; the hook failure is logged
+    assert store.read("u/3") == b"ok"
+    assert "queue down" in caplog.text
+
+
+def test_a_part_link_is_bound_to_its_upload(fs: Blobs) -> None:
+    store = fs.store
+    upload_id = store.create_multipart("mp", content_type="audio/flac")
+    other_id = store.create_multipart("mp", content_type="audio/flac")
+    url = store.presign_part("mp", upload_id, 1, ttl=60)
+
+    moved = _with_query(url, _with_param("uploadId", other_id))
+    renumbered = _with_query(url, _with_param("partNumber", "2"))
+
+    _assert_problem(fs.http.put(moved, content=b"x"), 403, "invalid_signature")
+    _assert_problem(fs.http.put(renumbered, content=b"x"), 403, "invalid_signature")
+    with pytest.raises(BlobNotFound):  # an upload id belongs to one key
+        store.presign_part("other-key", upload_id, 1, ttl=60)
+
+
+def _generated_part(number: int, size: int) -> Iterator[bytes]:
+    block = hashlib.sha256(str(number).encode()).digest() * (MiB // 32)
+    for _ in range(size // MiB):
+        yield block
+
+
+def test_a_100_mib_multipart_upload(fs: Blobs) -> None:
+    sizes = [16 * MiB] * 6 + [4 * MiB]
+    expected = hashlib.md5(usedforsecurity=False)
+    for number, size in enumerate(sizes, 1):
+        for block in _generated_part(number, size):
+            expected.update(block)
+    upload_id = fs.store.create_multipart("masters/long", content_type="audio/wav")
+
+    parts = []
+    for number, size in enumerate(sizes, 1):
+        url = fs.store.presign_part("masters/long", upload_id, number, ttl=600)
+        response = fs.http.put(url, content=_generated_part(number, size))
+        assert response.status_code == 200
+        parts.append(CompletedPart(number, response.headers["etag"]))
+    info = fs.store.complete_multipart("masters/long", upload_id, parts)
+
+    assert info.size == 100 * MiB
+    digest = hashlib.md5(usedforsecurity=False)
+    for chunk in fs.store.open("masters/long"):
+        digest.update(chunk)
+    assert digest.hexdigest() == expected.hexdigest() == info.etag
+
+
+def test_a_symlink_cannot_lead_out_of_the_root(fs_store: FsBlobStore, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_bytes(b"private")
+    (tmp_path / "blobs" / "evil").symlink_to(outside)
+
+    with pytest.raises(InvalidKey):
+        fs_store.read("evil/secret")
+    with pytest.raises(InvalidKey):
+        fs_store.put("evil/new", b"x", content_type="text/plain")
+    assert not (outside / "new").exists()
+    assert list(fs_store.list("")) == []
+
+
+def test_a_stale_sidecar_is_rebuilt(fs_store: FsBlobStore, tmp_path: Path) -> None:
+    """A crash between the data and sidecar renames: the sidecar describes old bytes."""
+    fs_store.put("song", b"old bytes", content_type="audio/mpeg")
+    replacement = tmp_path / "replacement"
+    replacement.write_bytes(b"new, longer bytes")
+    os.replace(replacement, tmp_path / "blobs" / "song")
+
+    info = fs_store.head("song")
+
+    assert info is not None
+    assert (info.size, info.etag, info.content_type) == (
+        17,
+        md5(b"new, longer bytes"),
+        "audio/mpeg",
+    )
+    sidecar = json.loads((tmp_path / "blobs" / ".meta" / "song.json").read_bytes())
+    assert sidecar["etag"] == info.etag
+
+
+def test_filesystem_layout(fs_store: FsBlobStore, tmp_path: Path) -> None:
+    root = tmp_path / "blobs"
+    fs_store.put("a/b/c", b"x", content_type="text/plain")
+    assert (root / "a" / "b" / "c").read_bytes() == b"x"  # plain files, easy to back up
+
+    fs_store.delete("a/b/c")
+    assert not (root / "a").exists()  # emptied folders go, like S3's implicit ones
+    assert not (root / ".meta" / "a").exists()
+
+    fs_store.put("a", b"x", content_type="text/plain")
+    with pytest.raises(Conflict):  # a file cannot also be a folder
+        fs_store.put("a/b", b"y", content_type="text/plain")
+    assert not [p for p in root.rglob("*.tmp")]
+
+
+def test_s3_uploads_carry_a_size_and_type_policy(s3: Blobs) -> None:
+    """moto does not enforce POST policies, so check that we ask S3 to."""
+    presigned = s3.store.presign_upload("k", content_type="audio/mpeg", max_bytes=1234, ttl=60)
+
+    policy = json.loads(base64.b64decode(presigned.fields["policy"]))
+
+    assert presigned.method == "POST"
+    assert presigned.fields["Content-Type"] == "audio/mpeg"
+    assert ["content-length-range", 0, 1234] in policy["conditions"]
+    assert {"Content-Type": "audio/mpeg"} in policy["conditions"]
