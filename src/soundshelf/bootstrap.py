@@ -14,9 +14,11 @@ from soundshelf.config import Settings
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import Clock, SystemClock
 from soundshelf.ports.identity import IdentityProvider
+from soundshelf.ports.jobs import JobQueue
 from soundshelf.ports.mail import Mailer
 from soundshelf.ports.table import Table
 from soundshelf.ratelimit import RateLimiter
+from soundshelf.uploads.service import UploadsService
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
@@ -30,7 +32,9 @@ class Services:
     blobs: BlobStore
     identity: IdentityProvider
     mailer: Mailer | None
+    jobs: JobQueue
     accounts: AccountsService
+    uploads: UploadsService
     # The embedded identity provider publishes its keys at /.well-known/jwks.json.
     jwks_document: dict[str, Any] | None = None
     # Extra ASGI apps the HTTP server mounts (the local blob store's signed-URL endpoint).
@@ -43,6 +47,7 @@ class _Adapters:
     blobs: BlobStore
     identity: IdentityProvider
     mailer: Mailer | None
+    jobs: JobQueue
     jwks_document: dict[str, Any] | None = None
     mounts: dict[str, ASGIApp] = field(default_factory=dict)
 
@@ -52,6 +57,16 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     clock = clock or SystemClock()
     adapters = _aws(settings) if settings.backend == "aws" else _local(settings, clock)
     limiter = RateLimiter(adapters.table, clock)
+    uploads = UploadsService(
+        table=adapters.table,
+        blobs=adapters.blobs,
+        jobs=adapters.jobs,
+        clock=clock,
+        settings=settings,
+    )
+    # The embedded store tells us itself when an upload arrived (S3 does it by event).
+    if hasattr(adapters.blobs, "on_upload_complete"):
+        adapters.blobs.on_upload_complete = uploads.complete_by_key
     return Services(
         settings=settings,
         clock=clock,
@@ -59,6 +74,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         blobs=adapters.blobs,
         identity=adapters.identity,
         mailer=adapters.mailer,
+        jobs=adapters.jobs,
         accounts=AccountsService(
             table=adapters.table,
             identity=adapters.identity,
@@ -66,6 +82,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
             limiter=limiter,
             api_key_requests_per_minute=settings.api_key_requests_per_minute,
         ),
+        uploads=uploads,
         jwks_document=adapters.jwks_document,
         mounts=adapters.mounts,
     )
@@ -85,6 +102,7 @@ def _local(settings: Settings, clock: Clock) -> _Adapters:
     from soundshelf.adapters.local_identity import LocalIdentityProvider
     from soundshelf.adapters.outbox_mail import OutboxMailer
     from soundshelf.adapters.sqlite_table import SqliteTable
+    from soundshelf.adapters.table_jobs import TableJobQueue
     from soundshelf.keyfiles import load_or_create_file
 
     data_dir = settings.resolved_data_dir
@@ -111,6 +129,7 @@ def _local(settings: Settings, clock: Clock) -> _Adapters:
         blobs=blobs,
         identity=identity,
         mailer=mailer,
+        jobs=TableJobQueue(table, clock),
         jwks_document=identity.jwks_document,
         mounts={"/blobs": blobs.asgi_app},
     )
@@ -120,6 +139,7 @@ def _aws(settings: Settings) -> _Adapters:
     from soundshelf.adapters.cognito_identity import CognitoIdentityProvider
     from soundshelf.adapters.dynamodb_table import DynamoDbTable
     from soundshelf.adapters.s3_blobs import S3BlobStore
+    from soundshelf.adapters.sqs_jobs import SqsJobQueue
 
     return _Adapters(
         table=DynamoDbTable(
@@ -140,4 +160,9 @@ def _aws(settings: Settings) -> _Adapters:
             region=settings.aws_region,
         ),
         mailer=_mailer(settings),  # Cognito mails the codes itself
+        jobs=SqsJobQueue(
+            settings.sqs_queue_url,
+            dead_letter_url=settings.sqs_dead_letter_url or None,
+            region=settings.aws_region,
+        ),
     )

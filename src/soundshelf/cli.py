@@ -30,6 +30,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from soundshelf.bootstrap import build
     from soundshelf.http.app import create_app
     from soundshelf.logs import configure_logging
+    from soundshelf.worker import start_workers, stop_workers
 
     settings = _settings(args)
     configure_logging(settings.log_level)
@@ -41,17 +42,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # The console, not the JSON log, is where a person looks for this.
         print(login_hint(), flush=True)
     app = create_app(services)
+    stop, workers = start_workers(settings, settings.workers)
     log.info(
-        "serving", extra={"url": settings.base_url, "dataDir": str(settings.resolved_data_dir)}
+        "serving",
+        extra={
+            "url": settings.base_url,
+            "dataDir": str(settings.resolved_data_dir),
+            "workers": len(workers),
+        },
     )
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        proxy_headers=False,
-        server_header=False,
-    )
+    try:
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            proxy_headers=False,
+            server_header=False,
+        )
+    finally:
+        stop_workers(stop, workers)
     return 0
 
 

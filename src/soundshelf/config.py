@@ -41,6 +41,19 @@ class Settings(BaseSettings):
     access_token_ttl: int = Field(default=3600, ge=900, le=3600)
     api_key_requests_per_minute: int = 600
 
+    # Uploads and processing
+    max_audio_bytes: int = 500 * 1000**2
+    max_image_bytes: int = 50 * 1000**2
+    max_file_bytes: int = 2 * 1000**3
+    storage_quota_bytes: int = 20 * 1000**3  # per user
+    multipart_threshold_bytes: int = 64 * 1000**2
+    multipart_part_bytes: int = 16 * 1024**2
+    upload_url_ttl: int = 3600
+    media_url_ttl: int = 900  # signed stream/download/photo URLs
+    workers: int = Field(default=1, ge=0, le=16)  # processing worker processes for `serve`
+    sqs_queue_url: str = ""  # AWS: the fan-out jobs queue
+    sqs_dead_letter_url: str = ""
+
     @cached_property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

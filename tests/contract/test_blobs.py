@@ -25,8 +25,11 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 from uuid import uuid4
 
+import boto3
 import httpx
 import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
@@ -473,7 +476,15 @@ def test_multipart_refuses_bad_part_lists(blobs: Blobs) -> None:
     assert info.size == 100
 
 
-def test_aborted_multipart_cannot_complete(blobs: Blobs) -> None:
+def test_aborted_multipart_cannot_complete(blobs: Blobs, request: pytest.FixtureRequest) -> None:
+    if blobs.kind == "s3":
+        request.applymarker(
+            pytest.mark.xfail(
+                reason="moto answers 500 (KeyError) where S3 answers NoSuchUpload; "
+                "test_s3_error_mapping covers the adapter's side",
+                strict=True,
+            )
+        )
     store = blobs.store
     upload_id = store.create_multipart("gone", content_type="audio/flac")
     (etag,) = _upload_parts(blobs, "gone", upload_id, [b"part"])
@@ -814,3 +825,25 @@ def test_s3_uploads_carry_a_size_and_type_policy(s3: Blobs) -> None:
     assert presigned.fields["Content-Type"] == "audio/mpeg"
     assert ["content-length-range", 0, 1234] in policy["conditions"]
     assert {"Content-Type": "audio/mpeg"} in policy["conditions"]
+
+
+def test_s3_error_mapping() -> None:
+    """S3 answers moto cannot produce, checked with botocore's Stubber."""
+    client = boto3.client(
+        "s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    store = S3BlobStore("bucket", region="us-east-1", client=client)
+    with Stubber(client) as stub:
+        stub.add_client_error("complete_multipart_upload", "NoSuchUpload", http_status_code=404)
+        stub.add_client_error("complete_multipart_upload", "InvalidPartOrder")
+        stub.add_client_error("abort_multipart_upload", "NoSuchUpload", http_status_code=404)
+        stub.add_client_error("head_object", "AccessDenied", http_status_code=403)
+
+        with pytest.raises(BlobNotFound):
+            store.complete_multipart("k", "id", [CompletedPart(1, md5(b"x"))])
+        with pytest.raises(ValidationFailed):
+            store.complete_multipart("k", "id", [CompletedPart(1, md5(b"x"))])
+        store.abort_multipart("k", "id")
+        with pytest.raises(ClientError):  # not "missing": a permissions problem must show
+            store.head("k")
+        stub.assert_no_pending_responses()

@@ -258,6 +258,17 @@ def test_invalid_updates_are_refused(table: Table) -> None:
     assert table.get("A", "B") == {"PK": "A", "SK": "B", "name": "x"}
 
 
+def test_values_that_are_not_json_like_are_refused(table: Table) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - the messages come from different libraries
+        table.put({"PK": "A", "SK": "B", "gain": float("nan")})
+    with pytest.raises(TypeError):
+        table.put({"PK": "A", "SK": "B", "tags": {"a", "b"}})
+    with pytest.raises(TypeError):
+        table.update("A", "B", set={"raw": b"bytes"})
+
+    assert table.get("A", "B") is None
+
+
 # --- transactions --------------------------------------------------------------------------
 
 

@@ -102,14 +102,13 @@ class DynamoDbTable:
         except ClientError as exc:
             if _code(exc) != "ResourceNotFoundException":
                 raise
-        string = "S"
         attributes = ["PK", "SK", *(a for keys in INDEXES.values() for a in keys)]
         try:
             self.client.create_table(
                 TableName=self._name,
                 BillingMode="PAY_PER_REQUEST",
                 AttributeDefinitions=[
-                    {"AttributeName": a, "AttributeType": string} for a in attributes
+                    {"AttributeName": a, "AttributeType": "S"} for a in attributes
                 ],
                 KeySchema=_key_schema("PK", "SK"),
                 GlobalSecondaryIndexes=[
@@ -345,7 +344,7 @@ class _Expressions:
     def condition(self, conditions: Conditions) -> dict[str, str]:
         """``{"ConditionExpression": ...}``, or ``{}`` when there is no condition."""
         parts = [self._condition(c) for c in as_condition_list(conditions)]
-        return {}
+        return {"ConditionExpression": " AND ".join(parts)} if parts else {}
 
     def _condition(self, condition: Condition) -> str:
         match condition:
@@ -389,7 +388,13 @@ def _attribute_value(value: Any) -> dict[str, Any]:
 
 
 def _decimals(value: Any) -> Any:
-    """Floats become ``Decimal`` (boto3 refuses floats); tuples become lists."""
+    """Floats become ``Decimal`` (boto3 refuses floats); tuples become lists.
+
+    Anything that is not JSON-like is refused, as the SQLite adapter refuses it: boto3
+    would quietly store a ``set`` or ``bytes`` that the other backend cannot hold.
+    """
+    if value is None or isinstance(value, str | int):  # bool is an int
+        return value
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError("NaN and infinity cannot be stored")
@@ -398,7 +403,7 @@ def _decimals(value: Any) -> Any:
         return {k: _decimals(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_decimals(v) for v in value]
-    return value
+    raise TypeError(f"{type(value).__name__} is not a JSON-like value")
 
 
 def _from_dynamo(raw: Mapping[str, Any]) -> Item:

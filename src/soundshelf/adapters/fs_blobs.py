@@ -667,12 +667,11 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
             raise RangeNotSatisfiable(header)
         return max(0, size - int(last)), size - 1
     start = int(first)
-    end = int(last) if last else size - 1
-    if end < start:
+    if last and int(last) < start:
         return None  # invalid, so ignored (RFC 9110 §14.2)
     if start >= size:
         raise RangeNotSatisfiable(header)
-    return start, min(end, size - 1)
+    return start, size - 1 if not last else min(int(last), size - 1)
 
 
 def _matches(header: str | None, etag: str) -> bool:

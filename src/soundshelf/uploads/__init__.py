@@ -1,0 +1,1 @@
+"""Uploads: direct-to-storage transfers and the processing that turns them into items."""
