@@ -41,6 +41,7 @@ _AUDIO = {
 _LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1"}
 
 RED = (230, 20, 20)
+ALPHA_RIGHT = 64
 
 # What make_audio(..., tags=TAGS) writes; tests compare probe results with it.
 TAGS: dict[str, str | int] = {
@@ -204,11 +205,47 @@ def truncate(path: Path, fraction: float, dst: Path | None = None) -> Path:
     return target
 
 
+def make_mp4_video(path: Path, seconds: float = 1.0, *, with_audio: bool = True) -> Path:
+    """An MP4 (brand isom) with an MPEG-4 video track and, by default, an AAC track."""
+    with av.open(str(path), "w", format="mp4") as container:
+        video = container.add_stream("mpeg4", rate=10)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        audio = container.add_stream("aac", rate=44_100) if with_audio else None
+        if audio is not None:
+            audio.layout = "stereo"
+        for i in range(round(seconds * 10)):
+            pixels = np.full((48, 64, 3), i * 20 % 256, dtype=np.uint8)
+            container.mux(video.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")))
+        container.mux(video.encode(None))
+        if audio is not None:
+            samples = np.ascontiguousarray(melody(seconds))
+            frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="stereo")
+            frame.sample_rate = 44_100
+            container.mux(audio.encode(frame))
+            container.mux(audio.encode(None))
+    return path
+
+
+def make_mp4_audio(path: Path, seconds: float = 1.0) -> Path:
+    """AAC in a plain MP4 (brand isom, as FFmpeg and many recorders write), no video."""
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("aac", rate=44_100)
+        stream.layout = "stereo"
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(melody(seconds)), format="fltp", layout="stereo"
+        )
+        frame.sample_rate = 44_100
+        container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
 # --- images --------------------------------------------------------------------------
 
 
 def picture(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
-    """A blue-green gradient with a red square in the top-left corner of the pixels."""
+    """A blue-green gradient with a red square in the top-left corner of the pixels
+    (RGBA: the right half has alpha ALPHA_RIGHT)."""
     width, height = size
     x = np.linspace(0, 255, width, dtype=np.float32)[None, :]
     y = np.linspace(0, 255, height, dtype=np.float32)[:, None]
@@ -218,8 +255,10 @@ def picture(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
     img = Image.fromarray(rgb.clip(0, 255).astype(np.uint8), "RGB")
     marker = max(2, min(width, height) // 5)
     ImageDraw.Draw(img).rectangle((0, 0, marker - 1, marker - 1), fill=RED)
-    if mode == "RGBA":
-        img.putalpha(Image.linear_gradient("L").resize(size).rotate(90))
+    if mode == "RGBA":  # left half opaque, right half mostly transparent
+        alpha = Image.new("L", size, 255)
+        ImageDraw.Draw(alpha).rectangle((width // 2, 0, width, height), fill=ALPHA_RIGHT)
+        img.putalpha(alpha)
     return img
 
 
@@ -283,18 +322,30 @@ def make_gif(path: Path, size: tuple[int, int] = (160, 120), *, frames: int = 3)
     return path
 
 
-def make_heic(path: Path, size: tuple[int, int] = (320, 240)) -> Path:
+def make_heic(
+    path: Path, size: tuple[int, int] = (320, 240), *, exif_orientation: int | None = None
+) -> Path:
     """HEIC via pillow-heif (the caller skips when it is missing)."""
     from pillow_heif import register_heif_opener
 
     register_heif_opener()
-    picture(size).save(path, "HEIF", quality=90)
+    picture(size).save(path, "HEIF", quality=90, **_orientation(exif_orientation))
     return path
 
 
-def make_avif(path: Path, size: tuple[int, int] = (320, 240)) -> Path:
-    picture(size).save(path, "AVIF", quality=90)
+def make_avif(
+    path: Path, size: tuple[int, int] = (320, 240), *, exif_orientation: int | None = None
+) -> Path:
+    picture(size).save(path, "AVIF", quality=90, **_orientation(exif_orientation))
     return path
+
+
+def _orientation(value: int | None) -> dict[str, bytes]:
+    if not value:
+        return {}
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = value
+    return {"exif": exif.tobytes()}
 
 
 def make_png_bomb(path: Path, size: tuple[int, int] = (20_000, 20_000)) -> Path:

@@ -18,10 +18,13 @@ from soundshelf.ports.jobs import JobQueue
 from soundshelf.ports.mail import Mailer
 from soundshelf.ports.table import Table
 from soundshelf.ratelimit import RateLimiter
-from soundshelf.uploads.service import UploadsService
+from soundshelf.uploads.processing import UploadProcessor
+from soundshelf.uploads.service import PROCESS_UPLOAD, UploadsService
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
+
+    from soundshelf.worker import JobHandler
 
 
 @dataclass
@@ -35,6 +38,8 @@ class Services:
     jobs: JobQueue
     accounts: AccountsService
     uploads: UploadsService
+    # What the workers (embedded) or the processing Lambda (AWS) run, by job kind.
+    job_handlers: dict[str, JobHandler] = field(default_factory=dict)
     # The embedded identity provider publishes its keys at /.well-known/jwks.json.
     jwks_document: dict[str, Any] | None = None
     # Extra ASGI apps the HTTP server mounts (the local blob store's signed-URL endpoint).
@@ -83,6 +88,11 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
             api_key_requests_per_minute=settings.api_key_requests_per_minute,
         ),
         uploads=uploads,
+        job_handlers={
+            PROCESS_UPLOAD: UploadProcessor(
+                table=adapters.table, blobs=adapters.blobs, clock=clock
+            ),
+        },
         jwks_document=adapters.jwks_document,
         mounts=adapters.mounts,
     )

@@ -61,10 +61,18 @@ _STREAMABLE = {("audio/mpeg", "mp3"), ("audio/mp4", "aac")}
 
 # A run of undecodable packets this long means the rest of the file is garbage.
 _MAX_BAD_PACKETS = 64
+# Plausible audio; a damaged header claiming 2 GHz would make the resampler allocate GBs.
+_RATES = range(1_000, 768_001)
+_MAX_CHANNELS = 64
 
 
 @dataclass(frozen=True, slots=True)
 class AudioInfo:
+    """What ``probe_audio`` found. ``codec`` is FFmpeg's codec name ("mp3", "aac",
+    "flac", "vorbis", "opus", "pcm_s16le"...), ``bitrate`` the measured average in bit/s
+    (audio payload only, so cover art does not inflate it). Tags are None when absent;
+    ``cover`` is only set when its bytes sniff as an allow-listed image."""
+
     duration_ms: int
     codec: str
     bitrate: int | None
@@ -84,6 +92,9 @@ class AudioInfo:
 
 @dataclass(frozen=True, slots=True)
 class RenditionInfo:
+    """The browser rendition written by ``transcode``: ``bitrate`` is the encoder's
+    target, ``duration_ms`` what was actually encoded."""
+
     path: Path
     mime: str
     codec: str
@@ -98,9 +109,7 @@ class RenditionInfo:
 # --- public API ----------------------------------------------------------------------
 
 
-def probe_audio(
-    path: Path, *, filename: str, max_duration_s: float = MAX_DURATION_S
-) -> AudioInfo:
+def probe_audio(path: Path, *, filename: str, max_duration_s: float = MAX_DURATION_S) -> AudioInfo:
     """Duration, codec and tags (cover art included) of an uploaded audio file.
 
     ``filename`` is the name the user uploaded, used for the title when there is no tag.
@@ -205,8 +214,10 @@ def title_from_filename(filename: str) -> str:
     words = " ".join(stem.replace("_", " ").split())
     # Strip a leading track number only when it is clearly one: "01 - ", "3. ", "1-02 ",
     # "07 " (zero-padded); "99 Luftballons" and "1984" keep their numbers.
-    title = re.sub(r"^(?:\d{1,3}\s*[-.)]\s*|\d-\d{1,3}\s+|0\d{1,2}\s+)(?=\S)", "", words)
-    return title or words or "Untitled"
+    title = re.sub(r"^(?:\d-\d{1,3}\s+|\d{1,3}\s*[-.)]\s*|0\d{1,2}\s+)(?=\S)", "", words)
+    if not re.search(r"\w", title):  # "01 - .mp3": the number is all there is
+        title = words
+    return title or "Untitled"
 
 
 # --- opening and decoding --------------------------------------------------------------
@@ -233,14 +244,22 @@ def _audio_stream(container: InputContainer) -> AudioStream:
     stream = container.streams.audio[0]
     try:
         codec = _codec_name(stream)
-        rate = stream.codec_context.sample_rate
+        rate, channels = stream.codec_context.sample_rate, stream.codec_context.channels
     except (av.error.FFmpegError, AttributeError, ValueError) as exc:
         raise UnsupportedMedia(DAMAGED) from exc
     if codec not in _CODECS and not codec.startswith("pcm_"):
         raise UnsupportedMedia(f"The audio codec “{codec}” is not supported")
-    if not rate or rate <= 0:
+    if rate not in _RATES or not 0 < channels <= _MAX_CHANNELS:
         raise UnsupportedMedia(DAMAGED)
     return stream
+
+
+def _playable(frame: AudioFrame) -> bool:
+    return (
+        frame.samples > 0
+        and frame.sample_rate in _RATES
+        and 0 < frame.layout.nb_channels <= _MAX_CHANNELS
+    )
 
 
 def _codec_name(stream: AudioStream) -> str:
@@ -273,14 +292,12 @@ def _frames(container: InputContainer, stream: AudioStream) -> Iterator[AudioFra
                 return
             continue
         bad_run = 0
-        for frame in frames:
-            if frame.samples > 0 and frame.sample_rate > 0:
-                yield frame
+        yield from filter(_playable, frames)
     try:  # the demuxer may have stopped early, before its flush packet
         tail = stream.codec_context.decode(None)
     except av.error.FFmpegError:
         tail = []
-    yield from (frame for frame in tail if frame.samples > 0 and frame.sample_rate > 0)
+    yield from filter(_playable, tail)
 
 
 def _scan(container: InputContainer, stream: AudioStream) -> tuple[float, int, bool]:
@@ -332,6 +349,8 @@ def _hours_minutes(seconds: float) -> str:
 # --- sample conversion -----------------------------------------------------------------
 
 _INT_SCALE = {"s16": 2.0**15, "s32": 2.0**31, "s64": 2.0**63}
+# Decoders legitimately overshoot 1.0 a little (inter-sample peaks); far beyond is garbage.
+_FLOAT_LIMIT = 4.0
 
 # Where each named channel goes in a stereo downmix (ITU-R BS.775 style, -3 dB centre).
 _C = 0.7071
@@ -363,10 +382,11 @@ def _to_float(frame: AudioFrame) -> np.ndarray:
     if not fmt.is_planar:  # packed: (1, samples * channels), interleaved
         data = data.reshape(-1, frame.layout.nb_channels).T
     base = fmt.name.removesuffix("p")
-    if base == "flt":
-        return data
-    if base == "dbl":
-        return data.astype(np.float32)
+    if base in ("flt", "dbl"):
+        # Float PCM can hold NaN, infinities or absurd levels, which make the AAC
+        # encoder fail outright ("Input contains NaN/+-Inf"): play them as silence/clip.
+        data = np.nan_to_num(data.astype(np.float32, copy=False), nan=0.0, posinf=1.0, neginf=-1.0)
+        return np.clip(data, -_FLOAT_LIMIT, _FLOAT_LIMIT, out=data)
     if base == "u8":
         return (data.astype(np.float32) - 128.0) / 128.0
     return data.astype(np.float32) / np.float32(_INT_SCALE[base])
@@ -387,10 +407,9 @@ def _to_stereo(frame: AudioFrame) -> np.ndarray:
 @lru_cache(maxsize=32)
 def _downmix_matrix(names: tuple[str, ...]) -> np.ndarray:
     known = [_TO_STEREO.get(name) for name in names]
-    if not any(known):  # unnamed channel order: an even mix is the only safe guess
-        rows = [(1.0, 1.0)] * len(names)
-    else:
-        rows = [gains or (0.5, 0.5) for gains in known]
+    # Unnamed channel order: an even mix is the only safe guess.
+    even = [(1.0, 1.0)] * len(names)
+    rows = [gains or (0.5, 0.5) for gains in known] if any(known) else even
     matrix = np.array(rows, dtype=np.float32).T
     # Scale so a full-scale signal on every channel cannot clip (as FFmpeg does for ints).
     return matrix / max(1.0, float(matrix.sum(axis=1).max()))
@@ -406,14 +425,19 @@ def _output_rate(input_rate: int) -> int:
 class _PeakMeter:
     """Streaming peak meter: keeps one max per small block, never the decoded track.
 
-    The block is sized from the expected length (~8 blocks per output point), so memory
-    stays small for a 4-hour file and short clips still resolve ``points`` buckets.
+    The block is sized from the expected length (~8 blocks per output point), so short
+    clips still resolve ``points`` buckets. A header may lie about the length, so when
+    blocks pile up past ``_MAX_BLOCKS_PER_POINT`` per point, neighbours are merged and the
+    block doubles: memory stays bounded whatever the file claims.
     """
+
+    _MAX_BLOCKS_PER_POINT = 32
 
     def __init__(self, expected_samples: int | None, points: int) -> None:
         self.points = points
         self.block = max(1, expected_samples // (points * 8)) if expected_samples else 256
         self.blocks: list[np.ndarray] = []
+        self.count = 0  # complete blocks held
         self.partial_peak = 0.0
         self.partial_len = 0
 
@@ -425,15 +449,29 @@ class _PeakMeter:
             self.partial_len += start
             if self.partial_len < self.block:
                 return
-            self.blocks.append(np.array([self.partial_peak], dtype=np.float32))
+            self._keep(np.array([self.partial_peak], dtype=np.float32))
             self.partial_len, self.partial_peak = 0, 0.0
         whole = (peaks.size - start) // self.block * self.block
         if whole:
-            chunk = peaks[start : start + whole].reshape(-1, self.block).max(axis=1)
-            self.blocks.append(chunk)
+            self._keep(peaks[start : start + whole].reshape(-1, self.block).max(axis=1))
         rest = peaks[start + whole :]
         if rest.size:
             self.partial_peak, self.partial_len = float(rest.max()), rest.size
+        if self.count > self.points * self._MAX_BLOCKS_PER_POINT:
+            self._merge_pairs()
+
+    def _keep(self, blocks: np.ndarray) -> None:
+        self.blocks.append(blocks)
+        self.count += blocks.size
+
+    def _merge_pairs(self) -> None:
+        fine = np.concatenate(self.blocks)
+        if fine.size % 2:  # the odd block out becomes the start of the partial block
+            self.partial_peak = max(self.partial_peak, float(fine[-1]))
+            self.partial_len += self.block
+            fine = fine[:-1]
+        merged = fine.reshape(-1, 2).max(axis=1)
+        self.blocks, self.count, self.block = [merged], merged.size, self.block * 2
 
     def result(self) -> list[float]:
         parts = self.blocks + ([np.array([self.partial_peak])] if self.partial_len else [])
@@ -562,7 +600,7 @@ def _text(value: object) -> str | None:
 
 
 def _number(value: object) -> int | None:
-    """"3/12" -> 3; also MP4's (3, 12) tuples."""
+    """ "3/12" -> 3; also MP4's (3, 12) tuples."""
     if isinstance(value, tuple):
         value = value[0] if value else None
     match = re.match(r"\s*(\d{1,4})", str(value)) if value is not None else None

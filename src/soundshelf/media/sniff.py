@@ -238,9 +238,9 @@ def _adts(head: bytes) -> Sniffed | None:
 
 def _bmp(head: bytes) -> Sniffed | None:
     # "BM" alone would catch text ("BMW..."); the DIB header size is one of a few values.
-    if head[:2] == b"BM" and len(head) >= 18:
-        if int.from_bytes(head[14:18], "little") in (12, 40, 52, 56, 64, 108, 124):
-            return Sniffed("file", "image/bmp", "bmp")
+    dib_header = int.from_bytes(head[14:18], "little") if len(head) >= 18 else 0
+    if head[:2] == b"BM" and dib_header in (12, 40, 52, 56, 64, 108, 124):
+        return Sniffed("file", "image/bmp", "bmp")
     return None
 
 
@@ -258,7 +258,8 @@ def _looks_like_text(head: bytes) -> bool:
 # --- deeper looks for sniff_file -----------------------------------------------------
 
 _MAX_ID3_PADDING = 64 * 1024
-_MAX_MOOV = 32 * 1024 * 1024
+_MAX_MOOV = 16 * 1024 * 1024  # a 4-hour track's index is ~3 MB
+_MAX_TOP_LEVEL_BOXES = 4096  # real files have a handful; don't walk a crafted million
 
 
 def _after_id3(fh: BinaryIO, head: bytes) -> Sniffed | None:
@@ -299,7 +300,9 @@ def _find_moov(fh: BinaryIO) -> bytes | None:
     fh.seek(0, 2)
     end = fh.tell()
     pos = 0
-    while pos + 8 <= end:
+    for _ in range(_MAX_TOP_LEVEL_BOXES):
+        if pos + 8 > end:
+            return None
         fh.seek(pos)
         header = fh.read(16)
         if len(header) < 8:

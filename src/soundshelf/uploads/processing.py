@@ -1,0 +1,292 @@
+"""Processing of a received upload (the ``process_upload`` job), idempotent per upload.
+
+The worker sniffs the real type, checks it against what was declared, makes the
+derivatives (audio: tags, cover, rendition, waveform; image: upright thumbnails without
+metadata and a placeholder; file: type and hash), and writes the result item, the
+content-hash entry, the upload's new status and the owner's storage counter in one
+transaction. The result item's id is the upload id, so a retry can never make two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from soundshelf.accounts.models import profile_key
+from soundshelf.media.audio import needs_rendition, probe_audio, transcode_with_waveform
+from soundshelf.media.errors import UnsupportedMedia
+from soundshelf.media.image import process_image
+from soundshelf.media.sniff import Sniffed, check_declared, sniff_file
+from soundshelf.ports.blobs import BlobStore
+from soundshelf.ports.clock import Clock, iso
+from soundshelf.ports.table import (
+    AttributeEquals,
+    ItemAbsent,
+    Put,
+    Table,
+    TransactionFailed,
+    Update,
+)
+from soundshelf.uploads.models import upload_key
+
+log = logging.getLogger("soundshelf.processing")
+
+RESULT_TYPES = {"audio": "track", "image": "photo", "file": "file"}
+GAVE_UP = "Processing failed several times; please try uploading the file again"
+
+
+def result_key(result_type: str, item_id: str) -> tuple[str, str]:
+    return f"{result_type.upper()}#{item_id}", result_type.upper()
+
+
+def hash_key(owner_id: str, sha256: str) -> tuple[str, str]:
+    return f"HASH#{owner_id}#{sha256}", "HASH"
+
+
+def derived_key(owner_id: str, item_id: str, name: str) -> str:
+    return f"derived/{owner_id}/{item_id}/{name}"
+
+
+class UploadProcessor:
+    """The ``process_upload`` job handler."""
+
+    def __init__(self, *, table: Table, blobs: BlobStore, clock: Clock) -> None:
+        self.table = table
+        self.blobs = blobs
+        self.clock = clock
+
+    def handle(self, payload: dict[str, Any]) -> None:
+        self.process(payload["uploadId"])
+
+    def give_up(self, payload: dict[str, Any], error: str) -> None:
+        item = self.table.get(*upload_key(payload["uploadId"]))
+        if item is not None and item["status"] in {"pending", "processing"}:
+            self._fail(item, GAVE_UP)
+
+    def process(self, upload_id: str) -> None:
+        item = self.table.get(*upload_key(upload_id))
+        if item is None or item["status"] in {"ready", "failed"}:
+            return  # done before: a repeated delivery
+        with tempfile.TemporaryDirectory(prefix="soundshelf-") as tmp:
+            work = Path(tmp)
+            original = work / "original"
+            sha256 = self._download(item["blobKey"], original)
+            try:
+                sniffed = sniff_file(original)
+                if item["kind"] != "file":
+                    check_declared(item["contentType"], sniffed)
+                    if sniffed.kind != item["kind"]:
+                        raise UnsupportedMedia(
+                            f"The file was uploaded as {item['kind']} but it is {sniffed.label}"
+                        )
+                if self._finish_as_duplicate(item, sha256):
+                    return
+                result = self._make(item, original, sniffed, sha256, work)
+            except UnsupportedMedia as exc:
+                log.info("upload refused", extra={"uploadId": upload_id, "reason": exc.detail})
+                self._fail(item, exc.detail)
+                self.blobs.delete(item["blobKey"])
+                return
+        self._commit(item, result, sha256)
+
+    # --- steps -----------------------------------------------------------------------------
+
+    def _download(self, key: str, dest: Path) -> str:
+        digest = hashlib.sha256()
+        with dest.open("wb") as out:
+            for chunk in self.blobs.open(key):
+                digest.update(chunk)
+                out.write(chunk)
+        return digest.hexdigest()
+
+    def _make(
+        self, item: dict[str, Any], original: Path, sniffed: Sniffed, sha256: str, work: Path
+    ) -> dict[str, Any]:
+        now = self.clock.now()
+        result_type = RESULT_TYPES[item["kind"]]
+        record: dict[str, Any] = {
+            "PK": result_key(result_type, item["uploadId"])[0],
+            "SK": result_key(result_type, item["uploadId"])[1],
+            f"{result_type}Id": item["uploadId"],
+            "ownerId": item["ownerId"],
+            "filename": item["filename"],
+            "mime": sniffed.mime,
+            "size": original.stat().st_size,
+            "sha256": sha256,
+            "originalKey": item["blobKey"],
+            "visibility": "private",
+            "createdAt": now,
+        }
+        if result_type == "track":
+            record |= self._audio(item, original, sniffed, work)
+        elif result_type == "photo":
+            record |= self._image(item, original, work)
+        record.setdefault("GSI1SK", f"{iso(now)}#{item['uploadId']}")
+        record["GSI1PK"] = f"USER#{item['ownerId']}#{result_type.upper()}S"
+        return record
+
+    def _audio(
+        self, item: dict[str, Any], original: Path, sniffed: Sniffed, work: Path
+    ) -> dict[str, Any]:
+        info = probe_audio(original, filename=item["filename"])
+        owner, track_id = item["ownerId"], item["uploadId"]
+        rendition_path = work / "high.m4a" if needs_rendition(info, mime=sniffed.mime) else None
+        rendition, peaks = transcode_with_waveform(original, rendition_path)
+        renditions = {
+            "original": {"key": item["blobKey"], "mime": sniffed.mime, "bitrate": info.bitrate}
+        }
+        stored_bytes = 0
+        if rendition is not None:
+            key = derived_key(owner, track_id, "high.m4a")
+            stored_bytes += self._put_file(key, rendition.path, rendition.mime)
+            renditions["high"] = {"key": key, "mime": rendition.mime, "bitrate": rendition.bitrate}
+        waveform_key = derived_key(owner, track_id, "waveform.json")
+        waveform = json.dumps({"peaks": peaks}, separators=(",", ":")).encode()
+        self.blobs.put(waveform_key, waveform, content_type="application/json")
+        stored_bytes += len(waveform)
+        fields: dict[str, Any] = {
+            "title": info.title,
+            "artist": info.artist or "",
+            "album": info.album or "",
+            "albumArtist": info.album_artist or "",
+            "trackNumber": info.track_number,
+            "discNumber": info.disc_number,
+            "year": info.year,
+            "genre": info.genre or "",
+            "durationMs": info.duration_ms,
+            "codec": info.codec,
+            "bitrate": info.bitrate,
+            "sampleRate": info.sample_rate,
+            "channels": info.channels,
+            "renditions": renditions,
+            "waveformKey": waveform_key,
+            "playCount": 0,
+            "likeCount": 0,
+        }
+        if info.cover:
+            cover = self._cover(owner, track_id, info.cover, work)
+            if cover:
+                fields["cover"] = cover
+                stored_bytes += sum(c["size"] for c in cover.values())
+        fields["derivedBytes"] = stored_bytes
+        return fields
+
+    def _cover(
+        self, owner: str, track_id: str, data: bytes, work: Path
+    ) -> dict[str, dict[str, Any]] | None:
+        path = work / "cover"
+        path.write_bytes(data)
+        try:
+            image = process_image(path, work / "cover-out")
+        except UnsupportedMedia:
+            return None  # a broken cover never fails the track
+        return self._put_derivatives(owner, track_id, "cover", image.derivatives)
+
+    def _image(self, item: dict[str, Any], original: Path, work: Path) -> dict[str, Any]:
+        image = process_image(original, work / "derived")
+        derivatives = self._put_derivatives(
+            item["ownerId"], item["uploadId"], "photo", image.derivatives
+        )
+        taken = image.taken_at or iso(self.clock.now())
+        return {
+            "width": image.width,
+            "height": image.height,
+            "takenAt": image.taken_at,
+            "camera": image.camera,
+            "placeholder": image.placeholder,
+            "caption": "",
+            "tags": [],
+            "derivatives": derivatives,
+            "derivedBytes": sum(d["size"] for d in derivatives.values()),
+            # Galleries list photos by when they were taken.
+            "GSI1SK": f"{taken}#{item['uploadId']}",
+        }
+
+    def _put_derivatives(
+        self, owner: str, item_id: str, prefix: str, derivatives: dict[str, Any]
+    ) -> dict[str, dict[str, Any]]:
+        stored = {}
+        for name, derivative in derivatives.items():
+            ext = derivative.path.suffix or ".bin"
+            key = derived_key(owner, item_id, f"{prefix}-{name}{ext}")
+            size = self._put_file(key, derivative.path, derivative.mime)
+            stored[name] = {
+                "key": key,
+                "width": derivative.width,
+                "height": derivative.height,
+                "mime": derivative.mime,
+                "size": size,
+            }
+        return stored
+
+    def _put_file(self, key: str, path: Path, mime: str) -> int:
+        with path.open("rb") as data:
+            return self.blobs.put(key, data, content_type=mime).size
+
+    # --- outcomes ----------------------------------------------------------------------------
+
+    def _finish_as_duplicate(self, item: dict[str, Any], sha256: str) -> bool:
+        """The same bytes, uploaded before by the same user: answer with that item."""
+        previous = self.table.get(*hash_key(item["ownerId"], sha256))
+        if previous is None or previous["resultId"] == item["uploadId"]:
+            return False
+        if self.table.get(*result_key(previous["resultType"], previous["resultId"])) is None:
+            return False  # that item was deleted since: process this one afresh
+        self._set_status(
+            item,
+            "ready",
+            resultType=previous["resultType"],
+            resultId=previous["resultId"],
+            duplicate=True,
+        )
+        self.blobs.delete(item["blobKey"])
+        return True
+
+    def _commit(self, item: dict[str, Any], record: dict[str, Any], sha256: str) -> None:
+        result_type = RESULT_TYPES[item["kind"]]
+        hash_pk, hash_sk = hash_key(item["ownerId"], sha256)
+        stored = record["size"] + record.get("derivedBytes", 0)
+        try:
+            self.table.transact(
+                [
+                    Put(record, condition=ItemAbsent()),
+                    Put(
+                        {
+                            "PK": hash_pk,
+                            "SK": hash_sk,
+                            "resultType": result_type,
+                            "resultId": item["uploadId"],
+                        },
+                        condition=ItemAbsent(),
+                    ),
+                    Update(
+                        item["PK"],
+                        item["SK"],
+                        set={
+                            "status": "ready",
+                            "resultType": result_type,
+                            "resultId": item["uploadId"],
+                        },
+                        condition=AttributeEquals("status", item["status"]),
+                    ),
+                    Update(
+                        *profile_key(item["ownerId"]),
+                        add={"storageBytes": stored, f"{result_type}Count": 1},
+                    ),
+                ]
+            )
+        except TransactionFailed as exc:
+            if 0 in exc.failed_indexes or 2 in exc.failed_indexes:
+                return  # another delivery of this job finished first
+            # The same bytes won a race from another upload: answer with that one.
+            self._finish_as_duplicate(item, sha256)
+
+    def _fail(self, item: dict[str, Any], reason: str) -> None:
+        self._set_status(item, "failed", error=reason)
+
+    def _set_status(self, item: dict[str, Any], status: str, **fields: Any) -> None:
+        self.table.update(*upload_key(item["uploadId"]), set={"status": status, **fields})
