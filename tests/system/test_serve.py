@@ -1,0 +1,90 @@
+"""`soundshelf serve` as `make run` starts it: API, demo accounts, worker processes."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+
+from tests import mediagen
+from tests.system.conftest import Server, stop_server
+
+
+def login(server: Server, username: str) -> dict[str, str]:
+    response = httpx.post(
+        f"{server.url}/api/v1/auth/login",
+        json={"username": username, "password": "soundshelf-demo"},
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['accessToken']}"}
+
+
+def test_health_demo_login_and_web_app(server: Server) -> None:
+    health = httpx.get(f"{server.url}/api/health").json()
+    assert health["status"] == "ok"
+    assert health["backend"] == "local"
+    assert "Demo accounts" in server.log()
+    me = httpx.get(f"{server.url}/api/v1/me", headers=login(server, "admin")).json()
+    assert "admin" in me["roles"]
+    page = httpx.get(f"{server.url}/")
+    assert page.status_code == 200
+    assert "Soundshelf" in page.text
+
+
+def test_an_upload_is_processed_by_the_worker_process(server: Server, tmp_path: Path) -> None:
+    headers = login(server, "nova")
+    song = mediagen.make_audio(tmp_path / "tune.mp3", "mp3", 2.0, tags={"title": "Tune"})
+    data = song.read_bytes()
+    created = httpx.post(
+        f"{server.url}/api/v1/uploads",
+        headers=headers,
+        json={"filename": "tune.mp3", "contentType": "audio/mpeg", "size": len(data)},
+    ).json()
+    put = httpx.put(created["upload"]["url"], content=data, headers=created["upload"]["headers"])
+    assert put.status_code in (200, 201)
+    url = f"{server.url}/api/v1/uploads/{created['uploadId']}"
+    deadline = time.monotonic() + 30
+    status = {}
+    while time.monotonic() < deadline:
+        status = httpx.get(url, headers=headers).json()
+        if status["status"] in {"ready", "failed"}:
+            break
+        time.sleep(0.1)
+    assert status["status"] == "ready", status
+    assert status["resultType"] == "track"
+
+
+def children_of(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
+            )
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(pid):
+            found.append(int(status.parent.name))
+    return found
+
+
+def test_ctrl_c_stops_server_and_workers(server: Server) -> None:
+    workers = children_of(server.process.pid)
+    assert workers  # the worker process (and multiprocessing's resource tracker)
+    assert stop_server(server) == 0
+    assert "Shutting down" in server.log()
+    deadline = time.monotonic() + 5
+    while (left := [pid for pid in workers if running(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left == []
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting for init to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
