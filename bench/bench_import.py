@@ -69,7 +69,7 @@ def run(library: Path, data_dir: Path, jobs: int) -> tuple[ImportSummary, Import
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=1_000)
-    parser.add_argument("--jobs", type=int, nargs="+", default=[1])
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
 
     rows = []

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from soundshelf.accounts.service import AccountsService
+from soundshelf.catalog.albums import Albums
+from soundshelf.catalog.artists import Artists
+from soundshelf.catalog.tracks import Tracks
 from soundshelf.config import Settings
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import Clock, SystemClock
@@ -18,6 +21,7 @@ from soundshelf.ports.jobs import JobQueue
 from soundshelf.ports.mail import Mailer
 from soundshelf.ports.table import Table
 from soundshelf.ratelimit import RateLimiter
+from soundshelf.social.friends import Friends
 from soundshelf.uploads.processing import UploadProcessor
 from soundshelf.uploads.service import PROCESS_UPLOAD, UploadsService
 
@@ -38,6 +42,10 @@ class Services:
     jobs: JobQueue
     accounts: AccountsService
     uploads: UploadsService
+    friends: Friends
+    tracks: Tracks
+    albums: Albums
+    artists: Artists
     # What the workers (embedded) or the processing Lambda (AWS) run, by job kind.
     job_handlers: dict[str, JobHandler] = field(default_factory=dict)
     # The embedded identity provider publishes its keys at /.well-known/jwks.json.
@@ -72,6 +80,18 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     # The embedded store tells us itself when an upload arrived (S3 does it by event).
     if hasattr(adapters.blobs, "on_upload_complete"):
         adapters.blobs.on_upload_complete = uploads.complete_by_key
+    accounts = AccountsService(
+        table=adapters.table,
+        identity=adapters.identity,
+        clock=clock,
+        limiter=limiter,
+        api_key_requests_per_minute=settings.api_key_requests_per_minute,
+    )
+    friends = Friends(adapters.table, clock)
+    tracks = Tracks(
+        table=adapters.table, blobs=adapters.blobs, clock=clock, friends=friends, settings=settings
+    )
+    albums = Albums(table=adapters.table, clock=clock, tracks=tracks)
     return Services(
         settings=settings,
         clock=clock,
@@ -80,14 +100,14 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         identity=adapters.identity,
         mailer=adapters.mailer,
         jobs=adapters.jobs,
-        accounts=AccountsService(
-            table=adapters.table,
-            identity=adapters.identity,
-            clock=clock,
-            limiter=limiter,
-            api_key_requests_per_minute=settings.api_key_requests_per_minute,
-        ),
+        accounts=accounts,
         uploads=uploads,
+        friends=friends,
+        tracks=tracks,
+        albums=albums,
+        artists=Artists(
+            table=adapters.table, clock=clock, accounts=accounts, tracks=tracks, albums=albums
+        ),
         job_handlers={
             PROCESS_UPLOAD: UploadProcessor(
                 table=adapters.table, blobs=adapters.blobs, clock=clock
@@ -133,6 +153,7 @@ def _local(settings: Settings, clock: Clock) -> _Adapters:
         base_url=settings.base_url,
         secret=load_or_create_file(keys / "blob-signing.key"),
         mount_path="/blobs",
+        clock=clock.now,
     )
     return _Adapters(
         table=table,

@@ -82,6 +82,24 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from soundshelf.bootstrap import build
+    from soundshelf.uploads.bulk_import import import_folder, print_summary
+
+    services = build(_settings(args))
+    try:
+        summary = import_folder(
+            services, root=args.path, username=args.user, include_all=args.all, jobs=args.jobs
+        )
+    except KeyboardInterrupt:
+        print("soundshelf: import interrupted; run it again to resume", file=sys.stderr)
+        return 130
+    print_summary(summary, Console())
+    return 1 if summary.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="soundshelf", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -106,7 +124,23 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--confirmed", action="store_true", help="skip email confirmation")
     add.add_argument("--data-dir", type=Path)
     add.set_defaults(handler=cmd_user_add)
+
+    bulk = commands.add_parser("import", help="bulk-import a folder of music and photos")
+    bulk.add_argument("path", type=Path)
+    bulk.add_argument("--user", required=True, help="the owner of the imported items")
+    bulk.add_argument("--all", action="store_true", help="also import files that aren't media")
+    bulk.add_argument(
+        "--jobs", type=_positive, default=1, help="files processed at once (try the CPU count)"
+    )
+    bulk.add_argument("--data-dir", type=Path)
+    bulk.set_defaults(handler=cmd_import)
     return parser
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError("must be a whole number of at least 1")
+    return int(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

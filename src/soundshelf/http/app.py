@@ -14,7 +14,7 @@ from soundshelf.bootstrap import Services
 from soundshelf.errors import NotFound
 from soundshelf.http.middleware import RequestContextMiddleware
 from soundshelf.http.problems import install_problem_handlers
-from soundshelf.http.routes import auth, me, uploads
+from soundshelf.http.routes import albums, artists, auth, library, me, tracks, uploads
 from soundshelf.http.static import WebApp
 
 WEB_DIR = Path(str(resources.files("soundshelf") / "web"))
@@ -44,7 +44,15 @@ def create_app(services: Services) -> FastAPI:
         return services.jwks_document
 
     api = APIRouter(prefix="/api/v1")
-    for router in (auth.router, me.router, uploads.router):
+    for router in (
+        auth.router,
+        me.router,
+        library.router,
+        artists.router,
+        uploads.router,
+        tracks.router,
+        albums.router,
+    ):
         api.include_router(router)
     app.include_router(api)
 

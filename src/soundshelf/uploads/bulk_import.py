@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import signal
 import stat
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -71,7 +73,8 @@ ALREADY_IMPORTED = "already imported"
 EMPTY_FILE = "empty file"
 OUTSIDE = "symlink leads outside the folder"
 NOT_REGULAR = "not a regular file"
-INTERRUPTED = "the import was interrupted"
+INTERRUPTED = "The import was interrupted"
+UNFINISHED = "Processing did not finish"
 # Sniff results that mean "no format we know": a file named like media is then damaged.
 _UNRECOGNISED = frozenset({BINARY.mime, TEXT.mime, EMPTY.mime})
 
@@ -91,6 +94,7 @@ class FileResult:
 
 @dataclass
 class ImportSummary:
+    root: Path  # resolved; every path below is under it
     imported: int = 0
     skipped: int = 0
     failed: int = 0
@@ -141,18 +145,20 @@ def import_folder(
     principal = _principal(services, username)
     root = _checked_root(root)
     started = time.perf_counter()
-    summary = ImportSummary()
+    summary = ImportSummary(root=root)
     found = list(walk(root))
 
-    def record(result: FileResult) -> None:
-        summary.add(result)
-        if on_result is not None:
-            on_result(result)
-
     with _Bar(len(found), enabled=progress, console=console) as bar:
-        for result in _run(services, principal, found, include_all=include_all, jobs=jobs, bar=bar):
-            record(result)
-            bar.advance()
+        if jobs > 1:
+            results = _run_pool(services.settings, principal, found, include_all, jobs, bar)
+        else:
+            results = _run_inline(services, principal, found, include_all, bar)
+        with closing(results):  # stops a pool at once if we leave early (Ctrl-C)
+            for result in results:
+                summary.add(result)
+                if on_result is not None:
+                    on_result(result)
+                bar.advance()
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -173,25 +179,20 @@ def _checked_root(root: Path) -> Path:
     return resolved
 
 
-def _run(
+def _run_inline(
     services: Services,
     principal: Principal,
     found: list[_Candidate | FileResult],
-    *,
     include_all: bool,
-    jobs: int,
     bar: _Bar,
-) -> Iterator[FileResult]:
-    """Results in walk order; decided-while-walking entries (skips) pass straight through."""
-    if jobs <= 1:
-        for entry in found:
-            if isinstance(entry, FileResult):
-                yield entry
-                continue
+) -> Generator[FileResult, None, None]:
+    """Results in walk order; entries decided while walking (skips) pass straight through."""
+    for entry in found:
+        if isinstance(entry, FileResult):
+            yield entry
+        else:
             bar.show(entry.shown)
             yield import_file(services, principal, entry, include_all=include_all)
-        return
-    yield from _run_pool(services.settings, principal, found, include_all=include_all, jobs=jobs)
 
 
 # --- walking ---------------------------------------------------------------------------------
@@ -383,8 +384,11 @@ def _process(services: Services, item: dict[str, Any], path: Path) -> FileResult
         _give_up(services, item, reason)
         return FileResult(path, "failed", reason)
     done = services.table.get(*upload_key(item["uploadId"])) or {}
-    if done.get("status") != "ready":
-        return FileResult(path, "failed", done.get("error") or "Processing did not finish")
+    if done.get("status") not in {"ready", "failed"}:
+        _give_up(services, item, UNFINISHED)  # no worker will come back to it
+        return FileResult(path, "failed", UNFINISHED)
+    if done["status"] == "failed":
+        return FileResult(path, "failed", done.get("error") or "Processing failed")
     if done.get("duplicate"):  # the same bytes twice in this folder
         return FileResult(path, "skipped", ALREADY_IMPORTED)
     return FileResult(path, "imported")
@@ -405,6 +409,8 @@ def _mb(size: int) -> str:
 
 
 # --- process pool ----------------------------------------------------------------------------
+# Importing is bound by blob-store writes (fsync) as much as by decoding, so even two cores
+# gain from overlapping files: ~1.6x with --jobs 2 (bench/bench_import.py).
 
 _worker_services: Services | None = None
 
@@ -413,6 +419,8 @@ def _pool_init(settings: Settings) -> None:
     global _worker_services  # one Services per worker process, built once
     from soundshelf.bootstrap import build
 
+    # Ctrl-C is the parent's to handle: it lets the files in progress finish cleanly.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_services = build(settings)
 
 
@@ -425,33 +433,45 @@ def _run_pool(
     settings: Settings,
     principal: Principal,
     found: list[_Candidate | FileResult],
-    *,
     include_all: bool,
     jobs: int,
-) -> Iterator[FileResult]:
-    with ProcessPoolExecutor(
+    bar: _Bar,
+) -> Generator[FileResult, None, None]:
+    """Like ``_run_inline`` but ``jobs`` files at a time, results still in walk order."""
+    pool = ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=get_context("spawn"),
         initializer=_pool_init,
         initargs=(settings,),
-    ) as pool:
+    )
+    try:
         pending = [
             entry
             if isinstance(entry, FileResult)
-            else pool.submit(_pool_import, principal, entry, include_all)
+            else (entry.shown, pool.submit(_pool_import, principal, entry, include_all))
             for entry in found
         ]
         for entry in pending:
-            yield entry if isinstance(entry, FileResult) else entry.result()
+            if isinstance(entry, FileResult):
+                yield entry
+            else:
+                bar.show(entry[0])  # the file we are waiting for
+                yield entry[1].result()
+    finally:
+        # On Ctrl-C: drop the queue, let the files being processed finish.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --- presentation ----------------------------------------------------------------------------
 
 
 class _RateColumn(ProgressColumn):
+    """Files per second since the start. (rich's own estimate only spans the samples it
+    keeps, so results arriving in a burst from the pool would read as hundreds a second.)"""
+
     def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:.1f} files/s" if speed else "-- files/s", style="progress.data.speed")
+        rate = task.completed / task.elapsed if task.elapsed else 0.0
+        return Text(f"{rate:.1f} files/s", style="progress.data.speed")
 
 
 class _Bar:
@@ -490,7 +510,7 @@ class _Bar:
             self._progress.stop()
 
 
-def print_summary(summary: ImportSummary, console: Console, *, root: Path | None = None) -> None:
+def print_summary(summary: ImportSummary, console: Console) -> None:
     counts = RichTable(title="Import summary", show_header=False, title_justify="left")
     counts.add_row("Imported", str(summary.imported))
     skipped = ", ".join(f"{n} {reason}" for reason, n in summary.skip_reasons.most_common())
@@ -504,6 +524,5 @@ def print_summary(summary: ImportSummary, console: Console, *, root: Path | None
         failed.add_column("File", overflow="fold")
         failed.add_column("Reason", overflow="fold")
         for path, reason in summary.failures:
-            shown = path.relative_to(root) if root and path.is_relative_to(root) else path
-            failed.add_row(str(shown), reason)
+            failed.add_row(str(path.relative_to(summary.root)), reason)
         console.print(failed)

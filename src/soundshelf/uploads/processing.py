@@ -118,7 +118,9 @@ class UploadProcessor:
             "size": original.stat().st_size,
             "sha256": sha256,
             "originalKey": item["blobKey"],
+            "ownerName": self._owner_name(item["ownerId"]),
             "visibility": "private",
+            "version": 1,
             "createdAt": now,
         }
         if result_type == "track":
@@ -128,6 +130,10 @@ class UploadProcessor:
         record.setdefault("GSI1SK", f"{iso(now)}#{item['uploadId']}")
         record["GSI1PK"] = f"USER#{item['ownerId']}#{result_type.upper()}S"
         return record
+
+    def _owner_name(self, owner_id: str) -> str:
+        profile = self.table.get(*profile_key(owner_id))
+        return profile["username"] if profile else ""
 
     def _audio(
         self, item: dict[str, Any], original: Path, sniffed: Sniffed, work: Path

@@ -1,0 +1,1 @@
+"""Music: tracks, albums, artists, likes and plays."""

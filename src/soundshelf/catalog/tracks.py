@@ -1,0 +1,403 @@
+"""Track use cases: read, list, edit, delete, stream, like, play."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from ulid import ULID
+
+from soundshelf.accounts.models import Principal, username_key
+from soundshelf.catalog.indexes import listing_keys, split_changes
+from soundshelf.config import Settings
+from soundshelf.errors import NotFound, PreconditionFailed, ValidationFailed
+from soundshelf.policies import VISIBILITIES, can_view, ensure_can_edit, ensure_can_view
+from soundshelf.ports.blobs import BlobStore
+from soundshelf.ports.clock import Clock, iso
+from soundshelf.ports.table import (
+    AttributeEquals,
+    Delete,
+    ItemAbsent,
+    ItemPresent,
+    Page,
+    Put,
+    Table,
+    TransactionFailed,
+    Update,
+)
+from soundshelf.social.friends import Friends
+
+KIND = "TRACKS"
+QUALITIES = ("original", "high", "low")
+EDITABLE = ("title", "artist", "album", "genre", "year", "trackNumber", "discNumber")
+PLAY_SHARDS = 8  # daily play counters are split so one hit track is not one hot item
+HISTORY_DAYS = 90
+
+
+def track_key(track_id: str) -> tuple[str, str]:
+    return f"TRACK#{track_id}", "TRACK"
+
+
+def like_key(user_id: str, track_id: str) -> tuple[str, str]:
+    return f"USER#{user_id}", f"LIKE#TRACK#{track_id}"
+
+
+def album_entry_key(album_id: str, disc: int | None, number: int | None, track_id: str):
+    return f"ALBUM#{album_id}", f"TRACK#{disc or 1:03d}#{number or 0:04d}#{track_id}"
+
+
+class Tracks:
+    def __init__(
+        self, *, table: Table, blobs: BlobStore, clock: Clock, friends: Friends, settings: Settings
+    ) -> None:
+        self.table = table
+        self.blobs = blobs
+        self.clock = clock
+        self.friends = friends
+        self.settings = settings
+
+    # --- reading -------------------------------------------------------------------------
+
+    def load(self, track_id: str) -> dict[str, Any] | None:
+        return self.table.get(*track_key(track_id))
+
+    def visible(self, viewer: Principal | None, track_id: str) -> dict[str, Any]:
+        return dict(
+            ensure_can_view(
+                viewer, self.load(track_id), friends=self.friends.are_friends, what="track"
+            )
+        )
+
+    def can_view(self, viewer: Principal | None, track: dict[str, Any]) -> bool:
+        return can_view(viewer, track, friends=self.friends.are_friends)
+
+    def views(self, viewer: Principal | None, tracks: Sequence[dict[str, Any]]) -> list[dict]:
+        """API views of tracks the viewer may see (with ``likedByMe`` in one batch)."""
+        liked: set[str] = set()
+        if viewer is not None and tracks:
+            edges = self.table.batch_get([like_key(viewer.user_id, t["trackId"]) for t in tracks])
+            liked = {e["trackId"] for e in edges}
+        return [self.view(t, liked=t["trackId"] in liked, viewer=viewer) for t in tracks]
+
+    def view(self, track: dict[str, Any], *, liked: bool, viewer: Principal | None) -> dict:
+        cover = track.get("cover") or {}
+        cover_key = (cover.get("medium") or cover.get("thumb") or {}).get("key")
+        view = {
+            "trackId": track["trackId"],
+            "title": track["title"],
+            "artist": track.get("artist", ""),
+            "album": track.get("album", ""),
+            "albumId": track.get("albumId"),
+            "trackNumber": track.get("trackNumber"),
+            "discNumber": track.get("discNumber"),
+            "genre": track.get("genre", ""),
+            "year": track.get("year"),
+            "durationMs": track["durationMs"],
+            "visibility": track["visibility"],
+            "owner": track.get("ownerName", ""),
+            "coverUrl": self._url(cover_key) if cover_key else None,
+            "status": "taken_down" if track.get("takenDown") else "ready",
+            "playCount": track.get("playCount", 0),
+            "likeCount": track.get("likeCount", 0),
+            "likedByMe": liked,
+            "createdAt": iso(track["createdAt"]),
+            "version": track.get("version", 1),
+        }
+        if viewer is not None and viewer.user_id == track["ownerId"]:
+            view["filename"] = track.get("filename")
+        return view
+
+    def get(self, viewer: Principal | None, track_id: str) -> dict[str, Any]:
+        return self.views(viewer, [self.visible(viewer, track_id)])[0]
+
+    def list(
+        self,
+        viewer: Principal | None,
+        *,
+        owner: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Tracks newest first: mine (``owner="me"``), someone's, or the public feed."""
+        if owner == "me":
+            if viewer is None:
+                raise NotFound("Sign in to list your tracks")
+            owner_id = viewer.user_id
+        elif owner:
+            reservation = self.table.get(*username_key(owner.strip().lower()))
+            if reservation is None:
+                raise NotFound("No such user")
+            owner_id = reservation["userId"]
+        else:
+            page = self.table.query(
+                f"PUBLIC#{KIND}", index="GSI3", forward=False, limit=limit, cursor=cursor
+            )
+            return self.views(viewer, page.items), page.next_cursor
+        page = self._owner_page(viewer, owner_id, limit=limit, cursor=cursor)
+        items = [t for t in page.items if self.can_view(viewer, t)]
+        return self.views(viewer, items), page.next_cursor
+
+    def _owner_page(
+        self, viewer: Principal | None, owner_id: str, *, limit: int, cursor: str | None
+    ) -> Page:
+        mine = viewer is not None and (viewer.user_id == owner_id or viewer.is_admin)
+        if mine or (viewer is not None and self.friends.are_friends(viewer.user_id, owner_id)):
+            # Friends see public and friends-only items: the full list, filtered above.
+            return self.table.query(
+                f"USER#{owner_id}#{KIND}", index="GSI1", forward=False, limit=limit, cursor=cursor
+            )
+        return self.table.query(
+            f"USER#{owner_id}#{KIND}#public",
+            index="GSI2",
+            forward=False,
+            limit=limit,
+            cursor=cursor,
+        )
+
+    # --- editing -------------------------------------------------------------------------
+
+    def update(
+        self,
+        viewer: Principal,
+        track_id: str,
+        changes: dict[str, Any],
+        *,
+        expected_version: int | None = None,
+    ) -> dict[str, Any]:
+        track = dict(
+            ensure_can_edit(
+                viewer, self.load(track_id), friends=self.friends.are_friends, what="track"
+            )
+        )
+        if expected_version is not None and expected_version != track.get("version", 1):
+            raise PreconditionFailed("The track changed since you read it; reload and retry")
+        new = dict(track)
+        for name in EDITABLE:
+            if name in changes:
+                new[name] = changes[name]
+        if not str(new.get("title", "")).strip():
+            raise ValidationFailed("A track needs a title")
+        if "visibility" in changes:
+            if changes["visibility"] not in VISIBILITIES:
+                raise ValidationFailed("visibility is private, friends or public")
+            new["visibility"] = changes["visibility"]
+        ops: list[Any] = []
+        if "albumId" in changes and changes["albumId"] != track.get("albumId"):
+            new["albumId"] = changes["albumId"]
+            ops += self._album_moves(viewer, track, new)
+        elif track.get("albumId") and any(n in changes for n in ("trackNumber", "discNumber")):
+            ops += self._album_moves(viewer, track, new)
+        set_, remove = split_changes(
+            {
+                **{k: new.get(k) for k in (*EDITABLE, "visibility", "albumId")},
+                **listing_keys(KIND, new, track["GSI1SK"]),
+                "version": track.get("version", 1) + 1,
+            }
+        )
+        update = Update(
+            *track_key(track_id),
+            set=set_,
+            remove=remove,
+            condition=AttributeEquals("version", track.get("version", 1))
+            if "version" in track
+            else ItemPresent(),
+        )
+        try:
+            self.table.transact([update, *ops])
+        except TransactionFailed as exc:
+            if 0 in exc.failed_indexes:
+                raise PreconditionFailed("The track changed meanwhile; reload and retry") from None
+            raise
+        return self.get(viewer, track_id)
+
+    def _album_moves(
+        self, viewer: Principal, old: dict[str, Any], new: dict[str, Any]
+    ) -> list[Any]:
+        ops: list[Any] = []
+        if old.get("albumId"):
+            ops.append(
+                Delete(
+                    *album_entry_key(
+                        old["albumId"],
+                        old.get("discNumber"),
+                        old.get("trackNumber"),
+                        old["trackId"],
+                    )
+                )
+            )
+        if new.get("albumId"):
+            album = self.table.get(f"ALBUM#{new['albumId']}", "ALBUM")
+            if album is None or album["ownerId"] != viewer.user_id:
+                raise NotFound("No such album of yours")
+            new["album"] = album["title"]
+            ops.append(
+                Put(
+                    {
+                        "PK": album_entry_key(
+                            new["albumId"],
+                            new.get("discNumber"),
+                            new.get("trackNumber"),
+                            new["trackId"],
+                        )[0],
+                        "SK": album_entry_key(
+                            new["albumId"],
+                            new.get("discNumber"),
+                            new.get("trackNumber"),
+                            new["trackId"],
+                        )[1],
+                        "trackId": new["trackId"],
+                    }
+                )
+            )
+        return ops
+
+    def delete(self, viewer: Principal, track_id: str) -> None:
+        track = ensure_can_edit(
+            viewer, self.load(track_id), friends=self.friends.are_friends, what="track"
+        )
+        stored = track["size"] + track.get("derivedBytes", 0)
+        ops: list[Any] = [
+            Delete(*track_key(track_id), condition=ItemPresent()),
+            Delete(f"HASH#{track['ownerId']}#{track['sha256']}", "HASH"),
+            Update(
+                f"USER#{track['ownerId']}",
+                "PROFILE",
+                add={"storageBytes": -stored, "trackCount": -1},
+                condition=ItemPresent(),
+            ),
+        ]
+        if track.get("albumId"):
+            ops.append(
+                Delete(
+                    *album_entry_key(
+                        track["albumId"],
+                        track.get("discNumber"),
+                        track.get("trackNumber"),
+                        track_id,
+                    )
+                )
+            )
+        try:
+            self.table.transact(ops)
+        except TransactionFailed:
+            raise NotFound("No such track") from None
+        # Bytes go after the records: a crash here leaves orphan blobs, never a broken track.
+        self.blobs.delete(track["originalKey"])
+        for key in list(self.blobs.list(f"derived/{track['ownerId']}/{track_id}/")):
+            self.blobs.delete(key)
+
+    # --- listening -------------------------------------------------------------------------
+
+    def stream_url(self, viewer: Principal | None, track_id: str, quality: str) -> str:
+        if quality not in QUALITIES:
+            raise ValidationFailed("quality is original, high or low")
+        track = self.visible(viewer, track_id)
+        renditions = track["renditions"]
+        # Lower qualities fall back to what exists: a streamable original has no rendition.
+        order = {
+            "original": ["original"],
+            "high": ["high", "original"],
+            "low": ["low", "high", "original"],
+        }[quality]
+        chosen = next(renditions[name] for name in order if name in renditions)
+        return self.blobs.presign_download(
+            chosen["key"], ttl=self.settings.media_url_ttl, content_type=chosen["mime"]
+        )
+
+    def waveform(self, viewer: Principal | None, track_id: str) -> list[float]:
+        track = self.visible(viewer, track_id)
+        return json.loads(self.blobs.read(track["waveformKey"]))["peaks"]
+
+    def like(self, viewer: Principal, track_id: str) -> None:
+        self.visible(viewer, track_id)
+        now = self.clock.now()
+        pk, sk = like_key(viewer.user_id, track_id)
+        try:
+            self.table.transact(
+                [
+                    Put(
+                        {
+                            "PK": pk,
+                            "SK": sk,
+                            "trackId": track_id,
+                            "likedAt": now,
+                            "GSI1PK": f"USER#{viewer.user_id}#LIKES",
+                            "GSI1SK": f"{iso(now)}#{track_id}",
+                        },
+                        condition=ItemAbsent(),
+                    ),
+                    Update(*track_key(track_id), add={"likeCount": 1}, condition=ItemPresent()),
+                ]
+            )
+        except TransactionFailed as exc:
+            if 1 in exc.failed_indexes:
+                raise NotFound("No such track") from None
+            # Already liked: liking is idempotent.
+
+    def unlike(self, viewer: Principal, track_id: str) -> None:
+        try:
+            self.table.transact(
+                [
+                    Delete(*like_key(viewer.user_id, track_id), condition=ItemPresent()),
+                    Update(*track_key(track_id), add={"likeCount": -1}, condition=ItemPresent()),
+                ]
+            )
+        except TransactionFailed:
+            pass  # not liked (or the track is gone): nothing to undo
+
+    def likes(self, viewer: Principal, *, limit: int, cursor: str | None):
+        page = self.table.query(
+            f"USER#{viewer.user_id}#LIKES", index="GSI1", forward=False, limit=limit, cursor=cursor
+        )
+        return self._tracks_of(viewer, page)
+
+    def record_play(self, viewer: Principal, track_id: str) -> None:
+        """One listen. Three single-item writes, no transaction: the track's running count,
+        a sharded daily counter for statistics, and the listener's history."""
+        track = self.visible(viewer, track_id)
+        now = self.clock.now()
+        day = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
+        self.table.update(*track_key(track_id), add={"playCount": 1})
+        self.table.update(
+            f"STATS#TRACK#{track_id}",
+            f"DAY#{day}#{random.randrange(PLAY_SHARDS)}",
+            add={"plays": 1},
+            set={"ownerId": track["ownerId"]},
+        )
+        # The listener's latest play of this track, for "listeners in the last 30 days".
+        self.table.put(
+            {
+                "PK": f"STATS#TRACK#{track_id}#LISTENER",
+                "SK": viewer.user_id,
+                "GSI1PK": f"STATS#TRACK#{track_id}#LISTENERS",
+                "GSI1SK": f"{iso(now)}#{viewer.user_id}",
+            }
+        )
+        self.table.put(
+            {
+                "PK": f"USER#{viewer.user_id}#HISTORY",
+                "SK": f"{iso(now)}#{ULID()}",
+                "trackId": track_id,
+                "playedAt": now,
+                "expiresAt": int(now + HISTORY_DAYS * 86400),
+            }
+        )
+
+    def history(self, viewer: Principal, *, limit: int, cursor: str | None):
+        page = self.table.query(
+            f"USER#{viewer.user_id}#HISTORY", forward=False, limit=limit, cursor=cursor
+        )
+        return self._tracks_of(viewer, page)
+
+    def _tracks_of(self, viewer: Principal, page: Page):
+        """Views of the tracks a page of edges points to; gone or hidden ones are skipped."""
+        ids = [e["trackId"] for e in page.items]
+        found = {t["trackId"]: t for t in self.table.batch_get([track_key(i) for i in ids])}
+        tracks = [found[i] for i in ids if i in found and self.can_view(viewer, found[i])]
+        return self.views(viewer, tracks), page.next_cursor
+
+    def _url(self, key: str) -> str:
+        return self.blobs.presign_download(key, ttl=self.settings.media_url_ttl)

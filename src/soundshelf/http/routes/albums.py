@@ -1,0 +1,141 @@
+"""Albums: the album dashboard and album pages (``/api/v1/albums``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from pydantic import Field
+
+from soundshelf.errors import NotFound
+from soundshelf.http.deps import CurrentUser, OptionalUser, ServicesDep
+from soundshelf.http.etags import expected_version, set_etag
+from soundshelf.http.models import ApiModel
+from soundshelf.http.pagination import Cursor, Limit
+from soundshelf.http.routes.tracks import Track
+
+router = APIRouter(prefix="/albums", tags=["music"])
+Visibility = Literal["private", "friends", "public"]
+Version = Annotated[int | None, Depends(expected_version)]
+
+
+class Album(ApiModel):
+    album_id: str
+    title: str
+    artist: str
+    year: int | None
+    genre: str
+    rank: int | None
+    visibility: Visibility
+    owner: str
+    created_at: str
+    version: int
+
+
+class AlbumWithTracks(Album):
+    tracks: list[Track]
+
+
+class AlbumList(ApiModel):
+    items: list[Album]
+    next_cursor: str | None
+
+
+class AlbumFields(ApiModel):
+    """Every field (create, PUT)."""
+
+    title: str = Field(min_length=1, max_length=200)
+    artist: str = Field(min_length=1, max_length=200)
+    year: int | None = Field(default=None, ge=0, le=3000)
+    genre: str = Field(default="", max_length=60)
+    rank: int | None = Field(default=None, ge=0, le=1_000_000_000)
+    visibility: Visibility = "private"
+
+
+class AlbumChanges(ApiModel):
+    """Some fields (PATCH)."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    artist: str | None = Field(default=None, min_length=1, max_length=200)
+    year: int | None = Field(default=None, ge=0, le=3000)
+    genre: str | None = Field(default=None, max_length=60)
+    rank: int | None = Field(default=None, ge=0, le=1_000_000_000)
+    visibility: Visibility | None = None
+
+
+def _album(album: dict[str, Any], response: Response) -> AlbumWithTracks:
+    set_etag(response, album["version"])
+    return AlbumWithTracks(**album)
+
+
+@router.get("")
+def list_albums(
+    viewer: OptionalUser,
+    services: ServicesDep,
+    owner: Annotated[str, Query(max_length=64, description="me or a username")] = "me",
+    sort: Literal["rank"] = "rank",
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> AlbumList:
+    """An owner's albums, ascending by rank (the owner sees all, others public ones)."""
+    if owner == "me":
+        if viewer is None:
+            raise NotFound("Sign in to list your albums")
+        owner_id = viewer.user_id
+    else:
+        profile = services.accounts.find_by_username(owner)
+        if profile is None:
+            raise NotFound("No such user")
+        owner_id = profile["userId"]
+    items, next_cursor = services.albums.list(viewer, owner_id=owner_id, limit=limit, cursor=cursor)
+    return AlbumList(items=items, next_cursor=next_cursor)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_album(
+    body: AlbumFields, user: CurrentUser, services: ServicesDep, response: Response
+) -> AlbumWithTracks:
+    album = services.albums.create(user, body.model_dump())
+    return _album(services.albums.get(user, album["albumId"]), response)
+
+
+@router.get("/{album_id}")
+def get_album(
+    album_id: str, viewer: OptionalUser, services: ServicesDep, response: Response
+) -> AlbumWithTracks:
+    return _album(services.albums.get(viewer, album_id), response)
+
+
+@router.put("/{album_id}")
+def replace_album(
+    album_id: str,
+    body: AlbumFields,
+    user: CurrentUser,
+    services: ServicesDep,
+    response: Response,
+    version: Version,
+) -> AlbumWithTracks:
+    album = services.albums.update(
+        user, album_id, body.model_dump(), partial=False, expected_version=version
+    )
+    return _album(album, response)
+
+
+@router.patch("/{album_id}")
+def update_album(
+    album_id: str,
+    body: AlbumChanges,
+    user: CurrentUser,
+    services: ServicesDep,
+    response: Response,
+    version: Version,
+) -> AlbumWithTracks:
+    album = services.albums.update(
+        user, album_id, body.model_dump(exclude_unset=True), partial=True, expected_version=version
+    )
+    return _album(album, response)
+
+
+@router.delete("/{album_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+def delete_album(album_id: str, user: CurrentUser, services: ServicesDep) -> None:
+    services.albums.delete(user, album_id)

@@ -1,0 +1,142 @@
+"""The processing Lambda: batches from the SQS jobs queue, answered with partial batch
+responses (``ReportBatchItemFailures``) so that only failed records come back.
+
+A record's body is one of
+- an EventBridge event from S3 (``Object Created``) for an upload's original: the upload
+  is marked received, which queues its one ``process_upload`` job;
+- one of our own job messages (``{"jobId", "kind", "payload"}`` as ``SqsJobQueue`` sends
+  them): its handler runs exactly as in the embedded worker (``worker.run_job``), with
+  ``give_up`` on the last attempt.
+
+Why an S3 event does not process the upload right here: marking it received queues the
+job anyway (whichever comes first, this event or the client's ``POST /complete``, queues
+it), and another instance of this function takes that job within moments, so processing
+here too would transcode most files twice. With a single path there is also a single
+retry policy: backoff, the dead-letter queue and ``give_up`` all belong to the job.
+
+A record that fails, or that is neither kind, is reported in ``batchItemFailures``; after
+``max_attempts`` deliveries the queue's redrive policy moves it to the dead-letter queue
+for a person to look at. Nothing raises out of ``handler``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import replace
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from soundshelf.errors import DomainError
+
+if TYPE_CHECKING:
+    from soundshelf.bootstrap import Services
+    from soundshelf.ports.jobs import Job, JobQueue
+
+log = logging.getLogger("soundshelf.lambda_media")
+
+BatchResponse = dict[str, list[dict[str, str]]]
+
+
+class MalformedRecord(ValueError):
+    """Neither an S3 event nor one of our jobs."""
+
+
+def handler(event: dict[str, Any], context: Any) -> BatchResponse:
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(records, list):
+        log.error("not an SQS event; nothing to do")
+        return {"batchItemFailures": []}
+    failed = [record for record in records if not _settle(record)]
+    return {"batchItemFailures": [{"itemIdentifier": _message_id(r)} for r in failed]}
+
+
+def _settle(record: Any) -> bool:
+    """Handle one record; True when it is done and SQS may delete it."""
+    try:
+        services = _services()
+        body = _body(record)
+        if body.get("source") == "aws.s3" and "detail-type" in body:
+            _s3_event(services, body)
+            return True
+        return _job(services, record, body)
+    except Exception:
+        # One bad record must not fail (and so redeliver) the others in its batch.
+        log.exception("record failed", extra={"messageId": _message_id(record)})
+        return True
+
+
+def _message_id(record: Any) -> str:
+    return str(record.get("messageId", "")) if isinstance(record, dict) else ""
+
+
+def _body(record: dict[str, Any]) -> dict[str, Any]:
+    body = json.loads(record["body"])
+    if not isinstance(body, dict):
+        raise MalformedRecord("the message body is not a JSON object")
+    return body
+
+
+def _s3_event(services: Services, event: dict[str, Any]) -> None:
+    if event["detail-type"] != "Object Created":
+        log.info("S3 event ignored", extra={"detailType": event["detail-type"]})
+        return
+    bucket = event["detail"]["bucket"]["name"]
+    # Unlike S3's own notifications, EventBridge events carry the key as it is, not
+    # URL-encoded, so it is used unchanged.
+    key = event["detail"]["object"]["key"]
+    if bucket != services.settings.media_bucket:
+        log.warning("S3 event for another bucket ignored", extra={"bucket": bucket})
+        return
+    try:
+        services.uploads.complete_by_key(key)
+    except DomainError as exc:
+        # The object is gone again or too large: no retry can change that.
+        log.info("upload not accepted", extra={"key": key, "reason": exc.detail})
+
+
+def _job(services: Services, record: dict[str, Any], body: dict[str, Any]) -> bool:
+    if not isinstance(body.get("kind"), str) or not isinstance(body.get("payload"), dict):
+        raise MalformedRecord("neither an S3 event nor a job")
+    from soundshelf.adapters.sqs_jobs import job_from_message
+    from soundshelf.worker import run_job
+
+    deliveries = services
+    return run_job(deliveries, services.job_handlers, job_from_message(record))
+
+
+class LambdaDeliveries:
+    """The jobs queue as a function behind an SQS event source mapping sees it: Lambda
+    deletes the messages the handler reports as done, so ``ack`` has nothing to do.
+    ``retry`` still sets the message's backoff through the real queue."""
+
+    def __init__(self, queue: JobQueue) -> None:
+        self._queue = queue
+        self.max_attempts = queue.max_attempts
+
+    def enqueue(self, kind: str, payload: dict[str, Any], *, delay: float = 0) -> str:
+        return self._queue.enqueue(kind, payload, delay=delay)
+
+    def receive(self, *, max_jobs: int = 1, lease: float = 60) -> list[Job]:
+        return self._queue.receive(max_jobs=max_jobs, lease=lease)
+
+    def ack(self, job: Job) -> None:
+        pass
+
+    def retry(self, job: Job, *, error: str) -> None:
+        self._queue.retry(job, error=error)
+
+    def dead_letters(self, *, limit: int = 50) -> list[Job]:
+        return self._queue.dead_letters(limit=limit)
+
+
+@cache
+def _services() -> Services:
+    """Built on the first record and kept for the container's lifetime."""
+    from soundshelf.bootstrap import build
+    from soundshelf.config import Settings
+    from soundshelf.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return build(settings)

@@ -1,0 +1,420 @@
+"""Word-prefix search over tracks, albums, artists, playlists and photos, on the Table port.
+
+Nothing here knows which adapter it runs on: the index is ordinary items written with
+``transact`` and read with ``query(begins_with=...)``, so SQLite and DynamoDB behave alike.
+
+Key layout
+----------
+One **entry** per (word, scope) of an item, one **manifest** per item::
+
+    entry     PK  SEARCH#{scope}#{kind}#{word[:2]}
+              SK  {word}#{field}#{inverted rank}#{itemId}
+    manifest  PK  SEARCHDOC#{kind}#{itemId}
+              SK  DOC
+
+- ``scope`` is ``pub`` (public and not taken down: what anyone may find) or
+  ``u:{ownerId}`` (every item of that owner, whatever its visibility: what the owner finds).
+  A public item therefore has two entries per word; a private one has one.
+- ``field`` is ``t`` when the word is in the title and ``x`` when it is only in the other
+  text; ``t`` < ``x``, so title entries of a word come before text entries.
+- ``inverted rank`` is ``RANK_CEILING - rank`` zero-padded, so within a word and field the
+  most popular items come first. ``#`` sorts before every letter and digit, so the entries
+  of the exact word come before those of longer words with that prefix: a prefix query
+  that stops after ``MAX_CANDIDATES`` entries keeps the best ones.
+- Each entry carries the item's words (``titleTokens``/``textTokens``), its owner,
+  visibility, taken-down flag and rank, so a search never reads anything but entries: a
+  multi-word query is answered by querying one word and checking the others on the
+  entries that come back.
+- The manifest lists the item's entry keys. A re-put compares the new keys with it and
+  deletes the stale ones in the same transaction, without scanning; an unchanged re-put
+  (same fingerprint) writes nothing.
+
+Hot spots: partitions are split by scope, by kind and by the word's first two
+characters, so reads and writes for different prefixes land on different partitions, and
+owner scopes spread over users. The busiest global partitions are those of very common
+prefixes ("th", "lo", "ma"); without local secondary indexes DynamoDB has no size limit
+per partition key and splits a hot key's sort-key range across partitions on its own, and
+a search reads at most ``MAX_CANDIDATES`` entries from any one of them, so a popular
+prefix costs the same bounded read as a rare one. A prefix is never shorter than two
+characters, so no query ever needs a partition per first letter.
+
+Limitations: a search reads at most ``MAX_CANDIDATES`` entries per (kind, scope), in the
+order above. For a short prefix shared by many words ("lo") the candidates are the exact
+word first and then words in alphabetical order, not the most popular matches overall; for a
+multi-word query the longest word is queried and the others filter those candidates, so
+an item is missed when its longest query word has more than ``MAX_CANDIDATES`` better
+placed entries. The rank is a snapshot taken at ``put`` time. Friends-only items are found
+by others only when the caller names their owners in ``friends_of`` (at most
+``MAX_FRIEND_SCOPES``); admins find others' private items only through other lists.
+Search results are index entries: a service still loads the items and applies
+``policies.can_view`` before showing them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from soundshelf.policies import VISIBILITIES
+from soundshelf.ports.table import (
+    MAX_TRANSACTION_ITEMS,
+    AttributeEquals,
+    Delete,
+    Item,
+    ItemAbsent,
+    Key,
+    Put,
+    Table,
+    TransactionFailed,
+    WriteOp,
+)
+from soundshelf.search.text import MAX_TOKENS, tokens
+
+KINDS: frozenset[str] = frozenset({"track", "album", "artist", "playlist", "photo"})
+
+MIN_ENTRY_LENGTH = 2  # shorter words get no entry: a 1-letter partition would be huge
+MAX_CANDIDATES = 200  # entries read per (kind, scope) and search: bounds every search
+MAX_FRIEND_SCOPES = 20  # friends whose friends-only items one search may look into
+FRIEND_CANDIDATES = 50  # entries read per friend scope
+MAX_QUERY_CHARS = 200  # a search box, not a document: longer queries are cut
+MAX_QUERY_WORDS = 8
+MAX_LIMIT_PER_TYPE = 100
+RANK_CEILING = 10**15 - 1  # ranks above this sort as this (15 digits in the sort key)
+LAYOUT_VERSION = 1  # part of the fingerprint: a layout change re-writes items on re-put
+PUT_ATTEMPTS = 5  # a concurrent re-put of the same item makes ours retry
+
+# Points for one query word, by its best match in the item: an exact word beats a
+# prefix, and within each the title beats the other text.
+EXACT_TITLE, EXACT_TEXT, PREFIX_TITLE, PREFIX_TEXT = 4.0, 3.0, 2.0, 1.0
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One item found: ``score`` is the text match, ``rank`` the popularity hint."""
+
+    kind: str
+    item_id: str
+    score: float
+    rank: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Doc:
+    """What is indexed of one item."""
+
+    kind: str
+    item_id: str
+    owner_id: str
+    visibility: str
+    taken_down: bool
+    rank: float
+    title_tokens: list[str]
+    text_tokens: list[str]
+
+    @property
+    def scopes(self) -> list[str]:
+        owner = [_owner_scope(self.owner_id)]
+        public = self.visibility == "public" and not self.taken_down
+        return ["pub", *owner] if public else owner
+
+    def attributes(self) -> Item:
+        return {
+            "kind": self.kind,
+            "itemId": self.item_id,
+            "ownerId": self.owner_id,
+            "visibility": self.visibility,
+            "takenDown": self.taken_down,
+            "rank": self.rank,
+            "titleTokens": self.title_tokens,
+            "textTokens": self.text_tokens,
+        }
+
+    def entries(self) -> list[Item]:
+        attributes = self.attributes()
+        title = set(self.title_tokens)
+        return [
+            {"PK": pk, "SK": sk, **attributes}
+            for scope in self.scopes
+            for word in [*self.title_tokens, *self.text_tokens]
+            if len(word) >= MIN_ENTRY_LENGTH
+            for pk, sk in [_entry_key(scope, self, word, "t" if word in title else "x")]
+        ]
+
+    def fingerprint(self) -> str:
+        raw = json.dumps([LAYOUT_VERSION, self.attributes()], sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class SearchIndex:
+    """Indexes items as they change and answers ``GET /search``. Keyword-only methods."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    # --- writing --------------------------------------------------------------------------
+
+    def put(
+        self,
+        *,
+        kind: str,
+        item_id: str,
+        owner_id: str,
+        visibility: str,
+        title: str,
+        text: str = "",
+        rank: float = 0.0,
+        taken_down: bool = False,
+    ) -> None:
+        """(Re)index one item. Idempotent; words no longer present lose their entries.
+
+        ``title`` weighs more than ``text`` (artist and album names, tags, caption);
+        ``rank`` (likes + plays, say) orders items that match equally well.
+        """
+        _check_kind(kind)
+        _check_id("item_id", item_id)
+        _check_id("owner_id", owner_id)
+        if visibility not in VISIBILITIES:
+            raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
+        if isinstance(rank, bool) or not isinstance(rank, int | float) or not math.isfinite(rank):
+            raise ValueError("rank must be a finite number")
+        title_tokens = tokens(title)
+        # The text only adds words the title does not have, within the per-item cap.
+        text_tokens = [w for w in tokens(text) if w not in title_tokens]
+        text_tokens = text_tokens[: MAX_TOKENS - len(title_tokens)]
+        doc = _Doc(
+            kind, item_id, owner_id, visibility, bool(taken_down), rank, title_tokens, text_tokens
+        )
+        self._retry(lambda: self._put_once(doc))
+
+    def remove(self, *, kind: str, item_id: str) -> None:
+        """Take an item out of the index (a no-op when it is not in it)."""
+        _check_kind(kind)
+        _check_id("item_id", item_id)
+        self._retry(lambda: self._remove_once(kind, item_id))
+
+    def _put_once(self, doc: _Doc) -> None:
+        manifest_key = _manifest_key(doc.kind, doc.item_id)
+        old = self.table.get(*manifest_key)
+        fingerprint = doc.fingerprint()
+        if old is not None and old.get("fingerprint") == fingerprint:
+            return  # already indexed exactly like this
+        entries = doc.entries()
+        new_keys = [(e["PK"], e["SK"]) for e in entries]
+        keep = set(new_keys)
+        stale = [k for k in _entry_keys(old) if k not in keep]
+        manifest = {
+            "PK": manifest_key[0],
+            "SK": manifest_key[1],
+            **doc.attributes(),
+            "entries": [list(k) for k in new_keys],
+            "fingerprint": fingerprint,
+            "version": _version(old) + 1,
+        }
+        # Deletes go first so that a public → private change never leaves the item
+        # findable by others, even when the change needs several transactions.
+        ops: list[WriteOp] = [Delete(*k) for k in stale] + [Put(e) for e in entries]
+        self._commit(ops, manifest, old, set(_entry_keys(old)) | set(new_keys))
+
+    def _remove_once(self, kind: str, item_id: str) -> None:
+        old = self.table.get(*_manifest_key(kind, item_id))
+        if old is None:
+            return
+        ops: list[WriteOp] = [Delete(*k) for k in _entry_keys(old)]
+        self._commit(ops, None, old, set(_entry_keys(old)))
+
+    def _commit(
+        self, ops: list[WriteOp], manifest: Item | None, old: Item | None, every_key: set[Key]
+    ) -> None:
+        """Write ``ops`` and then the manifest (deleted when None), atomically if they fit
+        in one transaction. Otherwise the manifest is first rewritten to list every key
+        that may exist, so an interruption leaves nothing the next put cannot clean up."""
+        guard = ItemAbsent() if old is None else AttributeEquals("version", _version(old))
+        key = _manifest_key_of(old if manifest is None else manifest)
+        final: WriteOp = Put(manifest, guard) if manifest is not None else Delete(*key, guard)
+        if len(ops) < MAX_TRANSACTION_ITEMS:
+            self.table.transact([*ops, final])
+            return
+        interim = {
+            "PK": key[0],
+            "SK": key[1],
+            **(manifest or old or {}),
+            "entries": sorted(list(k) for k in every_key),
+            "fingerprint": None,  # not finished: the next put must not skip
+            "version": _version(old) + 1,
+        }
+        self.table.transact([Put(interim, guard)])
+        for chunk in _chunks(ops, MAX_TRANSACTION_ITEMS):
+            self.table.transact(chunk)
+        guard = AttributeEquals("version", interim["version"])
+        if manifest is not None:
+            self.table.transact([Put({**manifest, "version": interim["version"] + 1}, guard)])
+        else:
+            self.table.transact([Delete(*key, guard)])
+
+    @staticmethod
+    def _retry(attempt: Callable[[], None]) -> None:
+        """Run ``attempt``; a concurrent write of the same item makes it start over."""
+        for n in range(PUT_ATTEMPTS):
+            try:
+                attempt()
+                return
+            except TransactionFailed:
+                if n == PUT_ATTEMPTS - 1:
+                    raise
+
+    # --- searching ------------------------------------------------------------------------
+
+    def search(
+        self,
+        *,
+        q: str,
+        viewer_id: str | None,
+        types: Collection[str],
+        limit_per_type: int = 20,
+        friends_of: Collection[str] = (),
+    ) -> dict[str, list[SearchHit]]:
+        """Items of each kind in ``types`` whose words start with every word of ``q``.
+
+        Finds public items, the viewer's own items (any visibility, taken down or not)
+        and the friends-only and public items of the owners in ``friends_of`` (the
+        caller's friends; at most ``MAX_FRIEND_SCOPES``). Best first: points per query
+        word (exact title word 4, exact text word 3, title prefix 2, text prefix 1), then
+        rank, then the newest id. Cost: one Query per kind and scope, each reading at most
+        ``MAX_CANDIDATES`` entries (``FRIEND_CANDIDATES`` per friend); nothing else.
+        """
+        for kind in types:
+            _check_kind(kind)
+        if not 1 <= limit_per_type <= MAX_LIMIT_PER_TYPE:
+            raise ValueError(f"limit_per_type must be between 1 and {MAX_LIMIT_PER_TYPE}")
+        if len(friends_of) > MAX_FRIEND_SCOPES:
+            raise ValueError(f"friends_of names at most {MAX_FRIEND_SCOPES} users")
+        results: dict[str, list[SearchHit]] = {kind: [] for kind in types}
+        words = tokens(q[:MAX_QUERY_CHARS], limit=MAX_QUERY_WORDS)
+        usable = [w for w in words if len(w) >= MIN_ENTRY_LENGTH]
+        if not usable:
+            return results
+        driver = max(usable, key=len)  # the longest word is likely the most selective
+        scopes = _search_scopes(viewer_id, friends_of)
+        for kind in types:
+            hits = self._kind_hits(kind, driver, words, scopes)
+            results[kind] = _best_first(hits)[:limit_per_type]
+        return results
+
+    def _kind_hits(
+        self, kind: str, driver: str, words: list[str], scopes: list[tuple[str, bool]]
+    ) -> list[SearchHit]:
+        best: dict[str, SearchHit] = {}
+        for scope, friend in scopes:
+            for entry in self._candidates(scope, kind, driver, friend):
+                if friend and not _friend_may_see(entry):
+                    continue
+                score = _score(words, entry["titleTokens"], entry["textTokens"])
+                if score is None:
+                    continue
+                hit = SearchHit(kind, entry["itemId"], score, float(entry.get("rank", 0)))
+                best.setdefault(hit.item_id, hit)  # the same item from another scope
+        return list(best.values())
+
+    def _candidates(self, scope: str, kind: str, word: str, friend: bool) -> list[Item]:
+        pk = _entry_pk(scope, kind, word)
+        limit = FRIEND_CANDIDATES if friend else MAX_CANDIDATES
+        return self.table.query(pk, begins_with=word, limit=limit).items
+
+
+# --- keys ------------------------------------------------------------------------------------
+
+
+def _owner_scope(owner_id: str) -> str:
+    return f"u:{owner_id}"
+
+
+def _entry_pk(scope: str, kind: str, word: str) -> str:
+    return f"SEARCH#{scope}#{kind}#{word[:MIN_ENTRY_LENGTH]}"
+
+
+def _entry_key(scope: str, doc: _Doc, word: str, field: str) -> Key:
+    inverted = RANK_CEILING - min(max(int(doc.rank), 0), RANK_CEILING)
+    return _entry_pk(scope, doc.kind, word), f"{word}#{field}#{inverted:015d}#{doc.item_id}"
+
+
+def _manifest_key(kind: str, item_id: str) -> Key:
+    return f"SEARCHDOC#{kind}#{item_id}", "DOC"
+
+
+def _manifest_key_of(item: Item | None) -> Key:
+    assert item is not None  # a manifest is written or an old one deleted, never neither
+    return _manifest_key(item["kind"], item["itemId"])
+
+
+def _entry_keys(manifest: Item | None) -> list[Key]:
+    if manifest is None:
+        return []
+    return [(pk, sk) for pk, sk in manifest.get("entries", [])]
+
+
+def _version(manifest: Item | None) -> int:
+    return 0 if manifest is None else int(manifest.get("version", 0))
+
+
+def _search_scopes(viewer_id: str | None, friends_of: Iterable[str]) -> list[tuple[str, bool]]:
+    """(scope, is a friend's scope), without duplicates."""
+    scopes: dict[str, bool] = {"pub": False}
+    if viewer_id is not None:
+        _check_id("viewer_id", viewer_id)
+        scopes[_owner_scope(viewer_id)] = False
+    for friend in friends_of:
+        _check_id("friends_of", friend)
+        scopes.setdefault(_owner_scope(friend), True)
+    return list(scopes.items())
+
+
+# --- matching --------------------------------------------------------------------------------
+
+
+def _score(words: Sequence[str], title: Sequence[str], text: Sequence[str]) -> float | None:
+    """Points for an item's words, or None when some query word matches none of them."""
+    total = 0.0
+    for word in words:
+        points = _word_points(word, title, EXACT_TITLE, PREFIX_TITLE)
+        points = max(points, _word_points(word, text, EXACT_TEXT, PREFIX_TEXT))
+        if not points:
+            return None
+        total += points
+    return total
+
+
+def _word_points(word: str, candidates: Sequence[str], exact: float, prefix: float) -> float:
+    if word in candidates:
+        return exact
+    return prefix if any(c.startswith(word) for c in candidates) else 0.0
+
+
+def _friend_may_see(entry: Item) -> bool:
+    return entry.get("visibility") in ("friends", "public") and not entry.get("takenDown")
+
+
+def _best_first(hits: Iterable[SearchHit]) -> list[SearchHit]:
+    # Item ids are ULIDs: among equals the larger id is the newer item.
+    return sorted(hits, key=lambda h: (h.score, h.rank, h.item_id), reverse=True)
+
+
+# --- checks and helpers ----------------------------------------------------------------------
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(sorted(KINDS))}")
+
+
+def _check_id(name: str, value: str) -> None:
+    # "#" separates key parts: an id containing it could reach into another key.
+    if not isinstance(value, str) or not value or "#" in value:
+        raise ValueError(f"{name} must be a non-empty string without '#'")
+
+
+def _chunks(ops: Sequence[WriteOp], size: int) -> Iterator[list[WriteOp]]:
+    for start in range(0, len(ops), size):
+        yield list(ops[start : start + size])

@@ -1,0 +1,1 @@
+"""People: friends and follows."""

@@ -1,0 +1,276 @@
+"""The AWS stack under moto for the Lambda handlers.
+
+DynamoDB, Cognito, SQS and EventBridge run in-process (``mock_aws``); S3 runs on moto's
+threaded server on 127.0.0.1 so presigned POSTs are real HTTP. Both share moto's
+in-process state, so an object posted to the server can raise an EventBridge event that
+lands in the (in-process) SQS queue, as on AWS.
+
+The handlers build their own services from ``SOUNDSHELF_*`` variables, exactly as in
+Lambda; the fixture exports the same settings it builds the test's ``services`` from.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib.resources import files
+from types import SimpleNamespace
+from typing import Any
+from uuid import uuid4
+
+import boto3
+import httpx
+import pytest
+from moto import mock_aws
+
+from soundshelf import lambda_http, lambda_media
+from soundshelf.accounts.models import Principal, principal_of
+from soundshelf.adapters.jwt_verifier import StaticJwks
+from soundshelf.bootstrap import Services, build
+from soundshelf.config import Settings
+
+REGION = "us-east-1"
+PASSWORD = "Correct-Horse-7-battery"
+MAX_ATTEMPTS = 5  # SqsJobQueue's default; the redrive policy must match it
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+}
+# moto signs Cognito tokens with fixed keys; it publishes them only inside the package.
+MOTO_JWKS = json.loads(
+    gzip.decompress((files("moto.cognitoidp") / "resources" / "jwks-public.json.gz").read_bytes())
+)
+LambdaFunction = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def lambda_context(name: str = "soundshelf-test") -> SimpleNamespace:
+    return SimpleNamespace(
+        function_name=name,
+        aws_request_id=str(uuid4()),
+        invoked_function_arn=f"arn:aws:lambda:{REGION}:123456789012:function:{name}",
+        get_remaining_time_in_millis=lambda: 60_000,
+    )
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    services: Services
+    s3_endpoint: str
+    queue_url: str
+    queue_arn: str
+    sqs: Any
+    http: httpx.Client  # for presigned URLs on the moto server
+
+    def user(self, username: str) -> Principal:
+        profile = self.services.accounts.create_user(
+            username=username, email=f"{username}@example.com", password=PASSWORD
+        )
+        return principal_of(profile)
+
+    def post_form(
+        self, url: str, fields: dict[str, str], data: bytes, filename: str
+    ) -> httpx.Response:
+        """What a browser does with a presigned POST: every field, then the file."""
+        return self.http.post(
+            url, data=fields, files={"file": (filename, data, "application/octet-stream")}
+        )
+
+    def upload_status(self, upload_id: str) -> dict[str, Any]:
+        item = self.services.table.get(f"UPLOAD#{upload_id}", "UPLOAD")
+        assert item is not None
+        return item
+
+    def queued(self) -> list[dict[str, Any]]:
+        """The messages waiting in the jobs queue (peeked: they stay visible)."""
+        answer = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0
+        )
+        return answer.get("Messages", [])
+
+    def deliver(self, function: LambdaFunction, *, max_batches: int = 10) -> list[dict[str, Any]]:
+        """What Lambda's SQS event source mapping does, until the queue is empty: receive a
+        batch, invoke the function, delete the records it did not report as failed (those
+        stay hidden for their visibility timeout). Returns the function's answers."""
+        answers = []
+        for _ in range(max_batches):
+            messages = self.sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=10,
+                VisibilityTimeout=60,
+                MessageSystemAttributeNames=["All"],
+            ).get("Messages", [])
+            if not messages:
+                break
+            answer = function(sqs_event(messages, self.queue_arn), lambda_context())
+            failed = {item["itemIdentifier"] for item in answer["batchItemFailures"]}
+            for message in messages:
+                if message["MessageId"] not in failed:
+                    self.sqs.delete_message(
+                        QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
+                    )
+            answers.append(answer)
+        return answers
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """The Lambda event for messages as ``receive_message`` returned them."""
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {"ApproximateReceiveCount": "1"}),
+                "messageAttributes": {},
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": REGION,
+            }
+            for m in messages
+        ]
+    }
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def fake_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto in place of AWS, with credentials that could never reach a real account."""
+    for name, value in FAKE_AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def stack(fake_aws: None, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    settings = Settings(
+        backend="aws",
+        aws_region=REGION,
+        table_name="soundshelf",
+        media_bucket=f"media-{uuid4().hex[:12]}",
+        s3_endpoint=moto_endpoint,
+        create_resources=True,
+        **_cognito(),
+        **_queues(),
+    )
+    _export(settings, monkeypatch)
+    # The Cognito adapter fetches its JWKS over HTTPS; moto's keys are only in the package.
+    monkeypatch.setattr(
+        "soundshelf.adapters.cognito_identity.HttpJwks", lambda url, **_: StaticJwks(MOTO_JWKS)
+    )
+    # The handlers would point the root logger at this test's captured stderr for good.
+    monkeypatch.setattr("soundshelf.logs.configure_logging", lambda level="INFO": None)
+    _forget_lambda_containers()
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue_arn = sqs.get_queue_attributes(
+        QueueUrl=settings.sqs_queue_url, AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    with httpx.Client(trust_env=False, timeout=30) as http:
+        yield Stack(
+            settings=settings,
+            services=build(settings),
+            s3_endpoint=moto_endpoint,
+            queue_url=settings.sqs_queue_url,
+            queue_arn=queue_arn,
+            sqs=sqs,
+            http=http,
+        )
+    _forget_lambda_containers()
+
+
+@pytest.fixture
+def s3_events(stack: Stack) -> None:
+    """S3 → EventBridge → the jobs queue, for the bucket's originals only, as deployed."""
+    s3 = boto3.client("s3", region_name=REGION, endpoint_url=stack.s3_endpoint)
+    bucket = stack.settings.media_bucket
+    s3.create_bucket(Bucket=bucket)  # before the store's first use would create it
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    events = boto3.client("events", region_name=REGION)
+    pattern = {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [bucket]}, "object": {"key": [{"prefix": "originals/"}]}},
+    }
+    events.put_rule(Name="uploads", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="uploads", Targets=[{"Id": "jobs", "Arn": stack.queue_arn}])
+
+
+def _cognito() -> dict[str, str]:
+    cognito = boto3.client("cognito-idp", region_name=REGION)
+    pool = cognito.create_user_pool(
+        PoolName="soundshelf",
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": 10,
+                "RequireUppercase": False,
+                "RequireLowercase": False,
+                "RequireNumbers": False,
+                "RequireSymbols": False,
+            }
+        },
+    )["UserPool"]["Id"]
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool,
+        ClientName="web",
+        GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    return {"cognito_user_pool_id": pool, "cognito_client_id": client}
+
+
+def _queues() -> dict[str, str]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    dead = sqs.create_queue(QueueName="jobs-dead")["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    redrive = {"deadLetterTargetArn": dead_arn, "maxReceiveCount": str(MAX_ATTEMPTS)}
+    jobs = sqs.create_queue(
+        QueueName="jobs",
+        Attributes={"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": "60"},
+    )["QueueUrl"]
+    return {"sqs_queue_url": jobs, "sqs_dead_letter_url": dead}
+
+
+def _export(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The function's environment, as the SAM template would set it."""
+    for name in (
+        "backend",
+        "aws_region",
+        "table_name",
+        "media_bucket",
+        "s3_endpoint",
+        "create_resources",
+        "cognito_user_pool_id",
+        "cognito_client_id",
+        "sqs_queue_url",
+        "sqs_dead_letter_url",
+    ):
+        monkeypatch.setenv(f"SOUNDSHELF_{name.upper()}", str(getattr(settings, name)))
+
+
+def _forget_lambda_containers() -> None:
+    """A fresh container for the next test: its services were built on the old moto."""
+    lambda_http._asgi_handler.cache_clear()
+    lambda_media._services.cache_clear()
