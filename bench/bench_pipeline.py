@@ -21,6 +21,12 @@ from tests.system.conftest import Server, start_server, stop_server
 
 TRACK_SECONDS = 240
 BIG = 2 * 1000**3
+PASSWORD = "bench-password-1"
+
+
+def fresh_server(data_dir: Path, workers: int = 1) -> Server:
+    add_user(data_dir, "bench", PASSWORD)
+    return start_server(data_dir, workers=workers)
 
 
 def login(server: Server) -> dict[str, str]:
@@ -101,14 +107,14 @@ def main() -> None:
         runs = []
         for n in range(3):
             # A fresh data dir each time, so the duplicate check never short-cuts it.
-            server = start_server(Path(tmp) / f"data{n}", demo=True)
+            server = fresh_server(Path(tmp) / f"data{n}")
             try:
                 runs.append(time_to_ready(server, login(server), song))
             finally:
                 stop_server(server)
         os.environ["SOUNDSHELF_MULTIPART_THRESHOLD_BYTES"] = str(BIG + 1)  # one PUT
         os.environ["SOUNDSHELF_WORKERS"] = "0"  # measure receiving only
-        server = start_server(Path(tmp) / "big", demo=True, workers=0)
+        server = fresh_server(Path(tmp) / "big", workers=0)
         try:
             baseline, peak, took = upload_rss(server, login(server))
         finally:

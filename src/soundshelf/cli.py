@@ -38,6 +38,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.demo:
         from soundshelf.demo import load_demo, login_hint
 
+        print("Preparing the demo catalog (first start only)…", flush=True)
         load_demo(services)
         # The console, not the JSON log, is where a person looks for this.
         print(login_hint(), flush=True)

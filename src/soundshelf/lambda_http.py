@@ -38,5 +38,5 @@ def _asgi_handler() -> Mangum:
         # The app has no startup/shutdown work, and API Gateway has no lifespan events.
         lifespan="off",
         # Errors are problem+json; without this Mangum would base64 them as binary.
-        text_mime_types=None,
+        text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, "application/problem+json"],
     )

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import replace
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +30,6 @@ from soundshelf.errors import DomainError
 
 if TYPE_CHECKING:
     from soundshelf.bootstrap import Services
-    from soundshelf.ports.jobs import Job, JobQueue
 
 log = logging.getLogger("soundshelf.lambda_media")
 
@@ -63,7 +61,7 @@ def _settle(record: Any) -> bool:
     except Exception:
         # One bad record must not fail (and so redeliver) the others in its batch.
         log.exception("record failed", extra={"messageId": _message_id(record)})
-        return True
+        return False
 
 
 def _message_id(record: Any) -> str:
@@ -101,33 +99,10 @@ def _job(services: Services, record: dict[str, Any], body: dict[str, Any]) -> bo
     from soundshelf.adapters.sqs_jobs import job_from_message
     from soundshelf.worker import run_job
 
-    deliveries = services
-    return run_job(deliveries, services.job_handlers, job_from_message(record))
-
-
-class LambdaDeliveries:
-    """The jobs queue as a function behind an SQS event source mapping sees it: Lambda
-    deletes the messages the handler reports as done, so ``ack`` has nothing to do.
-    ``retry`` still sets the message's backoff through the real queue."""
-
-    def __init__(self, queue: JobQueue) -> None:
-        self._queue = queue
-        self.max_attempts = queue.max_attempts
-
-    def enqueue(self, kind: str, payload: dict[str, Any], *, delay: float = 0) -> str:
-        return self._queue.enqueue(kind, payload, delay=delay)
-
-    def receive(self, *, max_jobs: int = 1, lease: float = 60) -> list[Job]:
-        return self._queue.receive(max_jobs=max_jobs, lease=lease)
-
-    def ack(self, job: Job) -> None:
-        pass
-
-    def retry(self, job: Job, *, error: str) -> None:
-        self._queue.retry(job, error=error)
-
-    def dead_letters(self, *, limit: int = 50) -> list[Job]:
-        return self._queue.dead_letters(limit=limit)
+    # run_job deletes a finished job's message at once (Lambda's own delete afterwards
+    # is a no-op), so a later record timing out the batch cannot bring it back; a failed
+    # job gets its backoff through the message's visibility.
+    return run_job(services, services.job_handlers, job_from_message(record))
 
 
 @cache

@@ -93,6 +93,14 @@ class Stack:
         )
         return answer.get("Messages", [])
 
+    def in_queue(self) -> int:
+        """Messages in the jobs queue, visible or not (taken but not yet deleted)."""
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(value) for value in attributes.values())
+
     def deliver(self, function: LambdaFunction, *, max_batches: int = 10) -> list[dict[str, Any]]:
         """What Lambda's SQS event source mapping does, until the queue is empty: receive a
         batch, invoke the function, delete the records it did not report as failed (those

@@ -213,7 +213,7 @@ def test_an_upload_through_the_api_on_the_aws_stack(stack: Stack, tmp_path: Path
 
     ready = call("GET", f"/api/v1/uploads/{upload_id}", headers=headers).json()
     assert (ready["status"], ready["resultType"]) == ("ready", "track")
-    assert stack.queued() == []  # acknowledged
+    assert stack.in_queue() == 0  # acknowledged
 
 
 # --------------------------------------------------------------------------- cold start

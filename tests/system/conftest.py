@@ -33,8 +33,31 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
+def add_user(data_dir: Path, username: str, password: str, *roles: str) -> None:
+    """Create a confirmed user with the CLI, as an operator would."""
+    args = [
+        sys.executable,
+        "-m",
+        "soundshelf.cli",
+        "user",
+        "add",
+        username,
+        "--email",
+        f"{username}@example.com",
+        "--password",
+        password,
+        "--confirmed",
+        "--data-dir",
+        str(data_dir),
+    ]
+    for role in roles:
+        args += ["--role", role]
+    subprocess.run(args, check=True, capture_output=True)
+
+
 def start_server(data_dir: Path, *, demo: bool = False, workers: int = 1) -> Server:
     port = free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir.parent / f"serve-{port}.log"
     env = {**os.environ, "SOUNDSHELF_WORKERS": str(workers)}
     args = [
@@ -54,7 +77,7 @@ def start_server(data_dir: Path, *, demo: bool = False, workers: int = 1) -> Ser
     with log_path.open("wb") as log:
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
     server = Server(f"http://127.0.0.1:{port}", data_dir, process, log_path)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + (90 if demo else 30)  # the demo catalog is made first
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{server.log()}")
@@ -76,9 +99,21 @@ def stop_server(server: Server) -> int:
         raise
 
 
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server with the demo catalog for a whole test module (loading it takes a while)."""
+    running = start_server(tmp_path_factory.mktemp("demo") / "data", demo=True)
+    try:
+        yield running
+    finally:
+        if running.process.poll() is None:
+            stop_server(running)
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    running = start_server(tmp_path / "data", demo=True)
+    """A server of its own (no demo data), for tests that stop it."""
+    running = start_server(tmp_path / "data")
     try:
         yield running
     finally:

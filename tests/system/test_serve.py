@@ -20,7 +20,8 @@ def login(server: Server, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['accessToken']}"}
 
 
-def test_health_demo_login_and_web_app(server: Server) -> None:
+def test_health_demo_login_and_web_app(demo_server: Server) -> None:
+    server = demo_server
     health = httpx.get(f"{server.url}/api/health").json()
     assert health["status"] == "ok"
     assert health["backend"] == "local"
@@ -32,7 +33,27 @@ def test_health_demo_login_and_web_app(server: Server) -> None:
     assert "Soundshelf" in page.text
 
 
-def test_an_upload_is_processed_by_the_worker_process(server: Server, tmp_path: Path) -> None:
+def test_demo_catalog(demo_server: Server) -> None:
+    tracks = httpx.get(f"{demo_server.url}/api/v1/tracks?limit=200").json()["items"]
+    assert len(tracks) == 12  # public, playable
+    assert all(t["coverUrl"] for t in tracks)
+    page = httpx.get(f"{demo_server.url}/api/v1/artists/nova").json()
+    assert page["name"] == "Nova"
+    assert len(page["tracks"]) == 3
+    assert page["followerCount"] == 1
+    ranked = httpx.get(f"{demo_server.url}/api/v1/albums?owner=nova&limit=200").json()["items"]
+    assert len(ranked) == 75  # 300 albums over four artists
+    assert [a["rank"] for a in ranked] == sorted(a["rank"] for a in ranked)
+    first = httpx.get(f"{demo_server.url}/api/v1/albums/{ranked[0]['albumId']}").json()
+    assert [t["trackNumber"] for t in first["tracks"]] == [1, 2, 3]
+    stream = httpx.get(f"{demo_server.url}/api/v1/tracks/{tracks[0]['trackId']}/stream")
+    assert stream.status_code == 302
+    audio = httpx.get(stream.headers["location"], headers={"Range": "bytes=0-1023"})
+    assert audio.status_code == 206
+
+
+def test_an_upload_is_processed_by_the_worker_process(demo_server: Server, tmp_path: Path) -> None:
+    server = demo_server
     headers = login(server, "nova")
     song = mediagen.make_audio(tmp_path / "tune.mp3", "mp3", 2.0, tags={"title": "Tune"})
     data = song.read_bytes()

@@ -147,6 +147,7 @@ def import_folder(
     started = time.perf_counter()
     summary = ImportSummary(root=root)
     found = list(walk(root))
+    jobs = min(jobs, sum(isinstance(entry, _Candidate) for entry in found))  # no idle workers
 
     with _Bar(len(found), enabled=progress, console=console) as bar:
         if jobs > 1:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response, status
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import Field
 
 from soundshelf.http.deps import CurrentUser, OptionalUser, ServicesDep
@@ -62,6 +62,10 @@ class Waveform(ApiModel):
     peaks: list[float]
 
 
+class StreamUrl(ApiModel):
+    url: str
+
+
 @router.get("")
 def list_tracks(
     viewer: OptionalUser,
@@ -109,18 +113,27 @@ def delete_track(track_id: str, user: CurrentUser, services: ServicesDep) -> Non
 
 
 @router.get(
-    "/{track_id}/stream", status_code=status.HTTP_302_FOUND, response_class=RedirectResponse
+    "/{track_id}/stream",
+    status_code=status.HTTP_302_FOUND,
+    response_class=RedirectResponse,
+    responses={200: {"model": StreamUrl, "description": "With `Accept: application/json`"}},
 )
 def stream_track(
     track_id: str,
     viewer: OptionalUser,
     services: ServicesDep,
+    request: Request,
     quality: Literal["original", "high", "low"] = "high",
-) -> RedirectResponse:
+) -> Response:
     """Redirects to a short-lived signed URL of the chosen rendition; that URL honours
-    ``Range`` (206), so players can seek."""
+    ``Range`` (206), so players can seek. With ``Accept: application/json`` the answer is
+    ``{"url": ...}`` instead: an ``<audio>`` element cannot send ``Authorization``, so the
+    web app asks for the URL with its token and gives the signed URL to the element."""
     url = services.tracks.stream_url(viewer, track_id, quality)
-    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store", "Vary": "Accept"}
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse(StreamUrl(url=url).model_dump(), headers=headers)
+    return RedirectResponse(url, status_code=302, headers=headers)
 
 
 @router.get("/{track_id}/waveform")
