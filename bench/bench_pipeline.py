@@ -17,7 +17,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests import mediagen
-from tests.system.conftest import Server, start_server, stop_server
+from tests.system.conftest import Server, add_user, start_server, stop_server
 
 TRACK_SECONDS = 240
 BIG = 2 * 1000**3
