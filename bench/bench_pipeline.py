@@ -21,7 +21,7 @@ from tests.system.conftest import Server, add_user, start_server, stop_server
 
 TRACK_SECONDS = 240
 BIG = 2 * 1000**3
-PASSWORD = "bench-password-1"
+PASSWORD = "correct horse battery"
 
 
 def fresh_server(data_dir: Path, workers: int = 1) -> Server:
