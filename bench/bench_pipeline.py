@@ -31,7 +31,7 @@ def fresh_server(data_dir: Path, workers: int = 1) -> Server:
 
 def login(server: Server) -> dict[str, str]:
     tokens = httpx.post(
-        f"{server.url}/api/v1/auth/login", json={"username": "nova", "password": "soundshelf-demo"}
+        f"{server.url}/api/v1/auth/login", json={"username": "bench", "password": PASSWORD}
     ).json()
     return {"Authorization": f"Bearer {tokens['accessToken']}"}
 

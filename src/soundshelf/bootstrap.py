@@ -14,6 +14,7 @@ from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.artists import Artists
 from soundshelf.catalog.tracks import Tracks
 from soundshelf.config import Settings
+from soundshelf.playlists import Playlists
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import Clock, SystemClock
 from soundshelf.ports.identity import IdentityProvider
@@ -45,6 +46,7 @@ class Services:
     friends: Friends
     tracks: Tracks
     albums: Albums
+    playlists: Playlists
     artists: Artists
     # What the workers (embedded) or the processing Lambda (AWS) run, by job kind.
     job_handlers: dict[str, JobHandler] = field(default_factory=dict)
@@ -105,6 +107,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         friends=friends,
         tracks=tracks,
         albums=albums,
+        playlists=Playlists(table=adapters.table, clock=clock, tracks=tracks),
         artists=Artists(
             table=adapters.table, clock=clock, accounts=accounts, tracks=tracks, albums=albums
         ),

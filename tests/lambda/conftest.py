@@ -87,7 +87,8 @@ class Stack:
         return item
 
     def queued(self) -> list[dict[str, Any]]:
-        """The messages waiting in the jobs queue (peeked: they stay visible)."""
+        """The visible messages in the jobs queue, peeked (they stay visible, but moto, like
+        SQS, counts the peek in their ApproximateReceiveCount)."""
         answer = self.sqs.receive_message(
             QueueUrl=self.queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0
         )
@@ -275,7 +276,8 @@ def _export(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
         "sqs_queue_url",
         "sqs_dead_letter_url",
     ):
-        monkeypatch.setenv(f"SOUNDSHELF_{name.upper()}", str(getattr(settings, name)))
+        if (value := getattr(settings, name)) is not None:
+            monkeypatch.setenv(f"SOUNDSHELF_{name.upper()}", str(value))
 
 
 def _forget_lambda_containers() -> None:

@@ -14,7 +14,16 @@ from soundshelf.bootstrap import Services
 from soundshelf.errors import NotFound
 from soundshelf.http.middleware import RequestContextMiddleware
 from soundshelf.http.problems import install_problem_handlers
-from soundshelf.http.routes import albums, artists, auth, library, me, tracks, uploads
+from soundshelf.http.routes import (
+    albums,
+    artists,
+    auth,
+    library,
+    me,
+    playlists,
+    tracks,
+    uploads,
+)
 from soundshelf.http.static import WebApp
 
 WEB_DIR = Path(str(resources.files("soundshelf") / "web"))
@@ -52,6 +61,7 @@ def create_app(services: Services) -> FastAPI:
         uploads.router,
         tracks.router,
         albums.router,
+        playlists.router,
     ):
         api.include_router(router)
     app.include_router(api)
