@@ -6,7 +6,10 @@ handlers) works with. Nothing else in the code base asks which backend it runs o
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from soundshelf.accounts.service import AccountsService
@@ -17,13 +20,12 @@ from soundshelf.config import Settings
 from soundshelf.playlists import Playlists
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import Clock, SystemClock
-from soundshelf.ports.identity import IdentityProvider
+from soundshelf.ports.identity import IdentityProvider, JwksSource
 from soundshelf.ports.jobs import JobQueue
 from soundshelf.ports.mail import Mailer
 from soundshelf.ports.table import Table
 from soundshelf.ratelimit import RateLimiter
 from soundshelf.social.friends import Friends
-from soundshelf.uploads.processing import UploadProcessor
 from soundshelf.uploads.service import PROCESS_UPLOAD, UploadsService
 
 if TYPE_CHECKING:
@@ -112,9 +114,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
             table=adapters.table, clock=clock, accounts=accounts, tracks=tracks, albums=albums
         ),
         job_handlers={
-            PROCESS_UPLOAD: UploadProcessor(
-                table=adapters.table, blobs=adapters.blobs, clock=clock
-            ),
+            PROCESS_UPLOAD: _Deferred(lambda: _upload_processor(adapters, clock)),
         },
         jwks_document=adapters.jwks_document,
         mounts=adapters.mounts,
@@ -192,6 +192,7 @@ def _aws(settings: Settings) -> _Adapters:
             settings.cognito_user_pool_id,
             settings.cognito_client_id,
             region=settings.aws_region,
+            jwks=_static_jwks(settings.cognito_jwks_file),
         ),
         mailer=_mailer(settings),  # Cognito mails the codes itself
         jobs=SqsJobQueue(
@@ -200,3 +201,37 @@ def _aws(settings: Settings) -> _Adapters:
             region=settings.aws_region,
         ),
     )
+
+
+def _static_jwks(path: Path | None) -> JwksSource | None:
+    if path is None:
+        return None  # the adapter fetches the pool's keys over HTTPS
+    from soundshelf.adapters.jwt_verifier import StaticJwks
+
+    return StaticJwks(json.loads(path.read_text()))
+
+
+def _upload_processor(adapters: _Adapters, clock: Clock) -> JobHandler:
+    from soundshelf.uploads.processing import UploadProcessor
+
+    return UploadProcessor(table=adapters.table, blobs=adapters.blobs, clock=clock)
+
+
+class _Deferred:
+    """A job handler made for its first job, so that processes that never run jobs (the
+    API Lambda) do not import the media stack (PyAV, NumPy, Pillow)."""
+
+    def __init__(self, make: Callable[[], JobHandler]) -> None:
+        self._make = make
+        self._handler: JobHandler | None = None
+
+    def _get(self) -> JobHandler:
+        if self._handler is None:
+            self._handler = self._make()
+        return self._handler
+
+    def handle(self, payload: dict[str, Any]) -> None:
+        self._get().handle(payload)
+
+    def give_up(self, payload: dict[str, Any], error: str) -> None:
+        self._get().give_up(payload, error)

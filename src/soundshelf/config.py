@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     create_resources: bool = False  # create table/bucket if missing (development only)
     cognito_user_pool_id: str = ""
     cognito_client_id: str = ""
+    # Trust this JWKS document instead of fetching the pool's (emulators and tests only).
+    cognito_jwks_file: Path | None = None
 
     # Accounts
     smtp_url: str | None = None  # e.g. smtp+starttls://user:pass@mail.example.com:587

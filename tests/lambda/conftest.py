@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.resources import files
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from uuid import uuid4
@@ -28,7 +29,6 @@ from moto import mock_aws
 
 from soundshelf import lambda_http, lambda_media
 from soundshelf.accounts.models import Principal, principal_of
-from soundshelf.adapters.jwt_verifier import StaticJwks
 from soundshelf.bootstrap import Services, build
 from soundshelf.config import Settings
 
@@ -170,7 +170,12 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def stack(fake_aws: None, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+def stack(
+    fake_aws: None, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[Stack]:
+    # The pool's keys would be fetched over HTTPS; moto's public keys ship in its package.
+    jwks_file = tmp_path / "jwks.json"
+    jwks_file.write_text(json.dumps(MOTO_JWKS))
     settings = Settings(
         backend="aws",
         aws_region=REGION,
@@ -178,14 +183,11 @@ def stack(fake_aws: None, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -
         media_bucket=f"media-{uuid4().hex[:12]}",
         s3_endpoint=moto_endpoint,
         create_resources=True,
+        cognito_jwks_file=jwks_file,
         **_cognito(),
         **_queues(),
     )
     _export(settings, monkeypatch)
-    # The Cognito adapter fetches its JWKS over HTTPS; moto's keys are only in the package.
-    monkeypatch.setattr(
-        "soundshelf.adapters.cognito_identity.HttpJwks", lambda url, **_: StaticJwks(MOTO_JWKS)
-    )
     # The handlers would point the root logger at this test's captured stderr for good.
     monkeypatch.setattr("soundshelf.logs.configure_logging", lambda level="INFO": None)
     _forget_lambda_containers()
@@ -273,6 +275,7 @@ def _export(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
         "create_resources",
         "cognito_user_pool_id",
         "cognito_client_id",
+        "cognito_jwks_file",
         "sqs_queue_url",
         "sqs_dead_letter_url",
     ):

