@@ -1,0 +1,173 @@
+"""The music services on both stacks: embedded (SQLite + filesystem + local IdP) and AWS
+(DynamoDB + S3 + Cognito, under moto). The HTTP suites cover the routes on the embedded
+stack; this proves the same use cases behave the same on AWS."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from soundshelf.accounts.models import Principal, principal_of
+from soundshelf.bootstrap import Services, build
+from soundshelf.config import Settings
+from soundshelf.errors import Conflict, NotFound, PreconditionFailed
+from soundshelf.uploads.bulk_import import create_from_file
+from soundshelf.uploads.service import PROCESS_UPLOAD
+from tests import mediagen
+
+PASSWORD = "correct horse battery"
+
+
+def _aws_settings(tmp_path: Path) -> Settings:
+    cognito = boto3.client("cognito-idp", region_name="us-east-1")
+    policy = {
+        "MinimumLength": 10,
+        "RequireUppercase": False,
+        "RequireLowercase": False,
+        "RequireNumbers": False,
+        "RequireSymbols": False,
+    }
+    pool = cognito.create_user_pool(PoolName="soundshelf", Policies={"PasswordPolicy": policy})[
+        "UserPool"
+    ]["Id"]
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool,
+        ClientName="web",
+        GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    jwks = files("moto.cognitoidp") / "resources" / "jwks-public.json.gz"
+    jwks_file = tmp_path / "jwks.json"
+    jwks_file.write_bytes(gzip.decompress(jwks.read_bytes()))
+    queue = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="jobs")
+    return Settings(
+        backend="aws",
+        table_name="soundshelf",
+        media_bucket="media",
+        create_resources=True,
+        cognito_user_pool_id=pool,
+        cognito_client_id=client,
+        cognito_jwks_file=jwks_file,
+        sqs_queue_url=queue["QueueUrl"],
+    )
+
+
+@pytest.fixture(params=["embedded", pytest.param("aws", marks=pytest.mark.aws)])
+def services(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Services]:
+    if request.param == "embedded":
+        yield build(Settings(data_dir=tmp_path / "data"))
+    else:
+        request.getfixturevalue("fake_aws")
+        yield build(_aws_settings(tmp_path))
+
+
+def user(services: Services, name: str) -> Principal:
+    return principal_of(
+        services.accounts.create_user(username=name, email=f"{name}@example.com", password=PASSWORD)
+    )
+
+
+def track(
+    services: Services, owner: Principal, tmp_path: Path, title: str, visibility: str = "private"
+) -> str:
+    path = mediagen.make_audio(
+        tmp_path / f"{title}.mp3", "mp3", 1.0 + len(title) / 50, tags={"title": title}
+    )
+    item = create_from_file(
+        services.uploads, owner, path, filename=path.name, content_type="audio/mpeg"
+    )
+    services.job_handlers[PROCESS_UPLOAD].handle({"uploadId": item["uploadId"]})
+    ready = services.table.get(item["PK"], item["SK"])
+    assert ready is not None
+    assert ready["status"] == "ready", ready.get("error")
+    if visibility != "private":
+        services.tracks.update(owner, ready["resultId"], {"visibility": visibility})
+    return ready["resultId"]
+
+
+def ids(items: list[dict[str, Any]]) -> set[str]:
+    return {i["trackId"] for i in items}
+
+
+def test_visibility_matrix_and_lists(services: Services, tmp_path: Path) -> None:
+    owner, friend, stranger = (user(services, n) for n in ("owner", "friend", "stranger"))
+    services.friends.befriend(owner.user_id, friend.user_id)
+    private = track(services, owner, tmp_path, "private")
+    friends_only = track(services, owner, tmp_path, "friendsonly", "friends")
+    public = track(services, owner, tmp_path, "public", "public")
+    cases = {
+        owner: {private, friends_only, public},
+        friend: {friends_only, public},
+        stranger: {public},
+        None: {public},
+    }
+    for viewer, visible in cases.items():
+        listed, _ = services.tracks.list(viewer, owner="owner", limit=50, cursor=None)
+        assert ids(listed) == visible
+        for track_id in (private, friends_only, public):
+            if track_id in visible:
+                assert services.tracks.get(viewer, track_id)["trackId"] == track_id
+            else:
+                with pytest.raises(NotFound):
+                    services.tracks.get(viewer, track_id)
+    feed, _ = services.tracks.list(None, owner=None, limit=50, cursor=None)
+    assert ids(feed) == {public}
+    with pytest.raises(NotFound):
+        services.tracks.stream_url(stranger, private, "high")
+    assert services.tracks.stream_url(owner, private, "high")
+
+
+def test_likes_plays_and_stats(services: Services, tmp_path: Path) -> None:
+    artist, fans = user(services, "artist"), [user(services, f"fan{i}") for i in range(3)]
+    song = track(services, artist, tmp_path, "song", "public")
+    for fan in fans:
+        services.tracks.like(fan, song)
+        services.tracks.like(fan, song)  # idempotent
+        services.tracks.record_play(fan, song)
+    services.tracks.unlike(fans[0], song)
+    view = services.tracks.get(fans[1], song)
+    assert (view["likeCount"], view["likedByMe"], view["playCount"]) == (2, True, 3)
+    services.artists.enable(artist, name="Artist", bio=None)
+    [stats] = services.artists.stats(artist)
+    assert (stats["playsLast30Days"], stats["listenersLast30Days"]) == (3, 3)
+
+
+def test_albums_rank_order_uniqueness_and_versions(services: Services) -> None:
+    owner = user(services, "albumist")
+    for title, rank in (("B", 2), ("C", 3), ("A", 1)):
+        services.albums.create(owner, {"title": title, "artist": "Me", "rank": rank})
+    listed, _ = services.albums.list(owner, owner_id=owner.user_id, limit=10, cursor=None)
+    assert [a["title"] for a in listed] == ["A", "B", "C"]
+    with pytest.raises(Conflict):
+        services.albums.create(owner, {"title": "a", "artist": "ME"})
+    album_id = listed[0]["albumId"]
+    services.albums.update(owner, album_id, {"rank": 9}, partial=True, expected_version=1)
+    with pytest.raises(PreconditionFailed):
+        services.albums.update(owner, album_id, {"rank": 5}, partial=True, expected_version=1)
+
+
+def test_follow_counts(services: Services) -> None:
+    artist, fan = user(services, "nova"), user(services, "fan")
+    services.artists.enable(artist, name="Nova", bio="synths")
+    services.artists.follow(fan, "nova")
+    services.artists.follow(fan, "nova")
+    assert services.artists.page(None, "nova")["followerCount"] == 1
+    services.artists.unfollow(fan, "nova")
+    assert services.artists.page(fan, "nova")["followerCount"] == 0
+
+
+def test_delete_removes_records_and_blobs(services: Services, tmp_path: Path) -> None:
+    owner = user(services, "deleter")
+    song = track(services, owner, tmp_path, "gone")
+    assert list(services.blobs.list(f"derived/{owner.user_id}/{song}/"))
+    services.tracks.delete(owner, song)
+    with pytest.raises(NotFound):
+        services.tracks.get(owner, song)
+    assert list(services.blobs.list(f"derived/{owner.user_id}/")) == []
+    assert list(services.blobs.list(f"originals/{owner.user_id}/")) == []
