@@ -17,6 +17,8 @@ from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.artists import Artists
 from soundshelf.catalog.tracks import Tracks
 from soundshelf.config import Settings
+from soundshelf.files.service import Files
+from soundshelf.photos.service import Photos
 from soundshelf.playlists import Playlists
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import Clock, SystemClock
@@ -26,6 +28,16 @@ from soundshelf.ports.mail import Mailer
 from soundshelf.ports.table import Table
 from soundshelf.ratelimit import RateLimiter
 from soundshelf.social.friends import Friends
+from soundshelf.social.notifications import (
+    FAN_OUT,
+    FEED_BACKFILL,
+    READ_ALL,
+    FanOutJob,
+    FeedBackfillJob,
+    NotificationService,
+    ReadAllJob,
+)
+from soundshelf.social.requests import FriendRequests
 from soundshelf.uploads.service import PROCESS_UPLOAD, UploadsService
 
 if TYPE_CHECKING:
@@ -50,6 +62,10 @@ class Services:
     albums: Albums
     playlists: Playlists
     artists: Artists
+    notifications: NotificationService
+    friend_requests: FriendRequests
+    photos: Photos
+    files: Files
     # What the workers (embedded) or the processing Lambda (AWS) run, by job kind.
     job_handlers: dict[str, JobHandler] = field(default_factory=dict)
     # The embedded identity provider publishes its keys at /.well-known/jwks.json.
@@ -96,6 +112,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         table=adapters.table, blobs=adapters.blobs, clock=clock, friends=friends, settings=settings
     )
     albums = Albums(table=adapters.table, clock=clock, tracks=tracks)
+    notifications = NotificationService(table=adapters.table, jobs=adapters.jobs, clock=clock)
     return Services(
         settings=settings,
         clock=clock,
@@ -113,8 +130,30 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         artists=Artists(
             table=adapters.table, clock=clock, accounts=accounts, tracks=tracks, albums=albums
         ),
+        notifications=notifications,
+        friend_requests=FriendRequests(
+            table=adapters.table,
+            clock=clock,
+            jobs=adapters.jobs,
+            accounts=accounts,
+            friends=friends,
+            notifications=notifications,
+        ),
+        photos=Photos(
+            table=adapters.table,
+            blobs=adapters.blobs,
+            friends=friends,
+            notifications=notifications,
+            settings=settings,
+        ),
+        files=Files(table=adapters.table, blobs=adapters.blobs, settings=settings),
         job_handlers={
-            PROCESS_UPLOAD: _Deferred(lambda: _upload_processor(adapters, clock)),
+            PROCESS_UPLOAD: _Deferred(lambda: _upload_processor(adapters, clock, notifications)),
+            FAN_OUT: FanOutJob(
+                table=adapters.table, jobs=adapters.jobs, notifications=notifications
+            ),
+            FEED_BACKFILL: FeedBackfillJob(table=adapters.table, friends=friends),
+            READ_ALL: ReadAllJob(jobs=adapters.jobs, notifications=notifications),
         },
         jwks_document=adapters.jwks_document,
         mounts=adapters.mounts,
@@ -211,10 +250,15 @@ def _static_jwks(path: Path | None) -> JwksSource | None:
     return StaticJwks(json.loads(path.read_text()))
 
 
-def _upload_processor(adapters: _Adapters, clock: Clock) -> JobHandler:
+def _upload_processor(
+    adapters: _Adapters, clock: Clock, notifications: NotificationService
+) -> JobHandler:
     from soundshelf.uploads.processing import UploadProcessor
 
-    return UploadProcessor(table=adapters.table, blobs=adapters.blobs, clock=clock)
+    processor = UploadProcessor(table=adapters.table, blobs=adapters.blobs, clock=clock)
+    # A ready track or photo that is already public/friends-visible fans out.
+    processor.on_ready = notifications.item_published
+    return processor
 
 
 class _Deferred:

@@ -17,7 +17,6 @@ from soundshelf.accounts.models import Principal, principal_of
 from soundshelf.bootstrap import Services, build
 from soundshelf.config import Settings
 from soundshelf.errors import Conflict, NotFound, PreconditionFailed
-from soundshelf.uploads.bulk_import import create_from_file
 from soundshelf.uploads.service import PROCESS_UPLOAD
 from tests import mediagen
 
@@ -79,8 +78,8 @@ def track(
     path = mediagen.make_audio(
         tmp_path / f"{title}.mp3", "mp3", 1.0 + len(title) / 50, tags={"title": title}
     )
-    item = create_from_file(
-        services.uploads, owner, path, filename=path.name, content_type="audio/mpeg"
+    item = services.uploads.create_from_file(
+        owner, path, filename=path.name, content_type="audio/mpeg"
     )
     services.job_handlers[PROCESS_UPLOAD].handle({"uploadId": item["uploadId"]})
     ready = services.table.get(item["PK"], item["SK"])

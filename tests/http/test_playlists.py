@@ -5,7 +5,7 @@ tracks that went away, share-link reads and a 5,000-entry playlist."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from soundshelf.bootstrap import Services
 from soundshelf.catalog.tracks import track_key
 from soundshelf.errors import PreconditionFailed, ValidationFailed
 from soundshelf.playlists.service import MAX_ENTRIES, entries_key, item_size
+from soundshelf.ports.table import Table, WriteOp
 from tests import mediagen
 from tests.http.conftest import bearer
 from tests.http.test_uploads import run_worker, status, upload
@@ -285,38 +286,64 @@ def _race(workers: int, work: Callable[[int], Any]) -> tuple[list[Any], list[Bas
     return results, errors
 
 
+class GatedTable:
+    """Holds each transaction until every racer has reached its write, so all of them
+    have read the same version first: the lost-update window, every time."""
+
+    def __init__(self, table: Table, racers: int) -> None:
+        self._table = table
+        self._gate = threading.Barrier(racers)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+    def transact(self, ops: Sequence[WriteOp]) -> None:
+        self._gate.wait(timeout=30)
+        self._table.transact(ops)
+
+
 def test_writers_holding_the_same_version_exactly_one_wins(
-    client: TestClient, sign_up: SignUp, services: Services, make_track
+    client: TestClient,
+    sign_up: SignUp,
+    services: Services,
+    make_track,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ann = sign_up("racer")
     track = make_track(ann, "Race")
     playlist_id = create(client, ann, "Contested")["playlistId"]
     owner = principal(services, ann)
+    playlists = services.playlists
 
+    monkeypatch.setattr(playlists, "table", GatedTable(services.table, 8))
     results, errors = _race(
-        8, lambda _: services.playlists.add_entry(owner, playlist_id, track, expected_version=1)
+        8, lambda _: playlists.add_entry(owner, playlist_id, track, expected_version=1)
     )
     assert len(results) == 1
     assert len(errors) == 7
     assert all(isinstance(e, PreconditionFailed) for e in errors), errors
-    playlist = services.playlists.get(owner, playlist_id)
+    playlist = playlists.get(owner, playlist_id)
     assert (playlist["version"], playlist["entryCount"]) == (2, 1)
     assert playlist["entries"][0]["entryId"] == results[0]["entryId"]
 
     # A move and a removal of the same entry at the same version: one of them.
     entry_id = results[0]["entryId"]
-    services.playlists.add_entry(owner, playlist_id, track)
+    monkeypatch.setattr(playlists, "table", services.table)
+    playlists.add_entry(owner, playlist_id, track)
+    monkeypatch.setattr(playlists, "table", GatedTable(services.table, 2))
     results, errors = _race(
         2,
         lambda i: (
-            services.playlists.move_entry(owner, playlist_id, entry_id, 1, expected_version=3)
+            playlists.move_entry(owner, playlist_id, entry_id, 1, expected_version=3)
             if i
-            else services.playlists.remove_entry(owner, playlist_id, entry_id, expected_version=3)
+            else playlists.remove_entry(owner, playlist_id, entry_id, expected_version=3)
         ),
     )
     assert (len(results), len(errors)) == (1, 1)
     assert isinstance(errors[0], PreconditionFailed)
-    assert services.playlists.get(owner, playlist_id)["version"] == 4
+    after = playlists.get(owner, playlist_id)
+    assert after["version"] == 4
+    assert after["entryCount"] == (2 if "position" in results[0] else 1)
 
 
 def test_writers_without_if_match_all_land(

@@ -354,3 +354,19 @@ def test_multipart_upload(
     assert ready["status"] == "ready"
     record = services.table.get(f"FILE#{ready['resultId']}", "FILE")
     assert record["size"] == len(data)
+
+
+def test_a_stale_hash_entry_does_not_block_a_new_upload(
+    client: TestClient, sign_up: SignUp, services: Services, tmp_path: Path
+) -> None:
+    tokens = sign_up("ray")
+    song = mediagen.make_audio(tmp_path / "s.mp3", "mp3", 1.0)
+    first = upload(client, tokens, song, "audio/mpeg")
+    run_worker(services)
+    track_id = status(client, tokens, first["uploadId"])["resultId"]
+    services.table.delete(f"TRACK#{track_id}", "TRACK")  # the item went, its hash stayed
+    second = upload(client, tokens, song, "audio/mpeg")
+    run_worker(services)
+    again = status(client, tokens, second["uploadId"])
+    assert again["status"] == "ready"
+    assert again["resultId"] == second["uploadId"]  # processed afresh, not a "duplicate"

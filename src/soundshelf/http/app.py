@@ -18,9 +18,12 @@ from soundshelf.http.routes import (
     albums,
     artists,
     auth,
+    files,
     library,
     me,
+    photos,
     playlists,
+    social,
     tracks,
     uploads,
 )
@@ -62,6 +65,9 @@ def create_app(services: Services) -> FastAPI:
         tracks.router,
         albums.router,
         playlists.router,
+        photos.router,
+        files.router,
+        social.router,
     ):
         api.include_router(router)
     app.include_router(api)

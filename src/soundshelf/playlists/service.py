@@ -373,11 +373,11 @@ class Playlists:
                         "entryCount": len(entries),
                         "updatedAt": self.clock.now(),
                     },
-                    condition=ItemPresent(),
+                    condition=AttributeEquals("version", version),
                 ),
                 Put(
                     {"PK": pk, "SK": ENTRIES_SK, "entries": entries, "rev": rev + 1},
-                    
+                    condition=AttributeEquals("rev", rev) if rev else ItemAbsent(),
                 ),
             ]
         )

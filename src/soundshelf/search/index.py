@@ -23,8 +23,8 @@ One **entry** per (word, scope) of an item, one **manifest** per item::
   that stops after ``MAX_CANDIDATES`` entries keeps the best ones.
 - Each entry carries the item's words (``titleTokens``/``textTokens``), its owner,
   visibility, taken-down flag and rank, so a search never reads anything but entries: a
-  multi-word query is answered by querying one word and checking the others on the
-  entries that come back.
+  multi-word query is answered by querying its longest word and checking the others on
+  the entries that come back.
 - The manifest lists the item's entry keys. A re-put compares the new keys with it and
   deletes the stale ones in the same transaction, without scanning; an unchanged re-put
   (same fingerprint) writes nothing.
@@ -38,12 +38,17 @@ a search reads at most ``MAX_CANDIDATES`` entries from any one of them, so a pop
 prefix costs the same bounded read as a rare one. A prefix is never shorter than two
 characters, so no query ever needs a partition per first letter.
 
-Limitations: a search reads at most ``MAX_CANDIDATES`` entries per (kind, scope), in the
-order above. For a short prefix shared by many words ("lo") the candidates are the exact
-word first and then words in alphabetical order, not the most popular matches overall; for a
-multi-word query the longest word is queried and the others filter those candidates, so
-an item is missed when its longest query word has more than ``MAX_CANDIDATES`` better
-placed entries. The rank is a snapshot taken at ``put`` time. Friends-only items are found
+Bounded work: a search reads at most ``MAX_CANDIDATES`` entries per Query, in the order
+above, and makes at most ``MAX_DRIVER_WORDS`` Queries per (kind, scope): the longest query
+word first; when that word has more entries than were read, the next longest, and so on,
+stopping at the first word whose entries were all read (filtering a complete list by the
+other words is an exact answer). Single-word searches are one Query per (kind, scope).
+
+Limitations: for a short prefix shared by many words ("lo") the candidates are the exact
+word first and then words in alphabetical order, not the most popular matches overall; a
+multi-word query whose words all have more than ``MAX_CANDIDATES`` entries only finds
+matches among the best placed entries of each. The rank is a snapshot taken at ``put``
+time. Friends-only items are found
 by others only when the caller names their owners in ``friends_of`` (at most
 ``MAX_FRIEND_SCOPES``); admins find others' private items only through other lists.
 Search results are index entries: a service still loads the items and applies
@@ -55,13 +60,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
 
 from soundshelf.policies import VISIBILITIES
 from soundshelf.ports.table import (
     MAX_TRANSACTION_ITEMS,
     AttributeEquals,
+    Condition,
     Delete,
     Item,
     ItemAbsent,
@@ -73,10 +81,13 @@ from soundshelf.ports.table import (
 )
 from soundshelf.search.text import MAX_TOKENS, tokens
 
+T = TypeVar("T")
+
 KINDS: frozenset[str] = frozenset({"track", "album", "artist", "playlist", "photo"})
 
 MIN_ENTRY_LENGTH = 2  # shorter words get no entry: a 1-letter partition would be huge
-MAX_CANDIDATES = 200  # entries read per (kind, scope) and search: bounds every search
+MAX_CANDIDATES = 200  # entries read per Query: bounds every search
+MAX_DRIVER_WORDS = 3  # Queries per (kind, scope) at most, one per query word tried
 MAX_FRIEND_SCOPES = 20  # friends whose friends-only items one search may look into
 FRIEND_CANDIDATES = 50  # entries read per friend scope
 MAX_QUERY_CHARS = 200  # a search box, not a document: longer queries are cut
@@ -85,6 +96,7 @@ MAX_LIMIT_PER_TYPE = 100
 RANK_CEILING = 10**15 - 1  # ranks above this sort as this (15 digits in the sort key)
 LAYOUT_VERSION = 1  # part of the fingerprint: a layout change re-writes items on re-put
 PUT_ATTEMPTS = 5  # a concurrent re-put of the same item makes ours retry
+PUT_MANY_BATCH = 100  # manifests read by one batch_get in put_many
 
 # Points for one query word, by its best match in the item: an exact word beats a
 # prefix, and within each the title beats the other text.
@@ -148,6 +160,31 @@ class _Doc:
         return hashlib.sha256(raw.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """The writes that take one item's index from ``old`` (its manifest, None when not
+    indexed) to ``manifest`` (None: out of the index)."""
+
+    key: Key  # of the manifest
+    old: Item | None
+    manifest: Item | None
+    ops: list[WriteOp]  # entry deletes first, then entry puts
+    every_key: set[Key]  # entry keys that may exist while the plan is carried out
+
+    @property
+    def guard(self) -> Condition:
+        """The manifest is still the one the plan was made from (no concurrent re-put)."""
+        return ItemAbsent() if self.old is None else AttributeEquals("version", _version(self.old))
+
+    def atomic(self) -> list[WriteOp] | None:
+        """Every write as one transaction, or None when they do not fit in one."""
+        if len(self.ops) >= MAX_TRANSACTION_ITEMS:
+            return None
+        if self.manifest is None:
+            return [*self.ops, Delete(*self.key, self.guard)]
+        return [*self.ops, Put(self.manifest, self.guard)]
+
+
 class SearchIndex:
     """Indexes items as they change and answers ``GET /search``. Keyword-only methods."""
 
@@ -173,86 +210,102 @@ class SearchIndex:
         ``title`` weighs more than ``text`` (artist and album names, tags, caption);
         ``rank`` (likes + plays, say) orders items that match equally well.
         """
-        _check_kind(kind)
-        _check_id("item_id", item_id)
-        _check_id("owner_id", owner_id)
-        if visibility not in VISIBILITIES:
-            raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
-        if isinstance(rank, bool) or not isinstance(rank, int | float) or not math.isfinite(rank):
-            raise ValueError("rank must be a finite number")
-        title_tokens = tokens(title)
-        # The text only adds words the title does not have, within the per-item cap.
-        text_tokens = [w for w in tokens(text) if w not in title_tokens]
-        text_tokens = text_tokens[: MAX_TOKENS - len(title_tokens)]
-        doc = _Doc(
-            kind, item_id, owner_id, visibility, bool(taken_down), rank, title_tokens, text_tokens
+        doc = _doc(
+            kind=kind,
+            item_id=item_id,
+            owner_id=owner_id,
+            visibility=visibility,
+            title=title,
+            text=text,
+            rank=rank,
+            taken_down=taken_down,
         )
-        self._retry(lambda: self._put_once(doc))
+        self._put_doc(doc)
+
+    def put_many(self, items: Iterable[Mapping[str, Any]]) -> None:
+        """``put`` for each mapping of ``put``'s arguments, several items per transaction
+        (bulk imports, re-indexing). Every item is checked before anything is written; an
+        item given twice ends as its last version, as with successive puts."""
+        docs = [_doc(**item) for item in items]
+        latest = {(doc.kind, doc.item_id): doc for doc in docs}
+        for batch in _chunks(list(latest.values()), PUT_MANY_BATCH):
+            self._put_batch(batch)
 
     def remove(self, *, kind: str, item_id: str) -> None:
         """Take an item out of the index (a no-op when it is not in it)."""
         _check_kind(kind)
         _check_id("item_id", item_id)
-        self._retry(lambda: self._remove_once(kind, item_id))
+        self._retry(partial(self._remove_once, kind, item_id))
+
+    def _put_doc(self, doc: _Doc) -> None:
+        self._retry(partial(self._put_once, doc))
 
     def _put_once(self, doc: _Doc) -> None:
-        manifest_key = _manifest_key(doc.kind, doc.item_id)
-        old = self.table.get(*manifest_key)
-        fingerprint = doc.fingerprint()
-        if old is not None and old.get("fingerprint") == fingerprint:
-            return  # already indexed exactly like this
-        entries = doc.entries()
-        new_keys = [(e["PK"], e["SK"]) for e in entries]
-        keep = set(new_keys)
-        stale = [k for k in _entry_keys(old) if k not in keep]
-        manifest = {
-            "PK": manifest_key[0],
-            "SK": manifest_key[1],
-            **doc.attributes(),
-            "entries": [list(k) for k in new_keys],
-            "fingerprint": fingerprint,
-            "version": _version(old) + 1,
-        }
-        # Deletes go first so that a public → private change never leaves the item
-        # findable by others, even when the change needs several transactions.
-        ops: list[WriteOp] = [Delete(*k) for k in stale] + [Put(e) for e in entries]
-        self._commit(ops, manifest, old, set(_entry_keys(old)) | set(new_keys))
+        key = _manifest_key(doc.kind, doc.item_id)
+        plan = _put_plan(doc, key, self.table.get(*key))
+        if plan is not None:
+            self._commit(plan)
 
     def _remove_once(self, kind: str, item_id: str) -> None:
-        old = self.table.get(*_manifest_key(kind, item_id))
-        if old is None:
-            return
-        ops: list[WriteOp] = [Delete(*k) for k in _entry_keys(old)]
-        self._commit(ops, None, old, set(_entry_keys(old)))
+        key = _manifest_key(kind, item_id)
+        old = self.table.get(*key)
+        if old is not None:
+            entries = _entry_keys(old)
+            self._commit(_Plan(key, old, None, [Delete(*k) for k in entries], set(entries)))
 
-    def _commit(
-        self, ops: list[WriteOp], manifest: Item | None, old: Item | None, every_key: set[Key]
-    ) -> None:
-        """Write ``ops`` and then the manifest (deleted when None), atomically if they fit
-        in one transaction. Otherwise the manifest is first rewritten to list every key
-        that may exist, so an interruption leaves nothing the next put cannot clean up."""
-        guard = ItemAbsent() if old is None else AttributeEquals("version", _version(old))
-        key = _manifest_key_of(old if manifest is None else manifest)
-        final: WriteOp = Put(manifest, guard) if manifest is not None else Delete(*key, guard)
-        if len(ops) < MAX_TRANSACTION_ITEMS:
-            self.table.transact([*ops, final])
+    def _put_batch(self, docs: Sequence[_Doc]) -> None:
+        """Index ``docs`` (distinct items) in as few transactions as their writes fit in."""
+        keys = [_manifest_key(doc.kind, doc.item_id) for doc in docs]
+        olds = {(m["PK"], m["SK"]): m for m in self.table.batch_get(keys)}
+        group: list[tuple[_Doc, list[WriteOp]]] = []
+        for doc, key in zip(docs, keys, strict=True):
+            plan = _put_plan(doc, key, olds.get(key))
+            if plan is None:
+                continue
+            ops = plan.atomic()
+            if ops is None:  # too big to share a transaction
+                self._put_doc(doc)
+                continue
+            if sum(len(o) for _, o in group) + len(ops) > MAX_TRANSACTION_ITEMS:
+                self._write_group(group)
+                group = []
+            group.append((doc, ops))
+        self._write_group(group)
+
+    def _write_group(self, group: list[tuple[_Doc, list[WriteOp]]]) -> None:
+        if not group:
+            return
+        try:
+            self.table.transact([op for _, ops in group for op in ops])
+        except TransactionFailed:
+            # One of the items changed since it was read; nothing was written, so index
+            # each one on its own, which re-reads and retries.
+            for doc, _ in group:
+                self._put_doc(doc)
+
+    def _commit(self, plan: _Plan) -> None:
+        """Carry out ``plan``: atomically if it fits in one transaction. Otherwise the
+        manifest is first rewritten to list every key that may exist, so an interruption
+        leaves nothing the next put cannot clean up."""
+        atomic = plan.atomic()
+        if atomic is not None:
+            self.table.transact(atomic)
             return
         interim = {
-            "PK": key[0],
-            "SK": key[1],
-            **(manifest or old or {}),
-            "entries": sorted(list(k) for k in every_key),
+            **(plan.manifest or plan.old or {}),
+            "entries": sorted(list(k) for k in plan.every_key),
             "fingerprint": None,  # not finished: the next put must not skip
-            "version": _version(old) + 1,
+            "version": _version(plan.old) + 1,
         }
-        self.table.transact([Put(interim, guard)])
-        for chunk in _chunks(ops, MAX_TRANSACTION_ITEMS):
+        self.table.transact([Put(interim, plan.guard)])
+        for chunk in _chunks(plan.ops, MAX_TRANSACTION_ITEMS):
             self.table.transact(chunk)
         guard = AttributeEquals("version", interim["version"])
-        if manifest is not None:
-            self.table.transact([Put({**manifest, "version": interim["version"] + 1}, guard)])
+        if plan.manifest is None:
+            self.table.transact([Delete(*plan.key, guard)])
         else:
-            self.table.transact([Delete(*key, guard)])
+            final = {**plan.manifest, "version": interim["version"] + 1}
+            self.table.transact([Put(final, guard)])
 
     @staticmethod
     def _retry(attempt: Callable[[], None]) -> None:
@@ -282,8 +335,10 @@ class SearchIndex:
         and the friends-only and public items of the owners in ``friends_of`` (the
         caller's friends; at most ``MAX_FRIEND_SCOPES``). Best first: points per query
         word (exact title word 4, exact text word 3, title prefix 2, text prefix 1), then
-        rank, then the newest id. Cost: one Query per kind and scope, each reading at most
-        ``MAX_CANDIDATES`` entries (``FRIEND_CANDIDATES`` per friend); nothing else.
+        rank, then the newest id. Cost: one Query per kind and scope (up to
+        ``MAX_DRIVER_WORDS`` for a multi-word query whose words are all common), each
+        reading at most ``MAX_CANDIDATES`` entries (``FRIEND_CANDIDATES`` per friend);
+        nothing else.
         """
         for kind in types:
             _check_kind(kind)
@@ -296,19 +351,20 @@ class SearchIndex:
         usable = [w for w in words if len(w) >= MIN_ENTRY_LENGTH]
         if not usable:
             return results
-        driver = max(usable, key=len)  # the longest word is likely the most selective
+        # Longer words are likely the more selective: they are tried first.
+        drivers = sorted(usable, key=len, reverse=True)[:MAX_DRIVER_WORDS]
         scopes = _search_scopes(viewer_id, friends_of)
         for kind in types:
-            hits = self._kind_hits(kind, driver, words, scopes)
+            hits = self._kind_hits(kind, drivers, words, scopes)
             results[kind] = _best_first(hits)[:limit_per_type]
         return results
 
     def _kind_hits(
-        self, kind: str, driver: str, words: list[str], scopes: list[tuple[str, bool]]
+        self, kind: str, drivers: list[str], words: list[str], scopes: list[tuple[str, bool]]
     ) -> list[SearchHit]:
         best: dict[str, SearchHit] = {}
         for scope, friend in scopes:
-            for entry in self._candidates(scope, kind, driver, friend):
+            for entry in self._candidates(scope, kind, drivers, friend):
                 if friend and not _friend_may_see(entry):
                     continue
                 score = _score(words, entry["titleTokens"], entry["textTokens"])
@@ -318,10 +374,72 @@ class SearchIndex:
                 best.setdefault(hit.item_id, hit)  # the same item from another scope
         return list(best.values())
 
-    def _candidates(self, scope: str, kind: str, word: str, friend: bool) -> list[Item]:
-        pk = _entry_pk(scope, kind, word)
+    def _candidates(self, scope: str, kind: str, drivers: list[str], friend: bool) -> list[Item]:
+        """Entries of one scope for the first driver word whose entries all fit in one
+        read, plus the best placed entries of the words tried before it."""
         limit = FRIEND_CANDIDATES if friend else MAX_CANDIDATES
-        return self.table.query(pk, begins_with=word, limit=limit).items
+        found: list[Item] = []
+        for word in drivers:
+            page = self.table.query(_entry_pk(scope, kind, word), begins_with=word, limit=limit)
+            found.extend(page.items)
+            if page.next_cursor is None:
+                break  # every item with this word is here: no other word can add a match
+        return found
+
+
+# --- plans --------------------------------------------------------------------------------
+
+
+def _doc(
+    *,
+    kind: str,
+    item_id: str,
+    owner_id: str,
+    visibility: str,
+    title: str,
+    text: str = "",
+    rank: float = 0.0,
+    taken_down: bool = False,
+) -> _Doc:
+    """Check ``put``'s arguments and turn them into what is indexed."""
+    _check_kind(kind)
+    _check_id("item_id", item_id)
+    _check_id("owner_id", owner_id)
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
+    if isinstance(rank, bool) or not isinstance(rank, int | float) or not math.isfinite(rank):
+        raise ValueError("rank must be a finite number")
+    title_tokens = tokens(title)
+    # The text only adds words the title does not have, within the per-item cap.
+    text_tokens = [w for w in tokens(text) if w not in title_tokens]
+    text_tokens = text_tokens[: MAX_TOKENS - len(title_tokens)]
+    return _Doc(
+        kind, item_id, owner_id, visibility, bool(taken_down), rank, title_tokens, text_tokens
+    )
+
+
+def _put_plan(doc: _Doc, key: Key, old: Item | None) -> _Plan | None:
+    """How to index ``doc`` over its current manifest ``old``; None: nothing to do."""
+    fingerprint = doc.fingerprint()
+    if old is not None and old.get("fingerprint") == fingerprint:
+        return None  # already indexed exactly like this
+    entries = doc.entries()
+    new_keys = [(e["PK"], e["SK"]) for e in entries]
+    keep = set(new_keys)
+    old_keys = _entry_keys(old)
+    manifest = {
+        "PK": key[0],
+        "SK": key[1],
+        **doc.attributes(),
+        "entries": [list(k) for k in new_keys],
+        "fingerprint": fingerprint,
+        "version": _version(old) + 1,
+    }
+    # Deletes go first so that a public → private change never leaves the item
+    # findable by others, even when the change needs several transactions.
+    ops: list[WriteOp] = [Delete(*k) for k in old_keys if k not in keep]
+    ops += [Put(e) for e in entries]
+    return _Plan(key, old, manifest, ops, keep | set(old_keys))
 
 
 # --- keys ------------------------------------------------------------------------------------
@@ -342,11 +460,6 @@ def _entry_key(scope: str, doc: _Doc, word: str, field: str) -> Key:
 
 def _manifest_key(kind: str, item_id: str) -> Key:
     return f"SEARCHDOC#{kind}#{item_id}", "DOC"
-
-
-def _manifest_key_of(item: Item | None) -> Key:
-    assert item is not None  # a manifest is written or an old one deleted, never neither
-    return _manifest_key(item["kind"], item["itemId"])
 
 
 def _entry_keys(manifest: Item | None) -> list[Key]:
@@ -415,6 +528,6 @@ def _check_id(name: str, value: str) -> None:
         raise ValueError(f"{name} must be a non-empty string without '#'")
 
 
-def _chunks(ops: Sequence[WriteOp], size: int) -> Iterator[list[WriteOp]]:
-    for start in range(0, len(ops), size):
-        yield list(ops[start : start + size])
+def _chunks(values: Sequence[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(values), size):
+        yield list(values[start : start + size])

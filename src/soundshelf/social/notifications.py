@@ -459,4 +459,3 @@ class ReadAllJob:
 
     def give_up(self, payload: dict[str, Any], error: str) -> None:
         log.warning("mark-all-read abandoned", extra={"payload": payload, "error": error})
-

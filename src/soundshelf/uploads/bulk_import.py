@@ -38,29 +38,18 @@ from rich.progress import (
 )
 from rich.table import Table as RichTable
 from rich.text import Text
-from ulid import ULID
 
-from soundshelf.accounts.models import Principal, principal_of, profile_key
+from soundshelf.accounts.models import Principal, principal_of
 from soundshelf.config import Settings
 from soundshelf.errors import DomainError
 from soundshelf.media.files import sha256_file
 from soundshelf.media.sniff import BINARY, EMPTY, TEXT, Sniffed, check_declared, sniff_file
 from soundshelf.uploads.models import (
-    Kind,
-    clean_content_type,
-    clean_filename,
-    kind_of,
-    original_blob_key,
     upload_key,
 )
 from soundshelf.uploads.processing import hash_key, result_key
 from soundshelf.uploads.service import (
-    ABANDONED_AFTER,
-    PENDING,
     PROCESS_UPLOAD,
-    QuotaExceeded,
-    TooLarge,
-    UploadsService,
 )
 
 if TYPE_CHECKING:
@@ -253,8 +242,7 @@ def import_file(
         content_type = _content_type(path.name, sniff_file(entry.real), include_all=include_all)
         if already_imported(services, principal.user_id, sha256_file(entry.real)):
             raise _Skip(ALREADY_IMPORTED)
-        item = create_from_file(
-            services.uploads,
+        item = services.uploads.create_from_file(
             principal,
             entry.real,
             filename=path.name,
@@ -294,85 +282,6 @@ def already_imported(services: Services, owner_id: str, sha256: str) -> bool:
     return services.table.get(*result_key(entry["resultType"], entry["resultId"])) is not None
 
 
-def create_from_file(
-    uploads: UploadsService,
-    principal: Principal,
-    path: Path,
-    *,
-    filename: str,
-    content_type: str,
-) -> dict[str, Any]:
-    """An upload record whose bytes come from a local file instead of a signed URL.
-
-    Same rules as ``UploadsService.create`` (name, type, size limit, quota); the record is
-    written first, still ``pending`` and listed for the abandoned-upload sweep, so dying
-    mid-copy leaves nothing the sweep won't remove. Returns the record, now ``processing``.
-    """
-    filename, content_type = clean_filename(filename), clean_content_type(content_type)
-    kind = kind_of(content_type)
-    with path.open("rb") as data:
-        size = os.fstat(data.fileno()).st_size
-        check_allowed(uploads, principal, kind, size)
-        item = _pending_item(uploads, principal, filename, content_type, kind, size)
-        uploads.table.put(item)
-        info = uploads.blobs.put(item["blobKey"], data, content_type=content_type)  # streams
-    if info.size > uploads.limit_for(kind):  # the file grew while we read it
-        uploads.blobs.delete(item["blobKey"])
-        uploads.table.delete(item["PK"], item["SK"])
-        raise TooLarge("The file is larger than allowed")
-    return uploads.table.update(
-        item["PK"],
-        item["SK"],
-        set={"status": "processing", "receivedSize": info.size},
-        remove=["GSI2PK", "GSI2SK"],
-    )
-
-
-def check_allowed(uploads: UploadsService, principal: Principal, kind: Kind, size: int) -> None:
-    """The size limit and the storage quota, worded as for web uploads."""
-    if size > (limit := uploads.limit_for(kind)):
-        raise TooLarge(f"{kind.capitalize()} uploads are limited to {_mb(limit)}")
-    quota = uploads.settings.storage_quota_bytes
-    profile = uploads.table.get(*profile_key(principal.user_id)) or {}
-    used = int(profile.get("storageBytes", 0))
-    if used + size > quota:
-        raise QuotaExceeded(
-            f"This file needs {_mb(size)} but only {_mb(max(0, quota - used))} "
-            "of your storage is left"
-        )
-
-
-def _pending_item(
-    uploads: UploadsService,
-    principal: Principal,
-    filename: str,
-    content_type: str,
-    kind: Kind,
-    size: int,
-) -> dict[str, Any]:
-    upload_id = str(ULID())
-    pk, sk = upload_key(upload_id)
-    now = uploads.clock.now()
-    return {
-        "PK": pk,
-        "SK": sk,
-        "uploadId": upload_id,
-        "ownerId": principal.user_id,
-        "filename": filename,
-        "contentType": content_type,
-        "size": size,
-        "kind": kind,
-        "blobKey": original_blob_key(principal.user_id, upload_id),
-        "status": "pending",
-        "source": "import",
-        "createdAt": now,
-        "GSI1PK": f"USER#{principal.user_id}#UPLOADS",
-        "GSI1SK": upload_id,
-        "GSI2PK": PENDING,
-        "GSI2SK": f"{int(now + ABANDONED_AFTER):012d}#{upload_id}",
-    }
-
-
 def _process(services: Services, item: dict[str, Any], path: Path) -> FileResult:
     """Run the worker's handler inline and read the outcome off the upload record."""
     try:
@@ -403,10 +312,6 @@ def _give_up(services: Services, item: dict[str, Any], reason: str) -> None:
             *upload_key(item["uploadId"]), set={"status": "failed", "error": reason}
         )
         services.blobs.delete(item["blobKey"])
-
-
-def _mb(size: int) -> str:
-    return f"{size / 1000**2:,.0f} MB" if size >= 1000**2 else f"{size:,} bytes"
 
 
 # --- process pool ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.table import (
     AttributeEquals,
+    ConditionFailed,
     ItemAbsent,
     Put,
     Table,
@@ -53,6 +55,10 @@ def derived_key(owner_id: str, item_id: str, name: str) -> str:
 
 class UploadProcessor:
     """The ``process_upload`` job handler."""
+
+    # Told (result type, record) once a new item is committed; bootstrap points it at
+    # the notifications, which only enqueue their fan-out.
+    on_ready: Callable[[str, dict[str, Any]], object] | None = None
 
     def __init__(self, *, table: Table, blobs: BlobStore, clock: Clock) -> None:
         self.table = table
@@ -241,7 +247,15 @@ class UploadProcessor:
         if previous is None or previous["resultId"] == item["uploadId"]:
             return False
         if self.table.get(*result_key(previous["resultType"], previous["resultId"])) is None:
-            return False  # that item was deleted since: process this one afresh
+            # A stale entry (its item is gone): forget it and process this upload afresh.
+            try:
+                self.table.delete(
+                    *hash_key(item["ownerId"], sha256),
+                    condition=AttributeEquals("resultId", previous["resultId"]),
+                )
+            except ConditionFailed:
+                pass
+            return False
         self._set_status(
             item,
             "ready",
@@ -288,8 +302,13 @@ class UploadProcessor:
         except TransactionFailed as exc:
             if 0 in exc.failed_indexes or 2 in exc.failed_indexes:
                 return  # another delivery of this job finished first
-            # The same bytes won a race from another upload: answer with that one.
-            self._finish_as_duplicate(item, sha256)
+            # The same bytes won a race from another upload: answer with that one; if even
+            # that is gone, fail this delivery so the queue retries it from the start.
+            if not self._finish_as_duplicate(item, sha256):
+                raise RuntimeError("the content-hash entry changed during processing") from exc
+        else:
+            if self.on_ready is not None:
+                self.on_ready(result_type, record)
 
     def _fail(self, item: dict[str, Any], reason: str) -> None:
         self._set_status(item, "failed", error=reason)

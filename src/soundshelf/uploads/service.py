@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ulid import ULID
@@ -71,28 +73,30 @@ class UploadsService:
             "file": self.settings.max_file_bytes,
         }[kind]
 
-    def create(
-        self, principal: Principal, *, filename: str, content_type: str, size: int
-    ) -> NewUpload:
-        filename, content_type = clean_filename(filename), clean_content_type(content_type)
-        kind = kind_of(content_type)
+    def check_allowed(self, principal: Principal, kind: Kind, size: int) -> None:
+        """The per-kind size limit and the owner's storage quota."""
         if size <= 0:
             raise ValidationFailed("The file is empty")
         if size > (limit := self.limit_for(kind)):
             raise TooLarge(f"{kind.capitalize()} uploads are limited to {_mb(limit)}")
+        quota = self.settings.storage_quota_bytes
         profile = self.table.get(*profile_key(principal.user_id)) or {}
         used = int(profile.get("storageBytes", 0))
-        if used + size > self.settings.storage_quota_bytes:
+        if used + size > quota:
             raise QuotaExceeded(
-                f"This upload needs {_mb(size)} but only "
-                f"{_mb(max(0, self.settings.storage_quota_bytes - used))} of your storage is left"
+                f"This upload needs {_mb(size)} but only {_mb(max(0, quota - used))} "
+                "of your storage is left"
             )
 
+    def _new_item(
+        self, principal: Principal, *, filename: str, content_type: str, size: int, source: str
+    ) -> dict[str, Any]:
+        filename, content_type = clean_filename(filename), clean_content_type(content_type)
+        kind = kind_of(content_type)
+        self.check_allowed(principal, kind, size)
         upload_id = str(ULID())
-        key = original_blob_key(principal.user_id, upload_id)
         now = self.clock.now()
-        ttl = self.settings.upload_url_ttl
-        item: dict[str, Any] = {
+        return {
             "PK": upload_key(upload_id)[0],
             "SK": upload_key(upload_id)[1],
             "uploadId": upload_id,
@@ -101,8 +105,9 @@ class UploadsService:
             "contentType": content_type,
             "size": size,
             "kind": kind,
-            "blobKey": key,
+            "blobKey": original_blob_key(principal.user_id, upload_id),
             "status": "pending",
+            "source": source,
             "createdAt": now,
             "GSI1PK": f"USER#{principal.user_id}#UPLOADS",
             "GSI1SK": upload_id,
@@ -110,6 +115,15 @@ class UploadsService:
             "GSI2PK": PENDING,
             "GSI2SK": f"{int(now + ABANDONED_AFTER):012d}#{upload_id}",
         }
+
+    def create(
+        self, principal: Principal, *, filename: str, content_type: str, size: int
+    ) -> NewUpload:
+        item = self._new_item(
+            principal, filename=filename, content_type=content_type, size=size, source="web"
+        )
+        key, content_type, now = item["blobKey"], item["contentType"], item["createdAt"]
+        ttl = self.settings.upload_url_ttl
         if size > self.settings.multipart_threshold_bytes:
             part_size = self.settings.multipart_part_bytes
             multipart_id = self.blobs.create_multipart(key, content_type=content_type)
@@ -122,9 +136,9 @@ class UploadsService:
             return NewUpload(item, part_size=part_size, part_urls=urls, expires_at=now + ttl)
 
         self.table.put(item)
-        # A little headroom over the declared size is refused by the store itself.
+        # The store itself refuses more bytes than the kind allows.
         direct = self.blobs.presign_upload(
-            key, content_type=content_type, max_bytes=self.limit_for(kind), ttl=ttl
+            key, content_type=content_type, max_bytes=self.limit_for(item["kind"]), ttl=ttl
         )
         return NewUpload(
             item,
@@ -133,6 +147,30 @@ class UploadsService:
             fields=direct.fields,
             headers=direct.headers,
             expires_at=now + ttl,
+        )
+
+    def create_from_file(
+        self, principal: Principal, path: Path, *, filename: str, content_type: str
+    ) -> dict[str, Any]:
+        """An upload whose bytes come from a local file (bulk import, demo) instead of a
+        signed URL. Same rules as ``create``; the record is written first, still pending
+        (so the abandoned-upload sweep covers a crash mid-copy). Returns it, processing."""
+        with path.open("rb") as data:
+            size = os.fstat(data.fileno()).st_size
+            item = self._new_item(
+                principal, filename=filename, content_type=content_type, size=size, source="import"
+            )
+            self.table.put(item)
+            info = self.blobs.put(item["blobKey"], data, content_type=item["contentType"])
+        if info.size > self.limit_for(item["kind"]):  # the file grew while we read it
+            self.blobs.delete(item["blobKey"])
+            self.table.delete(item["PK"], item["SK"])
+            raise TooLarge("The file is larger than allowed")
+        return self.table.update(
+            item["PK"],
+            item["SK"],
+            set={"status": "processing", "receivedSize": info.size},
+            remove=["GSI2PK", "GSI2SK"],
         )
 
     def get(self, principal: Principal, upload_id: str) -> dict[str, Any]:

@@ -8,15 +8,18 @@ let view = null;
 let controller = null;
 let rendered = ""; // path + query on screen; a change of #hash alone keeps the view
 let generation = 0;
+let ready = Promise.resolve(); // the session restore the first render waits for
 
 /**
  * `table`: [{path: "/artists/:username", load: () => import(...), view?: "exportName",
  * auth?: true}], the last entry being the catch-all `*`. A view is
  * `render(container, {params, query, signal})`; it draws its heading synchronously.
+ * `sessionReady`: a promise the first render awaits (while its module downloads).
  */
-export function startRouter(table, container) {
+export function startRouter(table, container, sessionReady) {
   routes = table.map((route) => ({ ...route, pattern: compile(route.path) }));
   view = container;
+  ready = sessionReady;
   document.addEventListener("click", onLinkClick);
   addEventListener("popstate", () => render({ focus: true }));
   return render({ focus: false });
@@ -59,6 +62,8 @@ async function render({ focus }) {
   const where = location.pathname + location.search;
   if (where === rendered) return;
   const { route, params } = match(location.pathname);
+  const loading = route.load().catch(() => null); // a failed download is shown below
+  await ready;
   if (route.auth && !currentUser()) {
     return navigate(`/signin?next=${encodeURIComponent(where)}`, { replace: true });
   }
@@ -67,12 +72,7 @@ async function render({ focus }) {
   controller?.abort();
   controller = new AbortController();
   view.setAttribute("aria-busy", "true");
-  let module = null;
-  try {
-    module = await route.load();
-  } catch {
-    // A module failed to download; say so instead of leaving a blank page.
-  }
+  const module = await loading;
   if (mine !== generation) return;
   view.replaceChildren();
   const context = { params, query: new URLSearchParams(location.search), signal: controller.signal };

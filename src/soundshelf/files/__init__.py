@@ -1,0 +1,1 @@
+"""Files: any other upload, private to its owner."""

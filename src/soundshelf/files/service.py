@@ -1,0 +1,93 @@
+"""File use cases: list, read (with a signed download link), delete.
+
+Files are private to their owner, admins included: a file is whatever someone keeps for
+themselves, and moderation acts on reports, not on reading people's files. Anyone else
+gets 404, as for an id that does not exist. Sharing goes through share links (later).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from soundshelf.accounts.models import Principal
+from soundshelf.config import Settings
+from soundshelf.errors import NotFound
+from soundshelf.ports.blobs import BlobStore
+from soundshelf.ports.clock import iso
+from soundshelf.ports.table import (
+    Delete,
+    ItemPresent,
+    Key,
+    Table,
+    TransactionFailed,
+    Update,
+    WriteOp,
+)
+
+
+def file_key(file_id: str) -> Key:
+    return f"FILE#{file_id}", "FILE"
+
+
+class Files:
+    def __init__(self, *, table: Table, blobs: BlobStore, settings: Settings) -> None:
+        self.table = table
+        self.blobs = blobs
+        self.settings = settings
+
+    def _mine(self, viewer: Principal, file_id: str) -> dict[str, Any]:
+        item = self.table.get(*file_key(file_id))
+        if item is None or item["ownerId"] != viewer.user_id:
+            raise NotFound("No such file")
+        return item
+
+    def list(
+        self, viewer: Principal, *, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """The caller's files, newest first."""
+        page = self.table.query(
+            f"USER#{viewer.user_id}#FILES", index="GSI1", forward=False, limit=limit, cursor=cursor
+        )
+        return [self.view(f) for f in page.items], page.next_cursor
+
+    def get(self, viewer: Principal, file_id: str) -> dict[str, Any]:
+        """The file with a short-lived link that downloads it under its original name
+        (the stores build a safe ``Content-Disposition`` from it)."""
+        item = self._mine(viewer, file_id)
+        url = self.blobs.presign_download(
+            item["originalKey"],
+            ttl=self.settings.media_url_ttl,
+            filename=item["filename"],
+            content_type=item["mime"],
+        )
+        return {**self.view(item), "downloadUrl": url}
+
+    @staticmethod
+    def view(item: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "fileId": item["fileId"],
+            "filename": item["filename"],
+            "size": item["size"],
+            "contentType": item["mime"],
+            "createdAt": iso(item["createdAt"]),
+        }
+
+    def delete(self, viewer: Principal, file_id: str) -> None:
+        item = self._mine(viewer, file_id)
+        stored = item["size"] + item.get("derivedBytes", 0)
+        ops: list[WriteOp] = [
+            Delete(*file_key(file_id), condition=ItemPresent()),
+            Delete(f"HASH#{item['ownerId']}#{item['sha256']}", "HASH"),
+            Update(
+                f"USER#{item['ownerId']}",
+                "PROFILE",
+                add={"storageBytes": -stored, "fileCount": -1},
+                condition=ItemPresent(),
+            ),
+        ]
+        try:
+            self.table.transact(ops)
+        except TransactionFailed:
+            raise NotFound("No such file") from None
+        # Bytes after records: a crash leaves an orphan blob, never a file without bytes.
+        self.blobs.delete(item["originalKey"])

@@ -1,0 +1,1 @@
+"""Photos: galleries, the friends' feed, tags, edit and delete."""

@@ -1,0 +1,60 @@
+// Entry module: resumes the session, starts the player and the router, and keeps the
+// header in step with who is signed in.
+import { currentUser, onSessionChange, signOut, start } from "./api.js";
+import { navigate, refresh, startRouter } from "./router.js";
+import { notify } from "./ui.js";
+import "./player.js";
+
+const view = (name) => () => import(`./views/${name}.js`);
+
+const ROUTES = [
+  { path: "/", load: view("home") },
+  { path: "/signin", load: view("auth"), view: "signIn" },
+  { path: "/signup", load: view("auth"), view: "signUp" },
+  { path: "/forgot-password", load: view("auth"), view: "forgotPassword" },
+  { path: "/library", load: view("library"), auth: true },
+  { path: "/tracks/:trackId/edit", load: view("track-edit"), auth: true },
+  { path: "/albums", load: view("albums"), auth: true },
+  { path: "/artists/:username", load: view("artist") },
+  { path: "/upload", load: view("upload"), auth: true },
+  { path: "/settings", load: view("settings"), auth: true },
+  { path: "/search", load: view("search") },
+  { path: "*", load: view("not-found") },
+];
+
+function showSession() {
+  const user = currentUser();
+  document.documentElement.dataset.session = user ? "in" : "out";
+  document.querySelector(".whoami").textContent = user ? user.displayName || user.username : "";
+}
+
+onSessionChange((reason) => {
+  showSession();
+  if (reason) notify(reason, { error: true });
+  // Signed out (here, in another tab, or expired): private views send to sign-in.
+  if (!currentUser()) refresh();
+});
+
+// Home first, so the sign-out's own refresh lands on a public page.
+document.getElementById("sign-out").addEventListener("click", () => {
+  navigate("/");
+  signOut();
+});
+
+document.querySelector(".search").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const q = new FormData(event.target).get("q").trim();
+  navigate(q ? `/search?q=${encodeURIComponent(q)}` : "/search");
+});
+
+// The first view's module downloads while the session is being restored.
+const session = start()
+  .catch(() => {
+    // The API does not answer: start signed out; each view says what failed.
+  })
+  .then(() => {
+    showSession();
+    document.querySelector("ss-player").restore();
+  });
+await startRouter(ROUTES, document.getElementById("view"), session);
+performance.mark("soundshelf:first-render");

@@ -1,0 +1,447 @@
+// <ss-player>: the persistent player bar. It sits outside the routed view, so playback
+// goes on while the user navigates. Views talk to it with window events:
+//   ss:play    {tracks, index}  replace the queue and play tracks[index]
+//   ss:enqueue {tracks}         add to the end of the queue
+import { api, currentUser, onSessionChange } from "./api.js";
+import { h, icon } from "./dom.js";
+import { formatTime, notify } from "./ui.js";
+import "./components/waveform.js";
+
+const SAVED = "soundshelf.player";
+const COUNT_AFTER_S = 30; // a listen counts after 30 s of playing (or at the end)
+const SAVE_EVERY_MS = 3000;
+
+// What the queue keeps of a track (and what survives a reload).
+const entry = ({ trackId, title, artist, album, owner, durationMs, coverUrl }) => ({
+  trackId,
+  title,
+  artist,
+  album,
+  owner,
+  durationMs,
+  coverUrl,
+});
+
+class Player extends HTMLElement {
+  queue = [];
+  index = -1;
+  #audio = h("audio", { preload: "metadata" });
+  #loading = 0; // which load is current; answers to older ones are dropped
+  #startAt = 0;
+  #listened = 0;
+  #lastTime = 0;
+  #counted = false;
+  #recovered = false;
+  #savedAt = 0;
+  #ui = {};
+
+  connectedCallback() {
+    if (this.#ui.bar) return;
+    this.#build();
+    this.#listen();
+    this.#mediaSessionHandlers();
+    addEventListener("ss:play", (event) => this.play(event.detail.tracks, event.detail.index));
+    addEventListener("ss:enqueue", (event) => this.enqueue(event.detail.tracks));
+    addEventListener("pagehide", () => this.#save());
+    onSessionChange(() => {
+      if (!currentUser() && this.queue.length) this.clear(); // private tracks leave too
+    });
+  }
+
+  // --- public ---------------------------------------------------------------------------
+
+  /** Brings back the queue and position of the last visit (paused: no autoplay). */
+  restore() {
+    let saved = null;
+    try {
+      saved = JSON.parse(localStorage.getItem(SAVED));
+    } catch {
+      return;
+    }
+    if (!saved?.queue?.length) return;
+    this.queue = saved.queue;
+    this.#audio.volume = saved.volume ?? 1;
+    this.#ui.volume.value = String(this.#audio.volume);
+    this.#load(Math.min(saved.index, this.queue.length - 1), {
+      autoplay: false,
+      at: saved.position,
+    });
+  }
+
+  play(tracks, index = 0) {
+    this.queue = tracks.map(entry);
+    this.#load(index, { autoplay: true });
+  }
+
+  enqueue(tracks) {
+    this.queue.push(...tracks.map(entry));
+    notify(tracks.length === 1 ? `Added “${tracks[0].title}” to the queue` : "Added to the queue");
+    if (this.index < 0) this.#load(0, { autoplay: false });
+    else this.#renderQueue();
+  }
+
+  next() {
+    if (this.index < this.queue.length - 1) this.#load(this.index + 1, { autoplay: true });
+  }
+
+  previous() {
+    if (this.#audio.currentTime > 3 || this.index === 0) this.#seek(0);
+    else this.#load(this.index - 1, { autoplay: true });
+  }
+
+  clear() {
+    this.#loading += 1;
+    this.#audio.pause();
+    this.#audio.removeAttribute("src");
+    this.#audio.load();
+    this.queue = [];
+    this.index = -1;
+    localStorage.removeItem(SAVED);
+    if ("mediaSession" in navigator) navigator.mediaSession.metadata = null;
+    if (this.#ui.panel.matches(":popover-open")) this.#ui.panel.hidePopover();
+    this.#show(false);
+  }
+
+  // --- loading a track ------------------------------------------------------------------
+
+  async #load(index, { autoplay, at = 0 }) {
+    const loading = ++this.#loading;
+    this.index = index;
+    const track = this.queue[index];
+    this.#startAt = at;
+    this.#listened = 0;
+    this.#lastTime = at;
+    this.#counted = false;
+    this.#recovered = false;
+    this.#audio.removeAttribute("src"); // the previous track stops now, not when the URL is in
+    this.#audio.load();
+    this.#show(true);
+    this.#showTrack(track);
+    this.#ui.wave.peaks = [];
+    this.#ui.wave.duration = track.durationMs / 1000;
+    this.#ui.wave.position = at;
+    this.#renderQueue();
+    this.#save();
+    const id = encodeURIComponent(track.trackId);
+    // Fresh details (a cover URL expires; the title may have been edited) and the peaks.
+    api(`/tracks/${id}`)
+      .then((fresh) => {
+        if (loading !== this.#loading) return;
+        Object.assign(track, entry(fresh));
+        this.#showTrack(track);
+        this.#renderQueue();
+      })
+      .catch(() => {});
+    api(`/tracks/${id}/waveform`)
+      .then(({ peaks }) => {
+        if (loading === this.#loading) this.#ui.wave.peaks = peaks;
+      })
+      .catch(() => {}); // no peaks: the seek bar stays a flat line
+    try {
+      await this.#setSource(track);
+      if (loading === this.#loading && autoplay) await this.#audio.play();
+    } catch (error) {
+      if (loading !== this.#loading || error.name === "AbortError") return;
+      if (error.name === "NotAllowedError") return; // the browser wants a click first
+      notify(`Cannot play “${track.title}”: ${error.message}`, { error: true });
+    }
+  }
+
+  // <audio> cannot send Authorization, so ask the API for the signed URL as JSON.
+  async #setSource(track) {
+    const id = encodeURIComponent(track.trackId);
+    const { url } = await api(`/tracks/${id}/stream?quality=high`);
+    this.#audio.src = url;
+  }
+
+  // A signed URL expires (e.g. after a long pause): fetch a new one and carry on.
+  async #recover() {
+    const track = this.queue[this.index];
+    if (!track || this.#recovered) {
+      if (track) notify(`Cannot play “${track.title}”.`, { error: true });
+      return;
+    }
+    this.#recovered = true;
+    const wasPlaying = !this.#audio.paused;
+    this.#startAt = this.#lastTime;
+    try {
+      await this.#setSource(track);
+      if (wasPlaying) await this.#audio.play();
+    } catch (error) {
+      notify(`Cannot play “${track.title}”: ${error.message}`, { error: true });
+    }
+  }
+
+  #seek(seconds) {
+    if (!Number.isFinite(this.#audio.duration)) {
+      this.#startAt = seconds; // applied once the metadata is in
+      return;
+    }
+    this.#audio.currentTime = seconds;
+    this.#lastTime = seconds;
+  }
+
+  // --- events -----------------------------------------------------------------------------
+
+  #listen() {
+    const audio = this.#audio;
+    audio.addEventListener("loadedmetadata", () => {
+      this.#ui.wave.duration = audio.duration;
+      this.#ui.duration.textContent = formatTime(audio.duration);
+      if (this.#startAt) audio.currentTime = this.#startAt;
+      this.#startAt = 0;
+      this.#positionState();
+    });
+    audio.addEventListener("timeupdate", () => this.#onTime());
+    audio.addEventListener("play", () => this.#onPlayState());
+    audio.addEventListener("pause", () => this.#onPlayState());
+    audio.addEventListener("playing", () => {
+      this.#recovered = false;
+    });
+    audio.addEventListener("seeked", () => {
+      this.#lastTime = audio.currentTime;
+      this.#positionState();
+    });
+    audio.addEventListener("ended", () => {
+      this.#count();
+      this.next();
+    });
+    audio.addEventListener("error", () => {
+      if (audio.getAttribute("src")) this.#recover();
+    });
+    audio.addEventListener("volumechange", () => this.#save());
+  }
+
+  #onTime() {
+    const now = this.#audio.currentTime;
+    this.#ui.wave.position = now;
+    this.#ui.current.textContent = formatTime(now);
+    // Only time actually played counts towards a listen, not jumps made by seeking.
+    const step = now - this.#lastTime;
+    if (step > 0 && step < 2) this.#listened += step;
+    this.#lastTime = now;
+    if (this.#listened >= COUNT_AFTER_S) this.#count();
+    if (Date.now() - this.#savedAt > SAVE_EVERY_MS) this.#save();
+  }
+
+  #onPlayState() {
+    const playing = !this.#audio.paused;
+    this.#ui.play.replaceChildren(icon(playing ? "pause" : "play"));
+    this.#ui.play.setAttribute("aria-label", playing ? "Pause" : "Play");
+    if ("mediaSession" in navigator) {
+      navigator.mediaSession.playbackState = playing ? "playing" : "paused";
+    }
+    this.#save();
+  }
+
+  #count() {
+    const track = this.queue[this.index];
+    if (this.#counted || !track) return;
+    this.#counted = true;
+    if (!currentUser()) return; // plays are recorded for signed-in listeners
+    api(`/tracks/${encodeURIComponent(track.trackId)}/plays`, { method: "POST" }).catch(() => {});
+  }
+
+  #save() {
+    if (this.index < 0) return;
+    this.#savedAt = Date.now();
+    const position = this.#audio.getAttribute("src") ? this.#audio.currentTime : this.#startAt;
+    const saved = { queue: this.queue, index: this.index, position, volume: this.#audio.volume };
+    localStorage.setItem(SAVED, JSON.stringify(saved));
+  }
+
+  // --- Media Session (lock screen, media keys, headset buttons) ----------------------------
+
+  #mediaSessionHandlers() {
+    if (!("mediaSession" in navigator)) return;
+    const handlers = {
+      play: () => this.#audio.play(),
+      pause: () => this.#audio.pause(),
+      previoustrack: () => this.previous(),
+      nexttrack: () => this.next(),
+      seekto: (details) => this.#seek(details.seekTime),
+      seekbackward: (details) => this.#seek(this.#audio.currentTime - (details.seekOffset || 10)),
+      seekforward: (details) => this.#seek(this.#audio.currentTime + (details.seekOffset || 10)),
+    };
+    for (const [action, handler] of Object.entries(handlers)) {
+      try {
+        navigator.mediaSession.setActionHandler(action, handler);
+      } catch {
+        // This browser does not know the action.
+      }
+    }
+  }
+
+  #positionState() {
+    const { duration, currentTime, playbackRate } = this.#audio;
+    if (!("mediaSession" in navigator) || !Number.isFinite(duration)) return;
+    navigator.mediaSession.setPositionState({
+      duration,
+      playbackRate,
+      position: Math.min(currentTime, duration),
+    });
+  }
+
+  // --- drawing ----------------------------------------------------------------------------
+
+  #build() {
+    const ui = this.#ui;
+    ui.cover = h("span", { class: "cover" });
+    ui.title = h("span", { class: "now-title" });
+    ui.artist = h("span", { class: "now-artist" });
+    ui.play = this.#button("play", "Play", () =>
+      this.#audio.paused ? this.#audio.play().catch(() => {}) : this.#audio.pause(),
+    );
+    ui.wave = h("ss-waveform", { class: "wave", "aria-label": "Seek" });
+    ui.wave.addEventListener("seek", (event) => this.#seek(event.detail));
+    ui.current = h("span", { class: "time" }, "0:00");
+    ui.duration = h("span", { class: "time" }, "0:00");
+    ui.volume = h("input", {
+      type: "range",
+      min: "0",
+      max: "1",
+      step: "0.05",
+      value: "1",
+      "aria-label": "Volume",
+    });
+    ui.volume.addEventListener("input", () => {
+      this.#audio.volume = Number(ui.volume.value);
+    });
+    // A popover: the browser handles opening, Escape, clicking outside and aria-expanded.
+    ui.queueButton = h(
+      "button",
+      { class: "icon-button", "aria-label": "Queue", popovertarget: "queue-panel" },
+      icon("queue"),
+    );
+    ui.queueList = h("ol", { class: "queue-list" });
+    ui.queueTitle = h("h2", { id: "queue-title" }, "Queue");
+    ui.panel = h(
+      "section",
+      { class: "queue-panel", id: "queue-panel", "aria-labelledby": "queue-title", popover: "auto" },
+      h(
+        "div",
+        { class: "queue-head" },
+        ui.queueTitle,
+        h("button", { class: "button secondary", onclick: () => this.clear() }, "Clear queue"),
+      ),
+      ui.queueList,
+    );
+    ui.panel.addEventListener("toggle", (event) => {
+      if (event.newState === "open") this.#renderQueue();
+    });
+    ui.bar = h(
+      "div",
+      { class: "player-bar" },
+      h("div", { class: "now" }, ui.cover, h("div", { class: "now-text" }, ui.title, ui.artist)),
+      h(
+        "div",
+        { class: "transport" },
+        this.#button("prev", "Previous track", () => this.previous()),
+        ui.play,
+        this.#button("next", "Next track", () => this.next()),
+      ),
+      h("div", { class: "seek" }, ui.current, ui.wave, ui.duration),
+      h(
+        "div",
+        { class: "extras" },
+        h("label", { class: "volume" }, icon("volume"), ui.volume),
+        ui.queueButton,
+      ),
+    );
+    this.setAttribute("role", "region");
+    this.setAttribute("aria-label", "Player");
+    this.append(ui.panel, ui.bar, this.#audio);
+    this.#show(false);
+  }
+
+  #button(name, label, onclick) {
+    return h("button", { class: "icon-button", "aria-label": label, onclick }, icon(name));
+  }
+
+  #show(visible) {
+    this.hidden = !visible;
+    document.body.classList.toggle("has-player", visible);
+  }
+
+  #showTrack(track) {
+    this.#ui.title.textContent = track.title;
+    this.#ui.artist.textContent = track.artist || track.owner || "";
+    this.#ui.current.textContent = formatTime(this.#startAt);
+    this.#ui.duration.textContent = formatTime(track.durationMs / 1000);
+    this.#ui.cover.replaceChildren(
+      track.coverUrl ? h("img", { src: track.coverUrl, alt: "" }) : icon("note"),
+    );
+    if ("mediaSession" in navigator) {
+      navigator.mediaSession.metadata = new MediaMetadata({
+        title: track.title,
+        artist: track.artist || track.owner || "",
+        album: track.album || "",
+        artwork: track.coverUrl ? [{ src: track.coverUrl }] : [],
+      });
+    }
+  }
+
+  // Rows with play / up / down / remove buttons; `focus` = [index, action] to refocus
+  // after a move, so keyboard users keep their place.
+  #renderQueue(focus = null) {
+    const ui = this.#ui;
+    ui.queueTitle.textContent = `Queue (${this.queue.length})`;
+    if (!ui.panel.matches(":popover-open")) return;
+    const last = this.queue.length - 1;
+    ui.queueList.replaceChildren(
+      ...this.queue.map((track, i) =>
+        h(
+          "li",
+          { class: "queue-item", "aria-current": i === this.index ? "true" : null },
+          h(
+            "button",
+            { class: "queue-track", onclick: () => this.#load(i, { autoplay: true }) },
+            h("span", { class: "queue-title" }, track.title),
+            h("span", { class: "queue-artist" }, track.artist || track.owner || ""),
+          ),
+          this.#queueButton("up", `Move “${track.title}” up`, i === 0, () => this.#move(i, -1)),
+          this.#queueButton("down", `Move “${track.title}” down`, i === last, () =>
+            this.#move(i, 1),
+          ),
+          this.#queueButton("close", `Remove “${track.title}”`, false, () => this.#remove(i)),
+        ),
+      ),
+    );
+    if (focus) ui.queueList.children[focus[0]]?.querySelector(`[data-action=${focus[1]}]`)?.focus();
+  }
+
+  #queueButton(name, label, disabled, onclick) {
+    const button = this.#button(name, label, onclick);
+    button.dataset.action = name;
+    button.disabled = disabled;
+    return button;
+  }
+
+  #move(from, by) {
+    const to = from + by;
+    const [track] = this.queue.splice(from, 1);
+    this.queue.splice(to, 0, track);
+    if (this.index === from) this.index = to;
+    else if (this.index === to) this.index = from;
+    this.#save();
+    // Keep focus on the same arrow unless it just became disabled at an end.
+    const last = this.queue.length - 1;
+    const arrow = by < 0 ? (to === 0 ? "down" : "up") : to === last ? "up" : "down";
+    this.#renderQueue([to, arrow]);
+  }
+
+  #remove(i) {
+    const removingCurrent = i === this.index;
+    this.queue.splice(i, 1);
+    if (!this.queue.length) return this.clear();
+    if (i < this.index) this.index -= 1;
+    if (removingCurrent) {
+      const wasPlaying = !this.#audio.paused;
+      this.#load(Math.min(i, this.queue.length - 1), { autoplay: wasPlaying });
+    }
+    this.#save();
+    this.#renderQueue([Math.min(i, this.queue.length - 1), "close"]);
+  }
+}
+
+customElements.define("ss-player", Player);

@@ -1,0 +1,55 @@
+// Search results for ?q= across tracks, albums and artists.
+import { api } from "../api.js";
+import { trackList } from "../components/track-list.js";
+import { h } from "../dom.js";
+import { fill, heading, state } from "../ui.js";
+
+export function render(container, { query, signal }) {
+  const q = (query.get("q") || "").trim();
+  document.getElementById("search-q").value = q;
+  container.append(heading(q ? `Results for “${q}”` : "Search"));
+  if (!q) {
+    container.append(state("Type in the search box to find tracks, albums and artists."));
+    return;
+  }
+  const slot = h("div");
+  container.append(slot);
+  fill(slot, async () => {
+    let results;
+    try {
+      const types = "track,album,artist";
+      results = await api(`/search?q=${encodeURIComponent(q)}&types=${types}`, { signal });
+    } catch (error) {
+      // Servers without the search index answer 404 for the whole route.
+      if (error.status === 404) return state("Search is not available on this server yet.");
+      throw error;
+    }
+    return sections(results);
+  });
+}
+
+function sections({ tracks = [], albums = [], artists = [] }) {
+  if (!tracks.length && !albums.length && !artists.length) return state("Nothing found.");
+  return h(
+    "div",
+    {},
+    section("Artists", artists, (artist) =>
+      h(
+        "li",
+        {},
+        h("a", { href: `/artists/${encodeURIComponent(artist.username)}` }, artist.name || artist.username),
+      ),
+    ),
+    section("Albums", albums, (album) =>
+      h("li", {}, h("span", { class: "album-title" }, album.title), " · ", album.artist),
+    ),
+    tracks.length
+      ? h("section", { class: "section" }, h("h2", {}, "Tracks"), trackList(tracks))
+      : null,
+  );
+}
+
+function section(title, items, item) {
+  if (!items.length) return null;
+  return h("section", { class: "section" }, h("h2", {}, title), h("ul", { class: "plain-list" }, items.map(item)));
+}

@@ -1,0 +1,169 @@
+// Settings: profile, the artist profile ("become an artist") and API keys.
+import { api, currentUser, loadUser } from "../api.js";
+import { h } from "../dom.js";
+import { field, onSubmit, submitButton } from "../forms.js";
+import { confirmDialog, fill, heading, notify, state } from "../ui.js";
+
+export function render(container, { signal }) {
+  container.append(
+    heading("Settings"),
+    profileSection(),
+    artistSection(signal),
+    keysSection(signal),
+  );
+}
+
+function section(id, title, ...content) {
+  return h(
+    "section",
+    { class: "section card", "aria-labelledby": id },
+    h("h2", { id }, title),
+    ...content,
+  );
+}
+
+function profileSection() {
+  const user = currentUser();
+  const form = h(
+    "form",
+    { class: "form" },
+    field("Display name", "displayName", { value: user.displayName, autocomplete: "nickname" }),
+    field("About me", "bio", { type: "textarea", value: user.bio, rows: "3" }),
+    submitButton("Save profile"),
+  );
+  onSubmit(form, async (values) => {
+    await api("/me", { method: "PATCH", body: values });
+    await loadUser();
+    notify("Profile saved");
+  });
+  return section("settings-profile", "Profile", h("p", { class: "muted" }, user.email), form);
+}
+
+function artistSection(signal) {
+  const user = currentUser();
+  const isArtist = user.roles.includes("artist");
+  const slot = h("div");
+  const page = `/artists/${encodeURIComponent(user.username)}`;
+  const intro = isArtist
+    ? h("p", {}, "Your public page: ", h("a", { href: page }, page))
+    : h(
+        "p",
+        {},
+        "Become an artist to get a public page where listeners find your albums and follow you.",
+      );
+  fill(slot, async () => {
+    // An artist edits the profile as published; a listener starts from their name.
+    const current = isArtist
+      ? await api(page, { signal })
+      : { name: user.displayName || user.username, bio: "" };
+    return artistForm(current, isArtist, slot);
+  });
+  return section("settings-artist", "Artist profile", intro, slot);
+}
+
+function artistForm(current, isArtist, slot) {
+  const form = h(
+    "form",
+    { class: "form" },
+    field("Artist name", "name", { value: current.name }),
+    field("Biography", "bio", { type: "textarea", value: current.bio, rows: "4" }),
+    submitButton(isArtist ? "Save artist profile" : "Become an artist"),
+  );
+  onSubmit(form, async (values) => {
+    await api("/me/artist", { method: "PUT", body: values });
+    await loadUser();
+    notify(isArtist ? "Artist profile saved" : "You are an artist now. Your page is public.");
+    if (!isArtist) slot.closest("section").replaceWith(artistSection());
+  });
+  return form;
+}
+
+function keysSection(signal) {
+  const list = h("div");
+  const created = h("div");
+  const reload = () => fill(list, async () => keyList(await api("/me/api-keys", { signal }), reload));
+  const form = h(
+    "form",
+    { class: "form inline-form" },
+    field("Key name", "name", { hint: "Where you will use it, e.g. “laptop backup script”." }),
+    submitButton("Create key"),
+  );
+  onSubmit(form, async ({ name }) => {
+    const key = await api("/me/api-keys", { method: "POST", body: { name } });
+    form.reset();
+    created.replaceChildren(newKey(key));
+    created.querySelector("input").focus();
+    reload();
+  });
+  reload();
+  return section(
+    "settings-keys",
+    "API keys",
+    h("p", {}, "Scripts and other apps can use your account with a key in the X-Api-Key header."),
+    form,
+    created,
+    list,
+  );
+}
+
+// The secret is in this answer only: say so, and make it easy to copy.
+function newKey(key) {
+  const input = h("input", {
+    type: "text",
+    readonly: true,
+    value: key.key,
+    "aria-label": `New API key “${key.name}”`,
+    class: "secret",
+  });
+  input.addEventListener("focus", () => input.select());
+  const copy = h("button", { type: "button", class: "button secondary" }, "Copy");
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(key.key);
+      notify("Key copied");
+    } catch {
+      input.select();
+      notify("Press Ctrl+C (or ⌘C) to copy the selected key.");
+    }
+  });
+  return h(
+    "div",
+    { class: "new-key" },
+    h("p", { role: "alert" }, "Copy your new key now. It will not be shown again."),
+    h("div", { class: "inline" }, input, copy),
+  );
+}
+
+function keyList({ items }, reload) {
+  if (!items.length) return state("You have no API keys.");
+  return h(
+    "ul",
+    { class: "plain-list keys" },
+    items.map((key) =>
+      h(
+        "li",
+        {},
+        h("span", { class: "key-name" }, key.name),
+        h("span", { class: "muted" }, `created ${new Date(key.createdAt).toLocaleDateString()}`),
+        h(
+          "button",
+          {
+            class: "button danger small",
+            "aria-label": `Revoke ${key.name}`,
+            onclick: async () => {
+              if (!(await confirmDialog(`Revoke the key “${key.name}”?`, "Revoke"))) return;
+              try {
+                await api(`/me/api-keys/${encodeURIComponent(key.keyId)}`, { method: "DELETE" });
+                notify(`Revoked “${key.name}”`);
+                reload();
+              } catch (error) {
+                notify(error.message, { error: true });
+              }
+            },
+          },
+          "Revoke",
+        ),
+      ),
+    ),
+  );
+}

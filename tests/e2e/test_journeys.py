@@ -1,0 +1,188 @@
+"""What people do with the web app, end to end in a real browser against a real server:
+an account, an upload, playback that survives navigation and reloads, the albums
+dashboard, and user text that never turns into markup."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests import mediagen
+from tests.e2e.conftest import (
+    audio,
+    screenshot,
+    sign_in,
+    wait_for,
+    wait_for_first_render,
+)
+from tests.support import code_from_outbox
+from tests.system.conftest import Server
+
+pytestmark = pytest.mark.e2e
+
+HOSTILE_TITLE = "<img src=x onerror=alert(1)>"
+SECONDS = 12.0
+
+
+def sign_up(page: Page, server: Server, username: str) -> None:
+    email = f"{username}@example.com"
+    page.goto("/")
+    page.get_by_role("link", name="Sign up").click()
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("a long enough passphrase")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Confirm your email")).to_be_visible()
+    # A wrong code gets the API's message next to the field.
+    page.get_by_label("Confirmation code").fill("000000")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator(".field-error")).to_be_visible()
+    expect(page.get_by_label("Confirmation code")).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Confirmation code").fill(code_from_outbox(server.data_dir, email))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", name=f"Hello, {username}")).to_be_visible()
+
+
+def upload(page: Page, song: Path) -> None:
+    page.get_by_role("navigation").get_by_role("link", name="Upload").click()
+    page.locator("#upload-input").set_input_files(song)
+    row = page.locator(".upload-item", has_text=song.name)
+    expect(row.get_by_role("progressbar")).to_be_visible()
+    expect(row.get_by_role("status")).to_have_text("Ready", timeout=30_000)
+    size = str(song.stat().st_size)
+    expect(row.get_by_role("progressbar")).to_have_attribute("max", size)
+    assert row.get_by_role("progressbar").evaluate("bar => bar.value") == int(size)
+    expect(row.locator(".upload-detail")).to_contain_text("/s")  # bytes and speed shown
+
+
+def test_sign_up_upload_play_navigate_seek_edit_and_resume(
+    page: Page, server: Server, tmp_path: Path
+) -> None:
+    username = f"e2e{time.time_ns() % 10**9}"
+    song = mediagen.make_audio(
+        tmp_path / "e2e-song.mp3", "mp3", SECONDS, tags={"title": "E2E Song", "artist": "Bot"}
+    )
+    sign_up(page, server, username)
+    screenshot(page, "signed-in-home")
+    upload(page, song)
+    screenshot(page, "upload")
+
+    # Play from the upload list.
+    page.get_by_role("button", name=f"Play {song.name}").click()
+    wait_for(page, "document.querySelector('ss-player audio').currentTime > 0.3")
+    expect(page.locator(".now-title")).to_have_text("E2E Song")
+
+    # The page never reloads: a marker on window survives navigation, and so does playback.
+    page.evaluate("window.e2eMarker = 'still here'")
+    page.get_by_role("navigation").get_by_role("link", name="My tracks").click()
+    row = page.locator(".track-row", has_text="E2E Song")
+    expect(row).to_be_visible()
+    assert page.evaluate("window.e2eMarker") == "still here"
+    before = audio(page, "currentTime")
+    wait_for(page, f"document.querySelector('ss-player audio').currentTime > {before} + 0.3")
+    assert audio(page, "paused") is False
+
+    # Seek by clicking the middle of the waveform, then with the keyboard.
+    wave = page.get_by_role("slider", name="Seek")
+    wave.click()  # Playwright clicks the centre
+    middle = SECONDS / 2
+    wait_for(
+        page, f"Math.abs(document.querySelector('ss-player audio').currentTime - {middle}) < 1"
+    )
+    wave.press("Home")
+    wait_for(page, "document.querySelector('ss-player audio').currentTime < 1")
+    wave.press("ArrowRight")
+    wait_for(page, "Math.abs(document.querySelector('ss-player audio').currentTime - 5) < 1")
+    expect(wave).to_have_attribute("aria-valuemax", str(round(SECONDS)))
+    assert int(wave.get_attribute("aria-valuenow")) in range(4, 8)
+    screenshot(page, "library-playing")
+
+    # Pause, then rename the track to markup: it must show as text, nowhere as HTML.
+    page.locator("ss-player").get_by_role("button", name="Pause").click()
+    paused_at = audio(page, "currentTime")
+    row.get_by_role("link", name="Edit E2E Song").click()
+    page.get_by_label("Title").fill(HOSTILE_TITLE)
+    page.get_by_role("button", name="Save").click()
+    hostile_row = page.locator(".track-row", has_text=HOSTILE_TITLE)
+    expect(hostile_row.locator(".track-title")).to_have_text(HOSTILE_TITLE)
+    assert hostile_row.locator("img").count() == 0  # the song has no cover art either
+    assert page.locator("img[src='x']").count() == 0
+
+    # A reload keeps the session (refresh token) and the player's queue and position.
+    page.reload()
+    wait_for_first_render(page)
+    assert page.evaluate("window.e2eMarker") is None  # this one really was a reload
+    expect(page.locator(".whoami")).to_have_text(username)
+    expect(page.locator(".now-title")).to_have_text(HOSTILE_TITLE)  # fresh details, as text
+    wait_for(
+        page, f"Math.abs(document.querySelector('ss-player audio').currentTime - {paused_at}) < 0.5"
+    )
+    assert audio(page, "paused") is True  # no autoplay after a reload
+    assert page.locator("ss-player img[src='x']").count() == 0
+
+
+def test_albums_dashboard(page: Page) -> None:
+    page.goto("/albums")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()  # private page
+    sign_in(page, "nova", "not the password")
+    expect(page.get_by_role("alert")).to_have_text("Wrong username or password")
+    sign_in(page, "nova")
+    expect(page.get_by_role("heading", name="Albums")).to_be_visible()
+    rows = page.locator("table.albums tbody tr")
+    expect(rows.first).to_be_visible()
+
+    # Add: an empty title gets the API's validation message next to the field.
+    page.get_by_role("button", name="Add album").click()
+    dialog = page.get_by_role("dialog", name="Add album")
+    dialog.get_by_label("Artist").fill("Nova")
+    dialog.get_by_role("button", name="Save").click()
+    title = dialog.get_by_label("Title")
+    expect(title).to_have_attribute("aria-invalid", "true")
+    expect(title).to_be_focused()
+    expect(dialog.locator(".field-error").first).to_contain_text("at least 1 character")
+    screenshot(page, "album-validation")
+    title.fill("E2E Album")
+    dialog.get_by_label("Rank").fill("0")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    expect(rows.first).to_contain_text("E2E Album")  # rank 0 sorts first
+    screenshot(page, "albums")
+
+    # The same title and artist again: a conflict, shown on the title.
+    page.get_by_role("button", name="Add album").click()
+    dialog.get_by_label("Title").fill("E2E Album")
+    dialog.get_by_label("Artist").fill("Nova")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.get_by_label("Title")).to_have_attribute("aria-invalid", "true")
+    dialog.get_by_role("button", name="Cancel").click()
+
+    # Sort by rank, both ways.
+    rank = page.get_by_role("columnheader", name="Rank")
+    rank.get_by_role("button").click()
+    expect(rank).to_have_attribute("aria-sort", "descending")
+    expect(rows.last).to_contain_text("E2E Album")
+    rank.get_by_role("button").click()
+    expect(rank).to_have_attribute("aria-sort", "ascending")
+
+    # Edit, then delete after confirming.
+    page.get_by_role("button", name="Edit E2E Album").click()
+    edit = page.get_by_role("dialog", name="Edit album")
+    expect(edit.get_by_label("Title")).to_have_value("E2E Album")
+    edit.get_by_label("Title").fill("E2E Album (Deluxe)")
+    edit.get_by_role("button", name="Save").click()
+    expect(rows.first).to_contain_text("E2E Album (Deluxe)")
+    page.get_by_role("button", name="Delete E2E Album (Deluxe)").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(page.locator("table.albums")).not_to_contain_text("E2E Album")
+
+    # The artist page and settings, for the screenshots (and that they render at all).
+    page.goto("/artists/nova")
+    expect(page.get_by_role("heading", name="Nova", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Play the album Golden Rivers")).to_be_visible()
+    screenshot(page, "artist")
+    page.get_by_role("navigation").get_by_role("link", name="Settings").click()
+    expect(page.get_by_role("heading", name="API keys")).to_be_visible()
+    screenshot(page, "settings")
