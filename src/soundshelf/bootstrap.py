@@ -113,6 +113,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     )
     albums = Albums(table=adapters.table, clock=clock, tracks=tracks)
     notifications = NotificationService(table=adapters.table, jobs=adapters.jobs, clock=clock)
+    tracks.on_published = notifications.item_published
     return Services(
         settings=settings,
         clock=clock,

@@ -340,11 +340,9 @@ def test_an_interrupted_reindex_is_cleaned_up_by_the_next_put(table: Table, fail
 
 
 def track(item_id: str, title: str, **fields: Any) -> dict[str, Any]:
-    """``put``'s arguments for ``put_many``."""
-    return {"kind": "track", "item_id": item_id, "owner_id": OWNER, "visibility": "public"} | {
-        "title": title,
-        **fields,
-    }
+    """``put``'s arguments, for ``put_many``."""
+    base = {"kind": "track", "owner_id": OWNER, "visibility": "public"}
+    return {**base, "item_id": item_id, "title": title, **fields}
 
 
 def test_put_many_packs_items_into_few_transactions(table: Table) -> None:

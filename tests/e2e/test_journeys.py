@@ -4,9 +4,11 @@ dashboard, and user text that never turns into markup."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -186,3 +188,59 @@ def test_albums_dashboard(page: Page) -> None:
     page.get_by_role("navigation").get_by_role("link", name="Settings").click()
     expect(page.get_by_role("heading", name="API keys")).to_be_visible()
     screenshot(page, "settings")
+
+
+def test_forgot_and_reset_password_then_sign_out(page: Page, server: Server) -> None:
+    username = f"reset{time.time_ns() % 10**9}"
+    email = f"{username}@example.com"
+    api = f"{server.url}/api/v1/auth"
+    body = {"username": username, "email": email, "password": "the first passphrase"}
+    assert httpx.post(f"{api}/signup", json=body).status_code == 201
+    code = code_from_outbox(server.data_dir, email)
+    assert httpx.post(f"{api}/confirm", json={"username": username, "code": code}).is_success
+
+    page.goto("/signin")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Username or email").fill(username)
+    page.get_by_role("button", name="Send me a code").click()
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    page.get_by_label("Code").fill(code_from_outbox(server.data_dir, email))
+    page.get_by_label("New password").fill("short")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_label("New password")).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("New password").fill("the second passphrase")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+    sign_in(page, email, "the second passphrase")  # by email this time
+    expect(page.get_by_role("heading", name=f"Hello, {username}")).to_be_visible()
+    assert page.evaluate("localStorage.getItem('soundshelf.refreshToken')")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("link", name="Sign in", exact=True)).to_be_visible()
+    assert page.evaluate("localStorage.getItem('soundshelf.refreshToken')") is None
+
+
+def test_queue_add_reorder_clear_without_an_account(page: Page) -> None:
+    page.goto("/")
+    rows = page.locator(".track-row")
+    expect(rows.nth(1)).to_be_visible()
+    first, second = (rows.nth(i).locator(".track-title").inner_text() for i in (0, 1))
+    page.get_by_role("button", name=f"Add {first} to the queue").first.click()
+    page.get_by_role("button", name=f"Add {second} to the queue").first.click()
+    player = page.locator("ss-player")
+    expect(player.locator(".now-title")).to_have_text(first)  # shown, not playing
+    assert audio(page, "paused") is True
+
+    player.get_by_role("button", name="Queue", exact=True).click()
+    queue = page.get_by_role("region", name=re.compile(r"^Queue"))
+    items = queue.locator(".queue-title")
+    expect(items).to_have_text([first, second])
+    queue.get_by_role("button", name=f"Move “{first}” down").click()
+    expect(items).to_have_text([second, first])
+    expect(queue.get_by_role("button", name=f"Move “{first}” up")).to_be_focused()
+    # The current track moved down to last place: "previous" now plays the other one.
+    player.get_by_role("button", name="Previous track").click()
+    expect(player.locator(".now-title")).to_have_text(second)
+    wait_for(page, "document.querySelector('ss-player audio').currentTime > 0.2")
+    queue.get_by_role("button", name="Clear queue").click()
+    expect(player).to_be_hidden()

@@ -57,7 +57,11 @@ def test_web_app_is_served_at_root_and_deep_links_get_the_shell(client: TestClie
     deep = client.get("/s/some-share-token")
     assert deep.status_code == 200
     assert deep.text == root.text
-    assert client.get("/app.js").headers["content-type"].startswith("text/javascript")
+    import re
+
+    script = re.search(r'<script type="module" src="([^"]+)"', root.text)
+    assert script is not None
+    assert client.get(script.group(1)).headers["content-type"].startswith("text/javascript")
 
 
 def test_missing_asset_is_404_not_the_shell(client: TestClient) -> None:

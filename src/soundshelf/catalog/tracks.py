@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,6 +50,9 @@ def album_entry_key(album_id: str, disc: int | None, number: int | None, track_i
 
 
 class Tracks:
+    # Told when a track becomes public (followers get notified); set by bootstrap.
+    on_published: Callable[[str, dict[str, Any]], object] | None = None
+
     def __init__(
         self, *, table: Table, blobs: BlobStore, clock: Clock, friends: Friends, settings: Settings
     ) -> None:
@@ -211,6 +214,8 @@ class Tracks:
             if 0 in exc.failed_indexes:
                 raise PreconditionFailed("The track changed meanwhile; reload and retry") from None
             raise
+        if self.on_published and track["visibility"] != "public" and new["visibility"] == "public":
+            self.on_published("track", new)
         return self.get(viewer, track_id)
 
     def _album_moves(

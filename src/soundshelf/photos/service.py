@@ -179,21 +179,16 @@ class Photos:
         ``tag``, only those carrying it."""
         wanted = normalize_tag(tag) if tag else None
         owner = (owner or "me").strip()
-        if owner in ("me", "friends") and viewer is None:
-            raise NotAuthenticated("Sign in to see your own or your friends' photos")
-        if owner == "friends":
-            assert viewer is not None
-            photos, next_cursor = self._fill(
-                lambda n, c: self.table.query(
-                    friend_feed_pk(viewer.user_id), forward=False, limit=n, cursor=c
-                ),
-                self._feed_filter(viewer, wanted),
-                limit,
-                cursor,
+        if owner not in ("me", "friends"):
+            photos, next_cursor = self._owner_list(
+                viewer, self._user_id(owner), wanted, limit, cursor
             )
+        elif viewer is None:
+            raise NotAuthenticated("Sign in to see your own or your friends' photos")
+        elif owner == "friends":
+            photos, next_cursor = self._friends_feed(viewer, wanted, limit, cursor)
         else:
-            owner_id = viewer.user_id if owner == "me" and viewer else self._user_id(owner)
-            photos, next_cursor = self._owner_list(viewer, owner_id, wanted, limit, cursor)
+            photos, next_cursor = self._owner_list(viewer, viewer.user_id, wanted, limit, cursor)
         return [self.view(p, viewer) for p in photos], next_cursor
 
     def _owner_list(
@@ -228,6 +223,18 @@ class Photos:
         return self._fill(
             lambda n, c: self.table.query(pk, index=index, forward=False, limit=n, cursor=c),
             lambda photos: [p for p in photos if may_see(p)],
+            limit,
+            cursor,
+        )
+
+    def _friends_feed(
+        self, viewer: Principal, tag: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Item], str | None]:
+        return self._fill(
+            lambda n, c: self.table.query(
+                friend_feed_pk(viewer.user_id), forward=False, limit=n, cursor=c
+            ),
+            self._feed_filter(viewer, tag),
             limit,
             cursor,
         )

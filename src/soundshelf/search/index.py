@@ -93,7 +93,7 @@ FRIEND_CANDIDATES = 50  # entries read per friend scope
 MAX_QUERY_CHARS = 200  # a search box, not a document: longer queries are cut
 MAX_QUERY_WORDS = 8
 MAX_LIMIT_PER_TYPE = 100
-RANK_CEILING = 10**15 - 1  # ranks above this sort as this (15 digits in the sort key)
+RANK_CEILING = 10**12 - 1  # ranks above this sort as this (12 digits in the sort key)
 LAYOUT_VERSION = 1  # part of the fingerprint: a layout change re-writes items on re-put
 PUT_ATTEMPTS = 5  # a concurrent re-put of the same item makes ours retry
 PUT_MANY_BATCH = 100  # manifests read by one batch_get in put_many
@@ -455,7 +455,7 @@ def _entry_pk(scope: str, kind: str, word: str) -> str:
 
 def _entry_key(scope: str, doc: _Doc, word: str, field: str) -> Key:
     inverted = RANK_CEILING - min(max(int(doc.rank), 0), RANK_CEILING)
-    return _entry_pk(scope, doc.kind, word), f"{word}#{field}#{inverted:015d}#{doc.item_id}"
+    return _entry_pk(scope, doc.kind, word), f"{word}#{field}#{inverted:012d}#{doc.item_id}"
 
 
 def _manifest_key(kind: str, item_id: str) -> Key:

@@ -47,9 +47,7 @@ function profile(page, path) {
       "section",
       { class: "section", "aria-labelledby": "artist-albums" },
       h("h2", { id: "artist-albums" }, "Albums"),
-      page.albums.length
-        ? h("ul", { class: "album-list" }, page.albums.map(albumItem))
-        : state("No albums yet."),
+      page.albums.length ? albumList(page.albums) : state("No albums yet."),
     ),
     h(
       "section",
@@ -80,6 +78,22 @@ function followButton(page, path, showFollowers) {
     }
   });
   return button;
+}
+
+const FIRST_ALBUMS = 12;
+
+// A long discography shows its first albums and a button for the rest.
+function albumList(albums) {
+  const list = h("ul", { class: "album-list" }, albums.slice(0, FIRST_ALBUMS).map(albumItem));
+  if (albums.length <= FIRST_ALBUMS) return list;
+  const more = h("button", { class: "button secondary" }, `Show all ${albums.length} albums`);
+  more.addEventListener("click", () => {
+    const rest = albums.slice(FIRST_ALBUMS).map(albumItem);
+    list.append(...rest);
+    more.remove();
+    rest[0].querySelector("button").focus();
+  });
+  return h("div", {}, list, more);
 }
 
 function albumItem(album) {
