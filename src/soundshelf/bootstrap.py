@@ -27,6 +27,7 @@ from soundshelf.ports.jobs import JobQueue
 from soundshelf.ports.mail import Mailer
 from soundshelf.ports.table import Table
 from soundshelf.ratelimit import RateLimiter
+from soundshelf.sharing.service import Shares
 from soundshelf.social.friends import Friends
 from soundshelf.social.notifications import (
     FAN_OUT,
@@ -66,6 +67,7 @@ class Services:
     friend_requests: FriendRequests
     photos: Photos
     files: Files
+    shares: Shares
     # What the workers (embedded) or the processing Lambda (AWS) run, by job kind.
     job_handlers: dict[str, JobHandler] = field(default_factory=dict)
     # The embedded identity provider publishes its keys at /.well-known/jwks.json.
@@ -114,6 +116,15 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     albums = Albums(table=adapters.table, clock=clock, tracks=tracks)
     notifications = NotificationService(table=adapters.table, jobs=adapters.jobs, clock=clock)
     tracks.on_published = notifications.item_published
+    playlists = Playlists(table=adapters.table, clock=clock, tracks=tracks)
+    photos = Photos(
+        table=adapters.table,
+        blobs=adapters.blobs,
+        friends=friends,
+        notifications=notifications,
+        settings=settings,
+    )
+    files = Files(table=adapters.table, blobs=adapters.blobs, settings=settings)
     return Services(
         settings=settings,
         clock=clock,
@@ -127,7 +138,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         friends=friends,
         tracks=tracks,
         albums=albums,
-        playlists=Playlists(table=adapters.table, clock=clock, tracks=tracks),
+        playlists=playlists,
         artists=Artists(
             table=adapters.table, clock=clock, accounts=accounts, tracks=tracks, albums=albums
         ),
@@ -140,14 +151,19 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
             friends=friends,
             notifications=notifications,
         ),
-        photos=Photos(
+        photos=photos,
+        files=files,
+        shares=Shares(
             table=adapters.table,
-            blobs=adapters.blobs,
-            friends=friends,
-            notifications=notifications,
+            clock=clock,
             settings=settings,
+            limiter=limiter,
+            tracks=tracks,
+            albums=albums,
+            playlists=playlists,
+            photos=photos,
+            files=files,
         ),
-        files=Files(table=adapters.table, blobs=adapters.blobs, settings=settings),
         job_handlers={
             PROCESS_UPLOAD: _Deferred(lambda: _upload_processor(adapters, clock, notifications)),
             FAN_OUT: FanOutJob(

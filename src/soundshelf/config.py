@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     multipart_part_bytes: int = 16 * 1024**2
     upload_url_ttl: int = 3600
     media_url_ttl: int = 900  # signed stream/download/photo URLs
+    share_default_ttl: int = 24 * 3600
+    share_max_ttl: int = 30 * 24 * 3600
     workers: int = Field(default=1, ge=0, le=16)  # processing worker processes for `serve`
     sqs_queue_url: str = ""  # AWS: the fan-out jobs queue
     sqs_dead_letter_url: str = ""

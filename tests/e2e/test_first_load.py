@@ -4,9 +4,10 @@ drawn must stay within 150 KB (uncompressed); both figures are printed."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 from tests.e2e.conftest import screenshot, wait_for_first_render
+from tests.system.conftest import Server
 
 pytestmark = pytest.mark.e2e
 
@@ -26,21 +27,34 @@ FIRST_LOAD = """() => {
 }"""
 
 
-def test_first_load_stays_within_budget(page: Page, capsys: pytest.CaptureFixture[str]) -> None:
+def measure(page: Page) -> tuple[dict[str, int], dict[str, float]]:
     page.goto("/")
     wait_for_first_render(page)
     page.get_by_role("heading", name="Recently added").wait_for()
     figures = page.evaluate(FIRST_LOAD)
-    files = dict(figures["files"])
+    return dict(figures["files"]), figures
+
+
+def test_first_load_stays_within_budget(
+    page: Page, browser: Browser, server: Server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Once against the freshly started server, once more in a new context (empty browser
+    # cache again) now that the server has warmed up.
+    files, cold = measure(page)
+    context = browser.new_context(base_url=server.url)
+    try:
+        _, warm = measure(context.new_page())
+    finally:
+        context.close()
     total = sum(files.values())
     with capsys.disabled():
         print(
             f"\nfirst load: {total / 1000:.1f} KB of HTML+JS+CSS in {len(files)} files "
-            f"(budget {BUDGET_BYTES / 1000:.0f} KB); first render at {figures['renderMs']:.0f} ms, "
-            f"first contentful paint at {figures['paintMs'] or 0:.0f} ms"
+            f"(budget {BUDGET_BYTES / 1000:.0f} KB); first render at {warm['renderMs']:.0f} ms "
+            f"(first contentful paint {warm['paintMs']:.0f} ms; on the cold server "
+            f"{cold['renderMs']:.0f} ms)"
         )
     assert all(size > 0 for size in files.values()), files  # sizes were really measured
     assert {"/", "/css/app.css", "/js/app.js", "/js/player.js", "/js/views/home.js"} <= set(files)
     assert total <= BUDGET_BYTES, files
-    page.get_by_role("list").first.wait_for()
     screenshot(page, "home")

@@ -242,5 +242,6 @@ def test_queue_add_reorder_clear_without_an_account(page: Page) -> None:
     player.get_by_role("button", name="Previous track").click()
     expect(player.locator(".now-title")).to_have_text(second)
     wait_for(page, "document.querySelector('ss-player audio').currentTime > 0.2")
+    player.get_by_role("button", name="Queue", exact=True).click()  # closed by that click
     queue.get_by_role("button", name="Clear queue").click()
     expect(player).to_be_hidden()

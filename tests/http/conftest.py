@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 from soundshelf.bootstrap import Services, build
 from soundshelf.config import Settings
 from soundshelf.http.app import create_app
+from tests import mediagen
+from tests.http.helpers import bearer, run_worker, status, upload
 from tests.support import FakeClock, code_from_outbox
 
 PASSWORD = "correct horse battery"
@@ -61,5 +63,27 @@ def sign_up(client: TestClient, settings: Settings) -> Callable[..., dict[str, s
     return sign_up
 
 
-def bearer(tokens: dict[str, str]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {tokens['accessToken']}"}
+@pytest.fixture
+def make_track(client: TestClient, services: Services, tmp_path: Path):
+    counter = iter(range(10_000))
+
+    def make(
+        tokens: dict[str, str], title: str, visibility: str = "private", fmt: str = "mp3"
+    ) -> str:
+        n = next(counter)
+        song = mediagen.make_audio(
+            tmp_path / f"{n}.{fmt}", fmt, 1.0 + n / 100, tags={"title": title, "artist": "Band"}
+        )
+        answer = upload(client, tokens, song, f"audio/{'mpeg' if fmt == 'mp3' else fmt}")
+        run_worker(services)
+        track_id = status(client, tokens, answer["uploadId"])["resultId"]
+        if visibility != "private":
+            response = client.patch(
+                f"/api/v1/tracks/{track_id}",
+                headers=bearer(tokens),
+                json={"visibility": visibility},
+            )
+            assert response.status_code == 200, response.text
+        return track_id
+
+    return make

@@ -5,46 +5,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 
 from soundshelf.bootstrap import Services
-from tests import mediagen
 from tests.http.conftest import bearer
-from tests.http.test_uploads import run_worker, status, upload
 from tests.support import FakeClock
 
 SignUp = Callable[..., dict[str, str]]
-
-
-@pytest.fixture
-def make_track(client: TestClient, services: Services, tmp_path: Path):
-    counter = iter(range(10_000))
-
-    def make(
-        tokens: dict[str, str], title: str, visibility: str = "private", fmt: str = "mp3"
-    ) -> str:
-        n = next(counter)
-        song = mediagen.make_audio(
-            tmp_path / f"{n}.{fmt}", fmt, 1.0 + n / 100, tags={"title": title, "artist": "Band"}
-        )
-        answer = upload(client, tokens, song, f"audio/{'mpeg' if fmt == 'mp3' else fmt}")
-        run_worker(services)
-        track_id = status(client, tokens, answer["uploadId"])["resultId"]
-        if visibility != "private":
-            response = client.patch(
-                f"/api/v1/tracks/{track_id}",
-                headers=bearer(tokens),
-                json={"visibility": visibility},
-            )
-            assert response.status_code == 200, response.text
-        return track_id
-
-    return make
 
 
 def get(client: TestClient, path: str, tokens: dict[str, str] | None = None) -> httpx.Response:

@@ -16,7 +16,7 @@ from soundshelf.bootstrap import Services
 from soundshelf.config import Settings
 from tests import mediagen
 from tests.http.conftest import bearer
-from tests.http.test_uploads import run_worker, status, upload
+from tests.http.helpers import run_worker, status, upload
 from tests.support import FakeClock
 
 SignUp = Callable[..., dict[str, str]]

@@ -21,7 +21,7 @@ from soundshelf.playlists.service import MAX_ENTRIES, entries_key, item_size
 from soundshelf.ports.table import Table, WriteOp
 from tests import mediagen
 from tests.http.conftest import bearer
-from tests.http.test_uploads import run_worker, status, upload
+from tests.http.helpers import run_worker, status, upload
 from tests.support import FakeClock
 
 SignUp = Callable[..., dict[str, str]]

@@ -23,8 +23,8 @@ from soundshelf.social.notifications import (
 )
 from tests import mediagen
 from tests.http.conftest import bearer
+from tests.http.helpers import run_worker, status, upload
 from tests.http.test_photos_files import befriend, new_photo, patch_photo, user_id
-from tests.http.test_uploads import run_worker, status, upload
 from tests.support import FakeClock
 
 SignUp = Callable[..., dict[str, str]]

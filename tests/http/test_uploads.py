@@ -11,49 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from soundshelf.bootstrap import Services
-from soundshelf.worker import Worker
 from tests import mediagen
 from tests.http.conftest import bearer
+from tests.http.helpers import run_worker, start, status, upload
 from tests.support import FakeClock
 
 SignUp = Callable[..., dict[str, str]]
-
-
-def start(client: TestClient, tokens: dict[str, str], name: str, ctype: str, size: int):
-    return client.post(
-        "/api/v1/uploads",
-        headers=bearer(tokens),
-        json={"filename": name, "contentType": ctype, "size": size},
-    )
-
-
-def upload(
-    client: TestClient, tokens: dict[str, str], path: Path, ctype: str, name: str | None = None
-) -> dict[str, Any]:
-    """Create the upload, PUT the bytes to the signed URL, complete it; returns status."""
-    data = path.read_bytes()
-    created = start(client, tokens, name or path.name, ctype, len(data))
-    assert created.status_code == 201, created.text
-    body = created.json()
-    direct = body["upload"]
-    assert direct["method"] == "PUT"
-    put = client.put(direct["url"], content=data, headers=direct.get("headers", {}))
-    assert put.status_code in (200, 201), put.text
-    done = client.post(f"/api/v1/uploads/{body['uploadId']}/complete", headers=bearer(tokens))
-    assert done.status_code == 202
-    return done.json()
-
-
-def run_worker(services: Services) -> int:
-    worker = Worker(services, services.job_handlers)
-    total = 0
-    while n := worker.run_once():
-        total += n
-    return total
-
-
-def status(client: TestClient, tokens: dict[str, str], upload_id: str) -> dict[str, Any]:
-    return client.get(f"/api/v1/uploads/{upload_id}", headers=bearer(tokens)).json()
 
 
 def test_audio_upload_becomes_a_ready_track(

@@ -109,6 +109,20 @@ class Albums:
         visible = [found[i] for i in ids if i in found and self.tracks.can_view(viewer, found[i])]
         return self.tracks.views(viewer, visible)
 
+    def owner_tracks(self, album_id: str, owner_id: str) -> list[dict[str, Any]]:
+        """The album's own tracks in order, whatever their visibility (for a share link
+        the owner made), without taken-down ones or other people's."""
+        entries = self.table.query(f"ALBUM#{album_id}", begins_with="TRACK#", limit=1000).items
+        found = self.table.batch_get([track_key(e["trackId"]) for e in entries])
+        by_id = {t["trackId"]: t for t in found}
+        return [
+            track
+            for e in entries
+            if (track := by_id.get(e["trackId"])) is not None
+            and track["ownerId"] == owner_id
+            and not track.get("takenDown")
+        ]
+
     def list(
         self, viewer: Principal | None, *, owner_id: str, limit: int, cursor: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:

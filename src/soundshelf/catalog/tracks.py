@@ -299,9 +299,12 @@ class Tracks:
     def stream_url(self, viewer: Principal | None, track_id: str, quality: str) -> str:
         if quality not in QUALITIES:
             raise ValidationFailed("quality is original, high or low")
-        track = self.visible(viewer, track_id)
+        return self.rendition_url(self.visible(viewer, track_id), quality)
+
+    def rendition_url(self, track: dict[str, Any], quality: str) -> str:
+        """A signed URL of the best rendition at or below ``quality`` (a streamable
+        original has no rendition of its own, so lower qualities fall back to it)."""
         renditions = track["renditions"]
-        # Lower qualities fall back to what exists: a streamable original has no rendition.
         order = {
             "original": ["original"],
             "high": ["high", "original"],
@@ -312,8 +315,20 @@ class Tracks:
             chosen["key"], ttl=self.settings.media_url_ttl, content_type=chosen["mime"]
         )
 
+    def download_url(self, track: dict[str, Any]) -> str:
+        """The original file, downloaded under its uploaded name."""
+        original = track["renditions"]["original"]
+        return self.blobs.presign_download(
+            original["key"],
+            ttl=self.settings.media_url_ttl,
+            content_type=original["mime"],
+            filename=track.get("filename") or "track",
+        )
+
     def waveform(self, viewer: Principal | None, track_id: str) -> list[float]:
-        track = self.visible(viewer, track_id)
+        return self.peaks(self.visible(viewer, track_id))
+
+    def peaks(self, track: dict[str, Any]) -> list[float]:
         return json.loads(self.blobs.read(track["waveformKey"]))["peaks"]
 
     def like(self, viewer: Principal, track_id: str) -> None:

@@ -54,13 +54,18 @@ class Files:
         """The file with a short-lived link that downloads it under its original name
         (the stores build a safe ``Content-Disposition`` from it)."""
         item = self._mine(viewer, file_id)
-        url = self.blobs.presign_download(
+        return {**self.view(item), "downloadUrl": self.download_url(item)}
+
+    def load(self, file_id: str) -> dict[str, Any] | None:
+        return self.table.get(*file_key(file_id))
+
+    def download_url(self, item: dict[str, Any]) -> str:
+        return self.blobs.presign_download(
             item["originalKey"],
             ttl=self.settings.media_url_ttl,
             filename=item["filename"],
             content_type=item["mime"],
         )
-        return {**self.view(item), "downloadUrl": url}
 
     @staticmethod
     def view(item: dict[str, Any]) -> dict[str, Any]:

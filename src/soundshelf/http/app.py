@@ -23,6 +23,7 @@ from soundshelf.http.routes import (
     me,
     photos,
     playlists,
+    shares,
     social,
     tracks,
     uploads,
@@ -68,6 +69,7 @@ def create_app(services: Services) -> FastAPI:
         photos.router,
         files.router,
         social.router,
+        shares.router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -273,7 +273,7 @@ class Playlists:
             viewer, playlist_id, [track_id], position=position, expected_version=expected_version
         )
         (entry,) = result.pop("entries")
-        return {**result, **entry}
+        return {**result, **entry}  # playlistId, version, entryCount, entryId, position
 
     def add_entries(
         self,
@@ -301,7 +301,8 @@ class Playlists:
             entries[at:at] = new
             return [{"entryId": e[0], "position": at + i} for i, e in enumerate(new)]
 
-        return self._change_entries(viewer, playlist_id, change, expected_version, "entries")
+        state, added = self._change_entries(viewer, playlist_id, change, expected_version)
+        return {**state, "entries": added}
 
     def remove_entry(
         self,
@@ -314,7 +315,8 @@ class Playlists:
         def change(entries: Entries) -> None:
             del entries[_index_of(entries, entry_id)]
 
-        return self._change_entries(viewer, playlist_id, change, expected_version, None)
+        state, _ = self._change_entries(viewer, playlist_id, change, expected_version)
+        return state
 
     def move_entry(
         self,
@@ -333,9 +335,8 @@ class Playlists:
             entries.insert(position, entries.pop(index))
             return {"entryId": entry_id, "position": position}
 
-        result = self._change_entries(viewer, playlist_id, change, expected_version, "entry")
-        entry = result.pop("entry")
-        return {**result, **entry}
+        state, moved = self._change_entries(viewer, playlist_id, change, expected_version)
+        return {**state, **moved}
 
     # --- internals ---------------------------------------------------------------------------
 
@@ -343,19 +344,19 @@ class Playlists:
         self,
         viewer: Principal,
         playlist_id: str,
-        change: Callable[[Entries], Any],
+        change: Callable[[Entries], T],
         expected_version: int | None,
-        result_name: str | None,
-    ) -> dict[str, Any]:
-        """Read, apply ``change`` to the entries (in place), write back conditionally."""
+    ) -> tuple[dict[str, Any], T]:
+        """Read, apply ``change`` to the entries (in place), write back conditionally.
+        Returns the playlist's new state and what ``change`` returned."""
 
-        def write() -> dict[str, Any]:
+        def write() -> tuple[dict[str, Any], T]:
             loaded = self._editable(viewer, playlist_id, expected_version)
             entries = loaded.entries  # freshly parsed: ours to change
             outcome = change(entries)
             version = self._save_entries(loaded, entries)
-            answer = {"playlistId": playlist_id, "version": version, "entryCount": len(entries)}
-            return {**answer, result_name: outcome} if result_name else answer
+            state = {"playlistId": playlist_id, "version": version, "entryCount": len(entries)}
+            return state, outcome
 
         return self._retrying(expected_version, write)
 

@@ -27,7 +27,12 @@ One **entry** per (word, scope) of an item, one **manifest** per item::
   the entries that come back.
 - The manifest lists the item's entry keys. A re-put compares the new keys with it and
   deletes the stale ones in the same transaction, without scanning; an unchanged re-put
-  (same fingerprint) writes nothing.
+  (same fingerprint) writes nothing. The manifest's ``version`` guards against concurrent
+  re-puts of one item. An item whose writes do not fit one transaction (100) first gets
+  its manifest rewritten to list old and new keys, then deletes run before puts, so an
+  interruption leaves nothing the next put cannot clean up and a public → private change
+  never leaves the item findable by others. ``put_many`` packs several items' writes
+  into one transaction for bulk loads.
 
 Hot spots: partitions are split by scope, by kind and by the word's first two
 characters, so reads and writes for different prefixes land on different partitions, and
@@ -48,9 +53,10 @@ Limitations: for a short prefix shared by many words ("lo") the candidates are t
 word first and then words in alphabetical order, not the most popular matches overall; a
 multi-word query whose words all have more than ``MAX_CANDIDATES`` entries only finds
 matches among the best placed entries of each. The rank is a snapshot taken at ``put``
-time. Friends-only items are found
-by others only when the caller names their owners in ``friends_of`` (at most
-``MAX_FRIEND_SCOPES``); admins find others' private items only through other lists.
+time. Friends-only items are found by others only when the caller names their owners in
+``friends_of`` (at most ``MAX_FRIEND_SCOPES``); admins find others' private items only
+through other lists. Words of one character get no entry, so a query made only of them
+("x", "5") finds nothing, though such words do narrow a longer query ("night d").
 Search results are index entries: a service still loads the items and applies
 ``policies.can_view`` before showing them.
 """
@@ -145,15 +151,16 @@ class _Doc:
         }
 
     def entries(self) -> list[Item]:
+        """One entry per scope and word of two or more characters."""
         attributes = self.attributes()
-        title = set(self.title_tokens)
-        return [
-            {"PK": pk, "SK": sk, **attributes}
-            for scope in self.scopes
-            for word in [*self.title_tokens, *self.text_tokens]
-            if len(word) >= MIN_ENTRY_LENGTH
-            for pk, sk in [_entry_key(scope, self, word, "t" if word in title else "x")]
-        ]
+        words = [(w, "t") for w in self.title_tokens] + [(w, "x") for w in self.text_tokens]
+        entries = []
+        for scope in self.scopes:
+            for word, field in words:
+                if len(word) >= MIN_ENTRY_LENGTH:
+                    pk, sk = _entry_key(scope, self, word, field)
+                    entries.append({"PK": pk, "SK": sk, **attributes})
+        return entries
 
     def fingerprint(self) -> str:
         raw = json.dumps([LAYOUT_VERSION, self.attributes()], sort_keys=True)

@@ -28,13 +28,6 @@ function showSession() {
   document.querySelector(".whoami").textContent = user ? user.displayName || user.username : "";
 }
 
-onSessionChange((reason) => {
-  showSession();
-  if (reason) notify(reason, { error: true });
-  // Signed out (here, in another tab, or expired): private views send to sign-in.
-  if (!currentUser()) refresh();
-});
-
 // Home first, so the sign-out's own refresh lands on a public page.
 document.getElementById("sign-out").addEventListener("click", () => {
   navigate("/");
@@ -55,6 +48,12 @@ const session = start()
   .then(() => {
     showSession();
     document.querySelector("ss-player").restore();
+    onSessionChange((reason) => {
+      showSession();
+      if (reason) notify(reason, { error: true });
+      // Signed out (here, in another tab, or expired): private views go to sign-in.
+      if (!currentUser()) refresh();
+    });
   });
 await startRouter(ROUTES, document.getElementById("view"), session);
 performance.mark("soundshelf:first-render");

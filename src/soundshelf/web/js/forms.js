@@ -1,5 +1,6 @@
 // Forms: labelled fields with a slot for their error, and submit handling that puts the
 // API's messages next to the fields they are about (or above the form).
+import { ApiError } from "./api.js";
 import { h } from "./dom.js";
 
 let fields = 0;
@@ -84,7 +85,7 @@ function clearErrors(form, alert) {
 }
 
 function showErrors(form, alert, error, fieldOf) {
-  if (!("status" in error)) console.error(error); // a bug, not an answer from the API
+  if (!(error instanceof ApiError)) console.error(error); // a bug, not an API answer
   const messages = { ...error.fields };
   const named = fieldOf?.(error);
   if (named) messages[named] = error.message;
@@ -102,6 +103,7 @@ function showErrors(form, alert, error, fieldOf) {
     first.focus();
     return;
   }
-  alert.textContent = "status" in error ? error.message : "Something went wrong. Please try again.";
+  alert.textContent =
+    error instanceof ApiError ? error.message : "Something went wrong. Please try again.";
   alert.hidden = false;
 }

@@ -381,9 +381,10 @@ class Player extends HTMLElement {
     }
   }
 
-  // Rows with play / up / down / remove buttons; `focus` = [index, action] to refocus
-  // after a move, so keyboard users keep their place.
-  #renderQueue(focus = null) {
+  // Rows with play / up / down / remove buttons. `focus` = [row, action] says which
+  // button gets focus after drawing (by default the one that had it), so keyboard users
+  // keep their place while rows are redrawn and moved.
+  #renderQueue(focus = this.#focusInQueue()) {
     const ui = this.#ui;
     ui.queueTitle.textContent = `Queue (${this.queue.length})`;
     if (!ui.panel.matches(":popover-open")) return;
@@ -395,7 +396,11 @@ class Player extends HTMLElement {
           { class: "queue-item", "aria-current": i === this.index ? "true" : null },
           h(
             "button",
-            { class: "queue-track", onclick: () => this.#load(i, { autoplay: true }) },
+            {
+              class: "queue-track",
+              "data-action": "play",
+              onclick: () => this.#load(i, { autoplay: true }),
+            },
             h("span", { class: "queue-title" }, track.title),
             h("span", { class: "queue-artist" }, track.artist || track.owner || ""),
           ),
@@ -408,6 +413,12 @@ class Player extends HTMLElement {
       ),
     );
     if (focus) ui.queueList.children[focus[0]]?.querySelector(`[data-action=${focus[1]}]`)?.focus();
+  }
+
+  #focusInQueue() {
+    const row = document.activeElement?.closest(".queue-item");
+    if (!row || !this.#ui.queueList.contains(row)) return null;
+    return [[...this.#ui.queueList.children].indexOf(row), document.activeElement.dataset.action];
   }
 
   #queueButton(name, label, disabled, onclick) {

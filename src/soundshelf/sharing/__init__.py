@@ -1,0 +1,1 @@
+"""Share links: expiring, revocable, optionally password-protected links to one item."""

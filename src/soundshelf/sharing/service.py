@@ -1,0 +1,270 @@
+"""Share links.
+
+A link's token is 128 random bits; only its SHA-256 is stored (``SHARETOKEN#{hash}``
+points at ``SHARE#{shareId}``), so a leaked table gives no working links. Both items are
+written and deleted together, and every open reads them strongly consistently, so a
+revoked link is dead at once. Expiry is checked in code (the TTL attribute only cleans up).
+A link opens exactly its target: the public view carries short-lived signed media URLs
+and never the owner's private data (email, GPS-bearing photo originals, file names of
+tracks).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any, Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from ulid import ULID
+
+from soundshelf.accounts.models import Principal, profile_key
+from soundshelf.catalog.albums import Albums
+from soundshelf.catalog.tracks import Tracks
+from soundshelf.config import Settings
+from soundshelf.errors import NotAuthenticated, NotFound, ValidationFailed
+from soundshelf.files.service import Files
+from soundshelf.photos.service import Photos
+from soundshelf.playlists import Playlists
+from soundshelf.ports.clock import Clock, iso
+from soundshelf.ports.table import AttributeEquals, Delete, ItemAbsent, Put, Table
+from soundshelf.ratelimit import RateLimiter
+
+TargetType = Literal["track", "album", "playlist", "photo", "file"]
+TARGET_TYPES = ("track", "album", "playlist", "photo", "file")
+PASSWORD_TRIES = 10  # per link per 15 minutes
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
+class SharePasswordRequired(NotAuthenticated):
+    code, title = "share_password_required", "This link needs a password"
+
+
+class WrongSharePassword(NotAuthenticated):
+    code, title = "invalid_share_password", "Wrong password for this link"
+
+
+def share_key(share_id: str) -> tuple[str, str]:
+    return f"SHARE#{share_id}", "SHARE"
+
+
+def token_key(token: str) -> tuple[str, str]:
+    return f"SHARETOKEN#{hashlib.sha256(token.encode()).hexdigest()}", "SHARETOKEN"
+
+
+class Shares:
+    def __init__(
+        self,
+        *,
+        table: Table,
+        clock: Clock,
+        settings: Settings,
+        limiter: RateLimiter,
+        tracks: Tracks,
+        albums: Albums,
+        playlists: Playlists,
+        photos: Photos,
+        files: Files,
+    ) -> None:
+        self.table = table
+        self.clock = clock
+        self.settings = settings
+        self.limiter = limiter
+        self.tracks = tracks
+        self.albums = albums
+        self.playlists = playlists
+        self.photos = photos
+        self.files = files
+
+    # --- owner side --------------------------------------------------------------------------
+
+    def create(
+        self,
+        owner: Principal,
+        *,
+        target_type: str,
+        target_id: str,
+        expires_in: int | None,
+        password: str | None,
+        allow_download: bool,
+    ) -> tuple[dict[str, Any], str]:
+        """A new link to one of the owner's items; returns (share, token). The token is
+        shown once: only its hash is kept."""
+        if target_type not in TARGET_TYPES:
+            raise ValidationFailed(f"targetType is one of {', '.join(TARGET_TYPES)}")
+        target = self._target(target_type, target_id)
+        if target is None or target["ownerId"] != owner.user_id:
+            raise NotFound(f"No such {target_type} of yours")  # only the owner shares
+        ttl = self.settings.share_default_ttl if expires_in is None else expires_in
+        if not 60 <= ttl <= self.settings.share_max_ttl:
+            raise ValidationFailed(
+                f"expiresInSeconds is between 60 and {self.settings.share_max_ttl}"
+            )
+        if password is not None and not 4 <= len(password) <= 256:
+            raise ValidationFailed("A link password has 4 to 256 characters")
+        token, share_id, now = secrets.token_urlsafe(16), str(ULID()), self.clock.now()
+        share = {
+            "PK": share_key(share_id)[0],
+            "SK": share_key(share_id)[1],
+            "shareId": share_id,
+            "ownerId": owner.user_id,
+            "targetType": target_type,
+            "targetId": target_id,
+            "title": _title(target_type, target),
+            "allowDownload": allow_download,
+            "passwordHash": _HASHER.hash(password) if password else None,
+            "createdAt": now,
+            "expiresAt": int(now + ttl),
+            "tokenKey": token_key(token)[0],
+            "GSI1PK": f"USER#{owner.user_id}#SHARES",
+            "GSI1SK": f"{iso(now)}#{share_id}",
+        }
+        self.table.transact(
+            [
+                Put({k: v for k, v in share.items() if v is not None}, condition=ItemAbsent()),
+                Put(
+                    {
+                        "PK": token_key(token)[0],
+                        "SK": token_key(token)[1],
+                        "shareId": share_id,
+                        "expiresAt": share["expiresAt"],
+                    },
+                    condition=ItemAbsent(),
+                ),
+            ]
+        )
+        return share, token
+
+    def list(self, owner: Principal, *, limit: int, cursor: str | None):
+        page = self.table.query(
+            f"USER#{owner.user_id}#SHARES", index="GSI1", forward=False, limit=limit, cursor=cursor
+        )
+        return [self.view(s) for s in page.items], page.next_cursor
+
+    def view(self, share: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "shareId": share["shareId"],
+            "targetType": share["targetType"],
+            "targetId": share["targetId"],
+            "title": share.get("title", ""),
+            "allowDownload": share["allowDownload"],
+            "hasPassword": bool(share.get("passwordHash")),
+            "createdAt": iso(share["createdAt"]),
+            "expiresAt": iso(share["expiresAt"]),
+            "expired": share["expiresAt"] <= self.clock.now(),
+        }
+
+    def revoke(self, owner: Principal, share_id: str) -> None:
+        share = self.table.get(*share_key(share_id))
+        if share is None or share["ownerId"] != owner.user_id:
+            raise NotFound("No such link")
+        self.table.transact(
+            [
+                Delete(*share_key(share_id), condition=AttributeEquals("ownerId", owner.user_id)),
+                Delete(share["tokenKey"], "SHARETOKEN"),
+            ]
+        )
+
+    # --- visitor side ------------------------------------------------------------------------
+
+    def open(self, token: str, *, password: str | None) -> dict[str, Any]:
+        """What a link shows, for anyone holding it; 404 once expired or revoked."""
+        share = self._live_share(token)
+        if share.get("passwordHash"):
+            self._check_password(share, password)
+        target = self._target(share["targetType"], share["targetId"])
+        owner = self.table.get(*profile_key(share["ownerId"]))
+        if target is None or target.get("takenDown") or owner is None or owner.get("disabled"):
+            raise NotFound("This link does not work any more")
+        return {
+            "targetType": share["targetType"],
+            "expiresAt": iso(share["expiresAt"]),
+            "allowDownload": share["allowDownload"],
+            "owner": owner.get("displayName") or owner["username"],
+            share["targetType"]: self._public_view(share, target),
+        }
+
+    def _live_share(self, token: str) -> dict[str, Any]:
+        if not 10 <= len(token) <= 64:
+            raise NotFound("No such link")
+        pointer = self.table.get(*token_key(token))
+        share = self.table.get(*share_key(pointer["shareId"])) if pointer else None
+        if share is None or share["expiresAt"] <= self.clock.now():
+            raise NotFound("No such link")
+        return share
+
+    def _check_password(self, share: dict[str, Any], password: str | None) -> None:
+        if not password:
+            raise SharePasswordRequired()
+        key = f"share-password:{share['shareId']}"
+        self.limiter.ensure_below(
+            key,
+            limit=PASSWORD_TRIES,
+            window=15 * 60,
+            detail="Too many wrong passwords; wait a few minutes",
+        )
+        try:
+            _HASHER.verify(share["passwordHash"], password)
+        except (VerificationError, InvalidHashError):
+            self.limiter.hit(key, window=15 * 60)
+            raise WrongSharePassword() from None
+
+    def _target(self, target_type: str, target_id: str) -> dict[str, Any] | None:
+        loaders = {
+            "track": self.tracks.load,
+            "album": self.albums.load,
+            "playlist": self._playlist_header,
+            "photo": self.photos.load,
+            "file": self.files.load,
+        }
+        if len(target_id) > 64:
+            return None
+        return loaders[target_type](target_id)
+
+    def _playlist_header(self, playlist_id: str) -> dict[str, Any] | None:
+        loaded = self.playlists.load(playlist_id)
+        return loaded.header if loaded else None
+
+    def _public_view(self, share: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
+        kind, download = share["targetType"], share["allowDownload"]
+        if kind == "track":
+            return self._track(target, download)
+        if kind == "album":
+            tracks = self.albums.owner_tracks(target["albumId"], target["ownerId"])
+            return {
+                **self.albums.view(target),
+                "tracks": [self._track(t, download) for t in tracks],
+            }
+        if kind == "playlist":
+            playlist = self.playlists.get_for_share(target["playlistId"])
+            for entry in playlist["entries"]:
+                if entry.get("track"):
+                    track = self.tracks.load(entry["track"]["trackId"])
+                    entry["track"] = self._track(track, download) if track else None
+            return playlist
+        if kind == "photo":
+            view = self.photos.view(target, None)  # no original: it carries EXIF
+            return view
+        view = self.files.view(target)
+        if download:
+            view["downloadUrl"] = self.files.download_url(target)
+        return view
+
+    def _track(self, track: dict[str, Any], download: bool) -> dict[str, Any]:
+        view = self.tracks.view(track, liked=False, viewer=None)
+        view["streamUrl"] = self.tracks.rendition_url(track, "high")
+        view["waveform"] = self.tracks.peaks(track)
+        if download:
+            view["downloadUrl"] = self.tracks.download_url(track)
+        return view
+
+
+def _title(target_type: str, target: dict[str, Any]) -> str:
+    return str(
+        target.get("title")
+        or target.get("name")
+        or target.get("caption")
+        or target.get("filename")
+        or target_type
+    )
