@@ -46,6 +46,8 @@ def test_demo_catalog(demo_server: Server) -> None:
     assert [a["rank"] for a in ranked] == sorted(a["rank"] for a in ranked)
     first = httpx.get(f"{demo_server.url}/api/v1/albums/{ranked[0]['albumId']}").json()
     assert [t["trackNumber"] for t in first["tracks"]] == [1, 2, 3]
+    playlists = httpx.get(f"{demo_server.url}/api/v1/playlists?owner=listener").json()["items"]
+    assert [p["name"] for p in playlists] == ["Demo mix"]
     stream = httpx.get(f"{demo_server.url}/api/v1/tracks/{tracks[0]['trackId']}/stream")
     assert stream.status_code == 302
     audio = httpx.get(stream.headers["location"], headers={"Range": "bytes=0-1023"})
