@@ -331,3 +331,16 @@ def test_delete_track_removes_blobs_and_counts(
     assert list(services.blobs.list(f"originals/{owner}/")) == []
     profile = services.accounts.get_profile(owner)
     assert (profile["storageBytes"], profile["trackCount"]) == (0, 0)
+
+
+def test_stream_as_json_for_players_that_cannot_follow_redirects(
+    client: TestClient, sign_up: SignUp, make_track
+) -> None:
+    ann = sign_up("jsonist")
+    track_id = make_track(ann, "Json")
+    answer = client.get(
+        f"/api/v1/tracks/{track_id}/stream", headers={**bearer(ann), "Accept": "application/json"}
+    )
+    assert answer.status_code == 200
+    assert answer.headers["cache-control"] == "no-store"
+    assert client.get(answer.json()["url"], headers={"Range": "bytes=0-0"}).status_code == 206
