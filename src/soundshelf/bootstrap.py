@@ -27,6 +27,9 @@ from soundshelf.ports.jobs import JobQueue
 from soundshelf.ports.mail import Mailer
 from soundshelf.ports.table import Table
 from soundshelf.ratelimit import RateLimiter
+from soundshelf.search.documents import SearchIndexer
+from soundshelf.search.index import SearchIndex
+from soundshelf.search.service import Search
 from soundshelf.sharing.service import Shares
 from soundshelf.social.friends import Friends
 from soundshelf.social.notifications import (
@@ -68,6 +71,8 @@ class Services:
     photos: Photos
     files: Files
     shares: Shares
+    indexer: SearchIndexer
+    search: Search
     # What the workers (embedded) or the processing Lambda (AWS) run, by job kind.
     job_handlers: dict[str, JobHandler] = field(default_factory=dict)
     # The embedded identity provider publishes its keys at /.well-known/jwks.json.
@@ -117,6 +122,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     notifications = NotificationService(table=adapters.table, jobs=adapters.jobs, clock=clock)
     tracks.on_published = notifications.item_published
     playlists = Playlists(table=adapters.table, clock=clock, tracks=tracks)
+    index = SearchIndex(adapters.table)
+    indexer = SearchIndexer(adapters.table, index)
     photos = Photos(
         table=adapters.table,
         blobs=adapters.blobs,
@@ -125,6 +132,11 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         settings=settings,
     )
     files = Files(table=adapters.table, blobs=adapters.blobs, settings=settings)
+    artists = Artists(
+        table=adapters.table, clock=clock, accounts=accounts, tracks=tracks, albums=albums
+    )
+    for service in (tracks, albums, artists, playlists, photos):
+        service.on_change = indexer.refresh
     return Services(
         settings=settings,
         clock=clock,
@@ -139,8 +151,15 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         tracks=tracks,
         albums=albums,
         playlists=playlists,
-        artists=Artists(
-            table=adapters.table, clock=clock, accounts=accounts, tracks=tracks, albums=albums
+        artists=artists,
+        indexer=indexer,
+        search=Search(
+            table=adapters.table,
+            index=index,
+            tracks=tracks,
+            albums=albums,
+            playlists=playlists,
+            photos=photos,
         ),
         notifications=notifications,
         friend_requests=FriendRequests(
@@ -165,7 +184,9 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
             files=files,
         ),
         job_handlers={
-            PROCESS_UPLOAD: _Deferred(lambda: _upload_processor(adapters, clock, notifications)),
+            PROCESS_UPLOAD: _Deferred(
+                lambda: _upload_processor(adapters, clock, notifications, indexer)
+            ),
             FAN_OUT: FanOutJob(
                 table=adapters.table, jobs=adapters.jobs, notifications=notifications
             ),
@@ -268,13 +289,19 @@ def _static_jwks(path: Path | None) -> JwksSource | None:
 
 
 def _upload_processor(
-    adapters: _Adapters, clock: Clock, notifications: NotificationService
+    adapters: _Adapters, clock: Clock, notifications: NotificationService, indexer: SearchIndexer
 ) -> JobHandler:
     from soundshelf.uploads.processing import UploadProcessor
 
     processor = UploadProcessor(table=adapters.table, blobs=adapters.blobs, clock=clock)
-    # A ready track or photo that is already public/friends-visible fans out.
-    processor.on_ready = notifications.item_published
+
+    def ready(kind: str, item: dict[str, Any]) -> None:
+        if kind in {"track", "photo"}:
+            indexer.refresh(kind, item[f"{kind}Id"])  # the owner finds it at once
+        # A ready track or photo that is already public/friends-visible fans out.
+        notifications.item_published(kind, item)
+
+    processor.on_ready = ready
     return processor
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ulid import ULID
@@ -43,6 +44,9 @@ def rank_sort_key(album: dict[str, Any]) -> str:
 
 
 class Albums:
+    # Told (kind, id) after every write, to keep the search index current; set by bootstrap.
+    on_change: Callable[[str, str], object] | None = None
+
     def __init__(self, *, table: Table, clock: Clock, tracks: Tracks) -> None:
         self.table = table
         self.clock = clock
@@ -91,6 +95,8 @@ class Albums:
             )
         except TransactionFailed:
             raise _duplicate(album) from None
+        if self.on_change:
+            self.on_change("album", album_id)
         return album
 
     def get(self, viewer: Principal | None, album_id: str) -> dict[str, Any]:
@@ -187,6 +193,8 @@ class Albums:
             if 0 in exc.failed_indexes:
                 raise PreconditionFailed("The album changed meanwhile; reload and retry") from None
             raise _duplicate(new) from None
+        if self.on_change:
+            self.on_change("album", album_id)
         return self.get(viewer, album_id)
 
     def delete(self, viewer: Principal, album_id: str) -> None:
@@ -204,6 +212,8 @@ class Albums:
                 Delete(*name_key(album["ownerId"], album["title"], album["artist"])),
             ]
         )
+        if self.on_change:
+            self.on_change("album", album_id)
 
 
 def _checked(fields: dict[str, Any], *, partial: bool) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,6 +30,9 @@ def follow_key(follower_id: str, artist_id: str) -> tuple[str, str]:
 
 
 class Artists:
+    # Told (kind, id) after every write, to keep the search index current; set by bootstrap.
+    on_change: Callable[[str, str], object] | None = None
+
     def __init__(
         self,
         *,
@@ -58,11 +62,15 @@ class Artists:
         if not changes["artistName"]:
             raise ValidationFailed("An artist needs a name")
         self.table.update(*profile_key(principal.user_id), set=changes, condition=ItemPresent())
+        if self.on_change:
+            self.on_change("artist", principal.user_id)
         return self.page(principal, principal.username)
 
     def disable(self, principal: Principal) -> None:
         profile = self.accounts.get_profile(principal.user_id)
         self.accounts.set_roles(principal.user_id, roles_of(profile) - {"artist"})
+        if self.on_change:
+            self.on_change("artist", principal.user_id)
 
     def _artist(self, username: str) -> dict[str, Any]:
         profile = self.accounts.find_by_username(username)

@@ -50,6 +50,9 @@ def album_entry_key(album_id: str, disc: int | None, number: int | None, track_i
 
 
 class Tracks:
+    # Told (kind, id) after every write, to keep the search index current; set by bootstrap.
+    on_change: Callable[[str, str], object] | None = None
+
     # Told when a track becomes public (followers get notified); set by bootstrap.
     on_published: Callable[[str, dict[str, Any]], object] | None = None
 
@@ -216,6 +219,8 @@ class Tracks:
             raise
         if self.on_published and track["visibility"] != "public" and new["visibility"] == "public":
             self.on_published("track", new)
+        if self.on_change:
+            self.on_change("track", track_id)
         return self.get(viewer, track_id)
 
     def _album_moves(
@@ -289,6 +294,8 @@ class Tracks:
             self.table.transact(ops)
         except TransactionFailed:
             raise NotFound("No such track") from None
+        if self.on_change:
+            self.on_change("track", track_id)
         # Bytes go after the records: a crash here leaves orphan blobs, never a broken track.
         self.blobs.delete(track["originalKey"])
         for key in list(self.blobs.list(f"derived/{track['ownerId']}/{track_id}/")):

@@ -23,6 +23,7 @@ from soundshelf.http.routes import (
     me,
     photos,
     playlists,
+    search,
     shares,
     social,
     tracks,
@@ -70,6 +71,7 @@ def create_app(services: Services) -> FastAPI:
         files.router,
         social.router,
         shares.router,
+        search.router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -108,6 +108,9 @@ def memo(check: Callable[[str], bool]) -> Callable[[str], bool]:
 
 
 class Photos:
+    # Told (kind, id) after every write, to keep the search index current; set by bootstrap.
+    on_change: Callable[[str, str], object] | None = None
+
     def __init__(
         self,
         *,
@@ -342,6 +345,8 @@ class Photos:
             raise
         if announceable("photo", new) and not announceable("photo", photo):
             self.notifications.item_published("photo", new)
+        if self.on_change:
+            self.on_change("photo", photo_id)
         return self.get(viewer, photo_id)
 
     @staticmethod
@@ -393,6 +398,8 @@ class Photos:
             self.table.transact(ops)
         except TransactionFailed:
             raise NotFound("No such photo") from None
+        if self.on_change:
+            self.on_change("photo", photo_id)
         # Bytes go after the records: a crash here leaves orphan blobs, never a broken
         # photo. Feed entries pointing here are skipped on read.
         self.blobs.delete(photo["originalKey"])

@@ -86,6 +86,9 @@ class Loaded:
 
 
 class Playlists:
+    # Told (kind, id) after every write, to keep the search index current; set by bootstrap.
+    on_change: Callable[[str, str], object] | None = None
+
     def __init__(self, *, table: Table, clock: Clock, tracks: Tracks) -> None:
         self.table = table
         self.clock = clock
@@ -199,6 +202,8 @@ class Playlists:
         header.update(_checked(fields, partial=False))
         header.update(split_changes(listing_keys(KIND, header, _sort_key(header)))[0])
         self.table.put(header, condition=ItemAbsent())
+        if self.on_change:
+            self.on_change("playlist", playlist_id)
         return {**self.summary(header), "entries": [], "nextCursor": None}
 
     def update(
@@ -231,6 +236,8 @@ class Playlists:
             )
 
         self._retrying(expected_version, write)
+        if self.on_change:
+            self.on_change("playlist", playlist_id)
         return self.get(viewer, playlist_id)
 
     def delete(
@@ -256,6 +263,8 @@ class Playlists:
             raise PreconditionFailed(
                 "The playlist changed since you read it; reload and retry"
             ) from None
+        if self.on_change:
+            self.on_change("playlist", playlist_id)
 
     # --- editing entries ---------------------------------------------------------------------
 

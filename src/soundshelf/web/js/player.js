@@ -2,6 +2,8 @@
 // goes on while the user navigates. Views talk to it with window events:
 //   ss:play    {tracks, index}  replace the queue and play tracks[index]
 //   ss:enqueue {tracks}         add to the end of the queue
+// A track may come with a ready signed `streamUrl` (and `waveform` peaks): a shared link's
+// tracks play from those alone, with no call to the (authenticated) track API.
 import { api, currentUser, onSessionChange } from "./api.js";
 import { h, icon } from "./dom.js";
 import { formatTime, notify } from "./ui.js";
@@ -12,15 +14,11 @@ const COUNT_AFTER_S = 30; // a listen counts after 30 s of playing (or at the en
 const SAVE_EVERY_MS = 3000;
 
 // What the queue keeps of a track (and what survives a reload).
-const entry = ({ trackId, title, artist, album, owner, durationMs, coverUrl }) => ({
-  trackId,
-  title,
-  artist,
-  album,
-  owner,
-  durationMs,
-  coverUrl,
-});
+const entry = (track) => {
+  const { trackId, title, artist, album, owner, durationMs, coverUrl } = track;
+  const { streamUrl, waveform } = track; // shared tracks only
+  return { trackId, title, artist, album, owner, durationMs, coverUrl, streamUrl, waveform };
+};
 
 class Player extends HTMLElement {
   queue = [];
@@ -122,8 +120,21 @@ class Player extends HTMLElement {
     this.#ui.wave.position = at;
     this.#renderQueue();
     this.#save();
+    if (track.streamUrl) this.#ui.wave.peaks = track.waveform || [];
+    else this.#refresh(track, loading);
+    try {
+      await this.#setSource(track);
+      if (loading === this.#loading && autoplay) await this.#audio.play();
+    } catch (error) {
+      if (loading !== this.#loading || error.name === "AbortError") return;
+      if (error.name === "NotAllowedError") return; // the browser wants a click first
+      notify(`Cannot play “${track.title}”: ${error.message}`, { error: true });
+    }
+  }
+
+  // Fresh details (a cover URL expires; the title may have been edited) and the peaks.
+  #refresh(track, loading) {
     const id = encodeURIComponent(track.trackId);
-    // Fresh details (a cover URL expires; the title may have been edited) and the peaks.
     api(`/tracks/${id}`)
       .then((fresh) => {
         if (loading !== this.#loading) return;
@@ -137,18 +148,14 @@ class Player extends HTMLElement {
         if (loading === this.#loading) this.#ui.wave.peaks = peaks;
       })
       .catch(() => {}); // no peaks: the seek bar stays a flat line
-    try {
-      await this.#setSource(track);
-      if (loading === this.#loading && autoplay) await this.#audio.play();
-    } catch (error) {
-      if (loading !== this.#loading || error.name === "AbortError") return;
-      if (error.name === "NotAllowedError") return; // the browser wants a click first
-      notify(`Cannot play “${track.title}”: ${error.message}`, { error: true });
-    }
   }
 
   // <audio> cannot send Authorization, so ask the API for the signed URL as JSON.
   async #setSource(track) {
+    if (track.streamUrl) {
+      this.#audio.src = track.streamUrl;
+      return;
+    }
     const id = encodeURIComponent(track.trackId);
     const { url } = await api(`/tracks/${id}/stream?quality=high`);
     this.#audio.src = url;
@@ -246,7 +253,9 @@ class Player extends HTMLElement {
     if (this.index < 0) return;
     this.#savedAt = Date.now();
     const position = this.#audio.getAttribute("src") ? this.#audio.currentTime : this.#startAt;
-    const saved = { queue: this.queue, index: this.index, position, volume: this.#audio.volume };
+    // Without the peaks of shared tracks: a thousand numbers each, rewritten every 3 s.
+    const queue = this.queue.map(({ waveform, ...track }) => track);
+    const saved = { queue, index: this.index, position, volume: this.#audio.volume };
     localStorage.setItem(SAVED, JSON.stringify(saved));
   }
 

@@ -82,6 +82,7 @@ async function render({ focus }) {
   const title = view.querySelector("h1");
   document.title = title ? `${title.textContent} · Soundshelf` : "Soundshelf";
   markCurrentLinks();
+  dispatchEvent(new Event("ss:navigated")); // e.g. the notification bell looks again
   // Screen readers hear the new page's heading, keyboard users start from there.
   if (focus) (title || view).focus();
 }
