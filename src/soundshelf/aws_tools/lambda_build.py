@@ -1,0 +1,184 @@
+"""Builds a function's Lambda package without Docker: ``sam build`` runs this through
+``infra/Makefile`` (``BuildMethod: makefile``).
+
+    python lambda_build.py {api,processing} ARTIFACTS_DIR
+
+pip fetches Linux x86_64 wheels for the runtime's Python (``--platform``), so the package
+is the same whichever machine builds it. Each function gets only what it imports: the API
+never loads the media stack (``bootstrap._Deferred``), and neither function runs the
+server or the import CLI. The whole dependency set is about 360 MB, over Lambda's 250 MB
+limit for an unzipped package, which is why the packages are trimmed and checked here.
+
+Standard library only: it runs before (and without) the project being installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+PYTHON_VERSION = "3.12"  # = Runtime in infra/template.yaml
+# manylinux_2_28 covers the newest wheels (Pillow, PyAV); Lambda's Amazon Linux 2023 has glibc 2.34.
+PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64")
+LAMBDA_UNZIPPED_LIMIT = 262_144_000  # 250 MB: a function's unzipped code and layers together
+
+SERVER_ONLY = frozenset({"uvicorn", "rich"})  # `soundshelf serve` and the import CLI
+MEDIA_STACK = frozenset({"av", "numpy", "pillow", "pillow-heif", "mutagen"})
+# The Lambda Python runtime ships boto3 (and botocore); the processing function uses that
+# copy, as it would not fit in 250 MB with its own next to PyAV, NumPy and Pillow.
+RUNTIME_PROVIDED = frozenset({"boto3"})
+EXCLUDED: dict[str, frozenset[str]] = {
+    "api": SERVER_ONLY | MEDIA_STACK,
+    "processing": SERVER_ONLY | RUNTIME_PROVIDED,
+}
+# Never imported in Lambda: test suites, console scripts, bytecode of the build's Python.
+PRUNED_DIRS = frozenset({"tests", "__pycache__", "bin"})
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+def normalize(name: str) -> str:
+    """A distribution name as PEP 503 compares them."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def requirement_name(requirement: str) -> str:
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    if match is None:
+        raise BuildError(f"cannot read a name from requirement {requirement!r}")
+    return normalize(match.group(1))
+
+
+def project_requirements(root: Path = ROOT) -> list[str]:
+    with (root / "pyproject.toml").open("rb") as f:
+        return list(tomllib.load(f)["project"]["dependencies"])
+
+
+def requirements_for(function: str, requirements: Iterable[str]) -> list[str]:
+    """The project's requirements a function's package gets."""
+    excluded = EXCLUDED[function]
+    return [r for r in requirements if requirement_name(r) not in excluded]
+
+
+def pip_install(target: Path, args: list[str], *, python_version: str = PYTHON_VERSION) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--target",
+        str(target),
+        "--no-compile",  # bytecode of this Python would be useless to the runtime's
+        "--only-binary=:all:",
+        "--implementation",
+        "cp",
+        "--python-version",
+        python_version,
+        *(arg for platform in PLATFORMS for arg in ("--platform", platform)),
+        *args,
+    ]
+    subprocess.run(command, check=True)  # noqa: S603 - our own fixed command line
+
+
+def build_wheel(root: Path, out: Path) -> Path:
+    subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(root)],
+        check=True,
+    )
+    wheels = sorted(out.glob("soundshelf-*.whl"))
+    if not wheels:
+        raise BuildError("pip built no soundshelf wheel")
+    return wheels[-1]
+
+
+def prune(target: Path) -> None:
+    for path in sorted(target.rglob("*"), reverse=True):  # deepest first
+        if path.is_dir() and path.name in PRUNED_DIRS:
+            shutil.rmtree(path)
+
+
+def strip_native_libraries(target: Path) -> bool:
+    """Drop symbol tables from the Linux shared libraries (about 50 MB for the processing
+    function); only binutils' strip reads them, so elsewhere this is skipped."""
+    strip = shutil.which("strip")
+    if strip is None or not sys.platform.startswith("linux"):
+        return False
+    libraries = [str(p) for p in target.rglob("*.so*") if p.is_file() and not p.is_symlink()]
+    for start in range(0, len(libraries), 200):
+        subprocess.run([strip, "--strip-unneeded", *libraries[start : start + 200]], check=True)  # noqa: S603
+    return True
+
+
+def package_size(target: Path) -> int:
+    return sum(p.stat().st_size for p in target.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def largest_entries(target: Path, count: int = 8) -> list[tuple[str, int]]:
+    sizes = []
+    for entry in target.iterdir():
+        size = package_size(entry) if entry.is_dir() else entry.stat().st_size
+        sizes.append((entry.name, size))
+    return sorted(sizes, key=lambda item: -item[1])[:count]
+
+
+def check_size(target: Path, limit: int = LAMBDA_UNZIPPED_LIMIT) -> int:
+    size = package_size(target)
+    if size > limit:
+        biggest = ", ".join(f"{name} {n / 1e6:.0f} MB" for name, n in largest_entries(target))
+        raise BuildError(
+            f"the package is {size / 1e6:.0f} MB unzipped, over Lambda's {limit / 1e6:.0f} MB "
+            f"limit; largest: {biggest}"
+        )
+    return size
+
+
+def build(
+    function: str, target: Path, *, root: Path = ROOT, python_version: str = PYTHON_VERSION
+) -> int:
+    """Fill ``target`` with the function's package; returns its unzipped size in bytes."""
+    if function not in EXCLUDED:
+        raise BuildError(f"unknown function {function!r}; expected one of {sorted(EXCLUDED)}")
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="soundshelf-build-") as tmp:
+        wheel = build_wheel(root, Path(tmp))
+        pip_install(target, ["--no-deps", str(wheel)], python_version=python_version)
+    requirements = requirements_for(function, project_requirements(root))
+    pip_install(target, requirements, python_version=python_version)
+    prune(target)
+    strip_native_libraries(target)
+    return check_size(target)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("function", choices=sorted(EXCLUDED))
+    parser.add_argument("target", type=Path, nargs="?", default=os.environ.get("ARTIFACTS_DIR"))
+    # Only to try a package on this machine's Python; Lambda runs PYTHON_VERSION.
+    parser.add_argument("--python-version", default=PYTHON_VERSION)
+    args = parser.parse_args(argv)
+    if args.target is None:
+        parser.error("give a target folder (or set ARTIFACTS_DIR)")
+    try:
+        size = build(args.function, Path(args.target), python_version=args.python_version)
+    except (BuildError, subprocess.CalledProcessError) as exc:
+        print(f"lambda_build: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.function}: {size / 1e6:.0f} MB unzipped in {args.target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

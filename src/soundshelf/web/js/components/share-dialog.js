@@ -1,0 +1,112 @@
+// Sharing one of my items by link: how long the link works, an optional password and
+// downloads; then the link with a Copy button, and the item's links to revoke.
+import { api } from "../api.js";
+import { h } from "../dom.js";
+import { field, onSubmit, submitButton } from "../forms.js";
+import { notify } from "../ui.js";
+import { formatDateTime, showShareLinks } from "./share-links.js";
+
+const EXPIRY = [
+  ["3600", "1 hour"],
+  ["86400", "1 day"],
+  ["604800", "7 days"],
+  ["2592000", "30 days"],
+];
+// A shared photo never includes its original (camera metadata): nothing to download.
+const DOWNLOADABLE = new Set(["track", "album", "playlist", "file"]);
+
+/** `targetType`: track, album, playlist, photo or file; `title` names it for people. */
+export function openShareDialog({ targetType, targetId, title }) {
+  const close = h("button", { type: "button", class: "button secondary" }, "Done");
+  const form = h(
+    "form",
+    { class: "form" },
+    field("The link works for", "expiresInSeconds", {
+      type: "select",
+      choices: EXPIRY,
+      value: "86400",
+    }),
+    field("Password (optional)", "password", {
+      type: "password",
+      autocomplete: "new-password",
+      hint: "4 characters or more. Send it separately: it is not part of the link.",
+    }),
+    DOWNLOADABLE.has(targetType)
+      ? h(
+          "label",
+          { class: "check" },
+          h("input", { type: "checkbox", name: "allowDownload" }),
+          "Allow downloads",
+        )
+      : null,
+    h("div", { class: "actions" }, submitButton("Create link"), close),
+  );
+  const created = h("div", { class: "created-link" });
+  const links = h("div");
+  const dialog = h(
+    "dialog",
+    { class: "dialog share-dialog", "aria-labelledby": "share-dialog-title" },
+    h("h2", { id: "share-dialog-title" }, `Share “${title}”`),
+    form,
+    created,
+    h("h3", {}, "Links to it"),
+    links,
+  );
+  close.addEventListener("click", () => dialog.close());
+  dialog.addEventListener("close", () => dialog.remove());
+  const reloadLinks = showShareLinks(links, {
+    only: (share) => share.targetType === targetType && share.targetId === targetId,
+    empty: "None yet.",
+  });
+  onSubmit(
+    form,
+    async (values) => {
+      const share = await api("/shares", {
+        method: "POST",
+        body: {
+          targetType,
+          targetId,
+          expiresInSeconds: Number(values.expiresInSeconds),
+          password: values.password || undefined,
+          allowDownload: values.allowDownload === "on",
+        },
+      });
+      form.elements.namedItem("password").value = "";
+      created.replaceChildren(newLink(share));
+      created.querySelector("input").focus();
+      reloadLinks();
+    },
+    // The API does not name the field of a too short password.
+    { fieldOf: (error) => (/password/i.test(error.message) ? "password" : undefined) },
+  );
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
+function newLink(share) {
+  const input = h("input", {
+    type: "text",
+    readonly: true,
+    value: share.url,
+    class: "secret",
+    "aria-label": "Share link",
+  });
+  input.addEventListener("focus", () => input.select());
+  const copy = h("button", { type: "button", class: "button" }, "Copy");
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(share.url);
+      notify("Link copied");
+    } catch {
+      // No clipboard access (an http:// page, a refused permission): select it instead.
+      input.focus();
+      notify("Press Ctrl+C (or ⌘C) to copy the selected link.");
+    }
+  });
+  return h(
+    "div",
+    { class: "new-link" },
+    h("p", { role: "status" }, `Anyone with this link can open it until ${formatDateTime(share.expiresAt)}.`),
+    h("div", { class: "inline" }, input, copy),
+  );
+}
