@@ -18,6 +18,14 @@ from soundshelf.catalog.artists import Artists
 from soundshelf.catalog.tracks import Tracks
 from soundshelf.config import Settings
 from soundshelf.files.service import Files
+from soundshelf.moderation.admin import DELETE_USER, UserAdmin
+from soundshelf.moderation.audit import AuditLog
+from soundshelf.moderation.deletion import RELEASE_USERNAME, DeleteUserJob, ReleaseUsernameJob
+from soundshelf.moderation.export import EXPORT_USER, ExportJob, Exports
+from soundshelf.moderation.reports import RESOLVE_REPORTS, Reports, ResolveReportsJob
+from soundshelf.moderation.stats import PlatformStats
+from soundshelf.moderation.takedowns import Takedowns
+from soundshelf.moderation.targets import Targets
 from soundshelf.photos.service import Photos
 from soundshelf.playlists import Playlists
 from soundshelf.ports.blobs import BlobStore
@@ -73,6 +81,12 @@ class Services:
     shares: Shares
     indexer: SearchIndexer
     search: Search
+    audit: AuditLog
+    reports: Reports
+    takedowns: Takedowns
+    user_admin: UserAdmin
+    platform_stats: PlatformStats
+    exports: Exports
     # What the workers (embedded) or the processing Lambda (AWS) run, by job kind.
     job_handlers: dict[str, JobHandler] = field(default_factory=dict)
     # The embedded identity provider publishes its keys at /.well-known/jwks.json.
@@ -97,6 +111,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     clock = clock or SystemClock()
     adapters = _aws(settings) if settings.backend == "aws" else _local(settings, clock)
     limiter = RateLimiter(adapters.table, clock)
+    audit = AuditLog(table=adapters.table, clock=clock)
     uploads = UploadsService(
         table=adapters.table,
         blobs=adapters.blobs,
@@ -113,6 +128,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         clock=clock,
         limiter=limiter,
         api_key_requests_per_minute=settings.api_key_requests_per_minute,
+        audit=audit,
     )
     friends = Friends(adapters.table, clock)
     tracks = Tracks(
@@ -137,6 +153,48 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     )
     for service in (tracks, albums, artists, playlists, photos):
         service.on_change = indexer.refresh
+    friend_requests = FriendRequests(
+        table=adapters.table,
+        clock=clock,
+        jobs=adapters.jobs,
+        accounts=accounts,
+        friends=friends,
+        notifications=notifications,
+    )
+    targets = Targets(table=adapters.table, clock=clock, friends=friends)
+    takedowns = Takedowns(
+        table=adapters.table,
+        clock=clock,
+        targets=targets,
+        notifications=notifications,
+        audit_log=audit,
+    )
+    takedowns.on_change = indexer.refresh
+    reports = Reports(
+        table=adapters.table,
+        clock=clock,
+        jobs=adapters.jobs,
+        targets=targets,
+        takedowns=takedowns,
+        audit_log=audit,
+    )
+    delete_user = DeleteUserJob(
+        table=adapters.table,
+        blobs=adapters.blobs,
+        identity=adapters.identity,
+        jobs=adapters.jobs,
+        clock=clock,
+        tracks=tracks,
+        albums=albums,
+        playlists=playlists,
+        photos=photos,
+        files=files,
+        friends=friends,
+        friend_requests=friend_requests,
+        reports=reports,
+        audit_log=audit,
+    )
+    delete_user.on_change = indexer.refresh
     return Services(
         settings=settings,
         clock=clock,
@@ -162,14 +220,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
             photos=photos,
         ),
         notifications=notifications,
-        friend_requests=FriendRequests(
-            table=adapters.table,
-            clock=clock,
-            jobs=adapters.jobs,
-            accounts=accounts,
-            friends=friends,
-            notifications=notifications,
-        ),
+        friend_requests=friend_requests,
         photos=photos,
         files=files,
         shares=Shares(
@@ -182,6 +233,26 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
             playlists=playlists,
             photos=photos,
             files=files,
+            audit=audit,
+        ),
+        audit=audit,
+        reports=reports,
+        takedowns=takedowns,
+        user_admin=UserAdmin(
+            table=adapters.table,
+            clock=clock,
+            identity=adapters.identity,
+            jobs=adapters.jobs,
+            audit_log=audit,
+        ),
+        platform_stats=PlatformStats(table=adapters.table, clock=clock),
+        exports=Exports(
+            table=adapters.table,
+            blobs=adapters.blobs,
+            jobs=adapters.jobs,
+            clock=clock,
+            settings=settings,
+            audit_log=audit,
         ),
         job_handlers={
             PROCESS_UPLOAD: _Deferred(
@@ -192,6 +263,12 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
             ),
             FEED_BACKFILL: FeedBackfillJob(table=adapters.table, friends=friends),
             READ_ALL: ReadAllJob(jobs=adapters.jobs, notifications=notifications),
+            RESOLVE_REPORTS: ResolveReportsJob(reports),
+            DELETE_USER: delete_user,
+            RELEASE_USERNAME: ReleaseUsernameJob(
+                table=adapters.table, jobs=adapters.jobs, clock=clock
+            ),
+            EXPORT_USER: ExportJob(table=adapters.table, blobs=adapters.blobs, clock=clock),
         },
         jwks_document=adapters.jwks_document,
         mounts=adapters.mounts,

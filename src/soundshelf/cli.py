@@ -101,6 +101,30 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if summary.failed else 0
 
 
+def cmd_aws_publish_web(args: argparse.Namespace) -> int:
+    from soundshelf.aws_tools import publish
+
+    return publish.run(stack=args.stack, region=args.region, profile=args.profile)
+
+
+def cmd_aws_cost(args: argparse.Namespace) -> int:
+    from soundshelf.aws_tools import cost
+
+    assumptions = {
+        name: value
+        for name in ("tracks_per_user", "uploads_per_user_month", "plays_per_user_day")
+        if (value := getattr(args, name)) is not None
+    }
+    if args.media_via_cloudfront:
+        assumptions["media_via_cloudfront"] = True
+    try:
+        assumptions = cost.parse_assumptions(args.assume or []) | assumptions
+    except ValueError as exc:
+        print(f"soundshelf: {exc}", file=sys.stderr)
+        return 2
+    return cost.run(users=args.users, assumptions=assumptions, as_json=args.json)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="soundshelf", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -135,12 +159,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bulk.add_argument("--data-dir", type=Path)
     bulk.set_defaults(handler=cmd_import)
+    _add_aws_commands(commands)
     return parser
+
+
+def _add_aws_commands(commands: argparse._SubParsersAction) -> None:
+    aws = commands.add_parser("aws", help="the AWS deployment (docs/deploy-aws.md)")
+    aws_commands = aws.add_subparsers(dest="aws_command", required=True)
+
+    publish = aws_commands.add_parser(
+        "publish-web", help="upload the web app to a deployed stack and refresh CloudFront"
+    )
+    publish.add_argument("--stack", required=True, help="the CloudFormation stack name")
+    publish.add_argument("--region", help="default: the AWS profile's region")
+    publish.add_argument("--profile", help="an AWS CLI profile")
+    publish.set_defaults(handler=cmd_aws_publish_web)
+
+    cost = aws_commands.add_parser("cost", help="estimate the monthly AWS bill")
+    cost.add_argument(
+        "--users", type=_count, nargs="+", required=True, help="monthly active users (one or more)"
+    )
+    cost.add_argument("--tracks-per-user", type=float, help="tracks stored per user (default 10)")
+    cost.add_argument("--uploads-per-user-month", type=float, help="new tracks (default 1)")
+    cost.add_argument("--plays-per-user-day", type=float, help="streams (default 5)")
+    cost.add_argument(
+        "--media-via-cloudfront",
+        action="store_true",
+        help="price media streams through CloudFront instead of presigned S3 URLs",
+    )
+    cost.add_argument(
+        "--assume", action="append", metavar="NAME=VALUE", help="any other assumption"
+    )
+    cost.add_argument("--json", action="store_true", help="line items as JSON")
+    cost.set_defaults(handler=cmd_aws_cost)
 
 
 def _positive(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError("must be a whole number of at least 1")
+    return int(value)
+
+
+def _count(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError("must be a whole number")
     return int(value)
 
 

@@ -290,7 +290,14 @@ def test_ctrl_c_leaves_no_upload_half_done(
 def test_a_process_pool_imports_the_same(services: Services, library: Path) -> None:
     summary, seen = run(services, library, jobs=2)
 
-    assert list(seen.items()) == list(EXPECTED.items())
+    # diagram.png and zz-link.png are the same bytes processed at the same time: either
+    # may be the one imported, the other is then the duplicate.
+    twins = ("diagram.png", "zz-link.png")
+    assert sorted(seen[name] for name in twins) == sorted(EXPECTED[name] for name in twins)
+    assert list(seen) == list(EXPECTED)
+    assert {k: v for k, v in seen.items() if k not in twins} == {
+        k: v for k, v in EXPECTED.items() if k not in twins
+    }
     assert (summary.imported, summary.skipped, summary.failed) == (5, 4, 2)
     assert {t["title"] for t in items(services, "TRACKS")} == TRACK_TITLES
 

@@ -8,11 +8,12 @@ native dialog (the app has none, so one would mean injected script ran).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.system.conftest import Server, start_server, stop_server
 
@@ -56,27 +57,42 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, server: Server) -> Iterator[Page]:
-    context = browser.new_context(viewport=DESKTOP, base_url=server.url)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+def new_page(browser: Browser, server: Server) -> Iterator[Callable[..., Page]]:
+    """Opens a page in a fresh browser context (a second person, or a visitor who is
+    signed out); ``options`` go to ``new_context``. Every page is watched the same way."""
+    contexts: list[BrowserContext] = []
     problems: list[str] = []
     dialogs: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(f"console: {message.text}")
-            # API error answers (shown to the user) log "Failed to load resource".
-            if message.type == "error" and not message.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    yield page
-    context.close()
+
+    def open_page(**options: Any) -> Page:
+        context = browser.new_context(viewport=DESKTOP, base_url=server.url, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        page.on(
+            "console",
+            lambda message: (
+                problems.append(f"console: {message.text}")
+                # API error answers (shown to the user) log "Failed to load resource".
+                if message.type == "error"
+                and not message.text.startswith("Failed to load resource")
+                else None
+            ),
+        )
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
     assert not dialogs, f"a native dialog opened: {dialogs}"
     assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def page(new_page: Callable[..., Page]) -> Page:
+    return new_page()
 
 
 # --- helpers used by the tests ----------------------------------------------------------

@@ -27,6 +27,10 @@ from soundshelf.accounts.models import (
 from soundshelf.accounts.validation import check_password, normalize_email, normalize_username
 from soundshelf.adapters.jwt_verifier import JwtVerifier
 from soundshelf.errors import NotFound, ValidationFailed
+from soundshelf.moderation import audit as audit_actions
+from soundshelf.moderation.audit import NO_AUDIT, AuditRecorder
+from soundshelf.moderation.stats import signup_counters
+from soundshelf.moderation.users import profile_index_keys, roles_update
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.identity import (
     EmailTaken,
@@ -72,6 +76,7 @@ class AccountsService:
         clock: Clock,
         limiter: RateLimiter,
         api_key_requests_per_minute: int = 600,
+        audit: AuditRecorder = NO_AUDIT,
     ) -> None:
         self.table = table
         self.identity = identity
@@ -79,6 +84,7 @@ class AccountsService:
         self.limiter = limiter
         self.verifier = JwtVerifier(identity.token_settings, identity.jwks, clock=clock.now)
         self.api_key_requests_per_minute = api_key_requests_per_minute
+        self.audit = audit
 
     # --- sign-up -------------------------------------------------------------------------
 
@@ -135,6 +141,7 @@ class AccountsService:
             "createdAt": now,
             "GSI1PK": "USERS",
             "GSI1SK": f"{iso(now)}#{user_id}",
+            **profile_index_keys(user_id, username, roles),
         }
         reservation = {"userId": user_id, "username": username}
         try:
@@ -153,6 +160,7 @@ class AccountsService:
                         {"PK": email_key(email)[0], "SK": email_key(email)[1], **reservation},
                         condition=ItemAbsent(),
                     ),
+                    *signup_counters(now),
                 ]
             )
         except TransactionFailed as exc:
@@ -182,8 +190,19 @@ class AccountsService:
         try:
             tokens = self.identity.login(username=name, password=password)
         except InvalidCredentials:
-            self.limiter.hit(account_key, window=LOGIN_WINDOW)
-            self.limiter.hit(client_key, window=LOGIN_WINDOW)
+            failures = self.limiter.hit(account_key, window=LOGIN_WINDOW)
+            client_failures = self.limiter.hit(client_key, window=LOGIN_WINDOW)
+            # One entry per throttle, when a failure reaches a limit (not one per refusal).
+            if (
+                failures == LOGIN_FAILURES_PER_ACCOUNT
+                or client_failures == LOGIN_FAILURES_PER_CLIENT
+            ):
+                self.audit.record(
+                    audit_actions.LOGIN_THROTTLED,
+                    target_type="user",
+                    target_id=name,
+                    details={"client": client},
+                )
             raise
         self.limiter.clear(account_key, window=LOGIN_WINDOW)
         return tokens
@@ -207,6 +226,7 @@ class AccountsService:
         name = self._username(username)
         check_password(new_password, username=name)
         self.identity.reset_password(username=name, code=code, new_password=new_password)
+        self.audit.record(audit_actions.PASSWORD_RESET, target_type="user", target_id=name)
 
     def _username(self, username_or_email: str) -> str:
         """The username for a username or an email address (as typed)."""
@@ -282,7 +302,7 @@ class AccountsService:
         profile = self.get_profile(user_id)
         granted = self._checked_roles(roles)
         self.identity.admin_set_groups(username=profile["username"], groups=set(granted))
-        return self.table.update(*profile_key(user_id), set={"roles": sorted(granted)})
+        return self.table.update(*profile_key(user_id), **roles_update(user_id, granted))
 
     def set_disabled(self, user_id: str, disabled: bool) -> dict[str, Any]:
         profile = self.get_profile(user_id)
@@ -321,6 +341,9 @@ class AccountsService:
             },
             condition=ItemAbsent(),
         )
+        self.audit.record(
+            audit_actions.API_KEY_CREATED, actor=principal, target_type="apikey", target_id=key_id
+        )
         return NewApiKey(key_id, name, f"{API_KEY_PREFIX}_{key_id}_{secret}", now)
 
     def list_api_keys(self, principal: Principal) -> list[dict[str, Any]]:
@@ -336,6 +359,9 @@ class AccountsService:
             )
         except ConditionFailed:
             raise NotFound("No such API key") from None
+        self.audit.record(
+            audit_actions.API_KEY_REVOKED, actor=principal, target_type="apikey", target_id=key_id
+        )
 
 
 def _api_key_key(key_id: str) -> tuple[str, str]:

@@ -40,8 +40,11 @@ EXCLUDED: dict[str, frozenset[str]] = {
     "api": SERVER_ONLY | MEDIA_STACK,
     "processing": SERVER_ONLY | RUNTIME_PROVIDED,
 }
-# Never imported in Lambda: test suites, console scripts, bytecode of the build's Python.
+# Never imported in Lambda: test suites, console scripts, bytecode of the build's Python,
+# type stubs and C headers/sources. (Native libraries are not stripped: strip corrupts the
+# ones auditwheel patched; NumPy's OpenBLAS then fails to load.)
 PRUNED_DIRS = frozenset({"tests", "__pycache__", "bin"})
+PRUNED_SUFFIXES = frozenset({".pyi", ".pxd", ".pyx", ".h", ".c", ".a"})
 
 
 class BuildError(RuntimeError):
@@ -94,8 +97,15 @@ def pip_install(target: Path, args: list[str], *, python_version: str = PYTHON_V
 
 
 def build_wheel(root: Path, out: Path) -> Path:
-    subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(root)],
+    # From a copy: setuptools would leave build/ and egg-info behind in the work tree.
+    source = out / "source"
+    shutil.copytree(
+        root / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+    )
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(root / name, source / name)
+    subprocess.run(  # noqa: S603 - our own fixed command line
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(source)],
         check=True,
     )
     wheels = sorted(out.glob("soundshelf-*.whl"))
@@ -106,20 +116,10 @@ def build_wheel(root: Path, out: Path) -> Path:
 
 def prune(target: Path) -> None:
     for path in sorted(target.rglob("*"), reverse=True):  # deepest first
-        if path.is_dir() and path.name in PRUNED_DIRS:
+        if path.is_dir() and not path.is_symlink() and path.name in PRUNED_DIRS:
             shutil.rmtree(path)
-
-
-def strip_native_libraries(target: Path) -> bool:
-    """Drop symbol tables from the Linux shared libraries (about 50 MB for the processing
-    function); only binutils' strip reads them, so elsewhere this is skipped."""
-    strip = shutil.which("strip")
-    if strip is None or not sys.platform.startswith("linux"):
-        return False
-    libraries = [str(p) for p in target.rglob("*.so*") if p.is_file() and not p.is_symlink()]
-    for start in range(0, len(libraries), 200):
-        subprocess.run([strip, "--strip-unneeded", *libraries[start : start + 200]], check=True)  # noqa: S603
-    return True
+        elif path.is_file() and path.suffix in PRUNED_SUFFIXES:
+            path.unlink()
 
 
 def package_size(target: Path) -> int:
@@ -158,7 +158,6 @@ def build(
     requirements = requirements_for(function, project_requirements(root))
     pip_install(target, requirements, python_version=python_version)
     prune(target)
-    strip_native_libraries(target)
     return check_size(target)
 
 

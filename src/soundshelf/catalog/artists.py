@@ -76,6 +76,8 @@ class Artists:
         profile = self.accounts.find_by_username(username)
         if profile is None or "artist" not in roles_of(profile) or profile.get("disabled"):
             raise NotFound("No such artist")
+        if profile.get("takenDown"):  # by moderation (moderation/takedowns.py)
+            raise NotFound("No such artist")
         return profile
 
     def page(self, viewer: Principal | None, username: str) -> dict[str, Any]:

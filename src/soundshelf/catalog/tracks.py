@@ -14,6 +14,7 @@ from soundshelf.accounts.models import Principal, username_key
 from soundshelf.catalog.indexes import listing_keys, split_changes
 from soundshelf.config import Settings
 from soundshelf.errors import NotFound, PreconditionFailed, ValidationFailed
+from soundshelf.moderation.stats import count, item_counters
 from soundshelf.policies import VISIBILITIES, can_view, ensure_can_edit, ensure_can_view
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import Clock, iso
@@ -278,6 +279,7 @@ class Tracks:
                 add={"storageBytes": -stored, "trackCount": -1},
                 condition=ItemPresent(),
             ),
+            item_counters("track", -1, stored),
         ]
         if track.get("albumId"):
             ops.append(
@@ -394,6 +396,7 @@ class Tracks:
             add={"plays": 1},
             set={"ownerId": track["ownerId"]},
         )
+        count(self.table, {"plays": 1}, at=now)  # platform plays per day
         # The listener's latest play of this track, for "listeners in the last 30 days".
         self.table.put(
             {
@@ -401,6 +404,9 @@ class Tracks:
                 "SK": viewer.user_id,
                 "GSI1PK": f"STATS#TRACK#{track_id}#LISTENERS",
                 "GSI1SK": f"{iso(now)}#{viewer.user_id}",
+                # One listener's listens, so deleting their account finds them all.
+                "GSI2PK": f"USER#{viewer.user_id}#LISTENS",
+                "GSI2SK": track_id,
             }
         )
         self.table.put(

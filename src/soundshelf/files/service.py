@@ -12,6 +12,7 @@ from typing import Any
 from soundshelf.accounts.models import Principal
 from soundshelf.config import Settings
 from soundshelf.errors import NotFound
+from soundshelf.moderation.stats import item_counters
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import iso
 from soundshelf.ports.table import (
@@ -89,6 +90,7 @@ class Files:
                 add={"storageBytes": -stored, "fileCount": -1},
                 condition=ItemPresent(),
             ),
+            item_counters("file", -1, stored),
         ]
         try:
             self.table.transact(ops)

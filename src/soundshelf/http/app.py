@@ -15,14 +15,17 @@ from soundshelf.errors import NotFound
 from soundshelf.http.middleware import RequestContextMiddleware
 from soundshelf.http.problems import install_problem_handlers
 from soundshelf.http.routes import (
+    admin,
     albums,
     artists,
     auth,
+    export,
     files,
     library,
     me,
     photos,
     playlists,
+    reports,
     search,
     shares,
     social,
@@ -72,6 +75,9 @@ def create_app(services: Services) -> FastAPI:
         social.router,
         shares.router,
         search.router,
+        export.router,
+        reports.router,
+        admin.router,
     ):
         api.include_router(router)
     app.include_router(api)

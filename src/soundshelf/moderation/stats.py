@@ -25,7 +25,12 @@ from soundshelf.ports.table import Table, Update
 SHARDS = 8
 DAYS = 30
 ITEM_TYPES = ("track", "photo", "file")
-TOTALS = ("users", "openReports", *(f"{t}s" for t in ITEM_TYPES), *(f"{t}Bytes" for t in ITEM_TYPES))
+TOTALS = (
+    "users",
+    "openReports",
+    *(f"{t}s" for t in ITEM_TYPES),
+    *(f"{t}Bytes" for t in ITEM_TYPES),
+)
 DAILY = ("signups", "plays")
 
 

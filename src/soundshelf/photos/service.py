@@ -28,6 +28,7 @@ from soundshelf.accounts.models import Principal, username_key
 from soundshelf.catalog.indexes import listing_keys, split_changes
 from soundshelf.config import Settings
 from soundshelf.errors import NotAuthenticated, NotFound, PreconditionFailed, ValidationFailed
+from soundshelf.moderation.stats import item_counters
 from soundshelf.policies import VISIBILITIES, can_view, ensure_can_edit, ensure_can_view
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import iso
@@ -392,6 +393,7 @@ class Photos:
                 add={"storageBytes": -stored, "photoCount": -1},
                 condition=ItemPresent(),
             ),
+            item_counters("photo", -1, stored),
             *self._tag_moves(photo, []),
         ]
         try:

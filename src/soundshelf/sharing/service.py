@@ -25,6 +25,8 @@ from soundshelf.catalog.tracks import Tracks
 from soundshelf.config import Settings
 from soundshelf.errors import NotAuthenticated, NotFound, ValidationFailed
 from soundshelf.files.service import Files
+from soundshelf.moderation import audit as audit_actions
+from soundshelf.moderation.audit import NO_AUDIT, AuditRecorder
 from soundshelf.photos.service import Photos
 from soundshelf.playlists import Playlists
 from soundshelf.ports.clock import Clock, iso
@@ -66,6 +68,7 @@ class Shares:
         playlists: Playlists,
         photos: Photos,
         files: Files,
+        audit: AuditRecorder = NO_AUDIT,
     ) -> None:
         self.table = table
         self.clock = clock
@@ -76,6 +79,7 @@ class Shares:
         self.playlists = playlists
         self.photos = photos
         self.files = files
+        self.audit = audit
 
     # --- owner side --------------------------------------------------------------------------
 
@@ -134,6 +138,13 @@ class Shares:
                 ),
             ]
         )
+        self.audit.record(
+            audit_actions.SHARE_CREATED,
+            actor=owner,
+            target_type="share",
+            target_id=share_id,
+            details={"targetType": target_type, "targetId": target_id},
+        )
         return share, token
 
     def list(self, owner: Principal, *, limit: int, cursor: str | None):
@@ -165,6 +176,9 @@ class Shares:
                 Delete(share["tokenKey"], "SHARETOKEN"),
             ]
         )
+        self.audit.record(
+            audit_actions.SHARE_REVOKED, actor=owner, target_type="share", target_id=share_id
+        )
 
     # --- visitor side ------------------------------------------------------------------------
 
@@ -190,7 +204,7 @@ class Shares:
             raise NotFound("No such link")
         pointer = self.table.get(*token_key(token))
         share = self.table.get(*share_key(pointer["shareId"])) if pointer else None
-        if share is None or share["expiresAt"] <= self.clock.now():
+        if share is None or share["expiresAt"] <= self.clock.now() or share.get("takenDown"):
             raise NotFound("No such link")
         return share
 

@@ -48,7 +48,15 @@ from soundshelf.social.friends import Friends
 
 log = logging.getLogger("soundshelf.notifications")
 
-KINDS = ("friend_request", "friend_accepted", "new_track", "new_photo", "share")
+KINDS = (
+    "friend_request",
+    "friend_accepted",
+    "new_track",
+    "new_photo",
+    "share",
+    "takedown",
+    "restored",
+)
 FAN_OUT = "fan_out"
 FEED_BACKFILL = "feed_backfill"
 READ_ALL = "notifications_read_all"
@@ -103,6 +111,9 @@ def friend_feed_entry(viewer_id: str, photo: Mapping[str, Any]) -> Item:
         "SK": photo["GSI1SK"],
         "photoId": photo["photoId"],
         "ownerId": photo["ownerId"],
+        # Every pointer to one photo, so deleting its owner's account finds them all.
+        "GSI1PK": f"PHOTO#{photo['photoId']}#FEEDS",
+        "GSI1SK": viewer_id,
     }
 
 

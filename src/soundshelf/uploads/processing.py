@@ -22,6 +22,7 @@ from soundshelf.media.audio import needs_rendition, probe_audio, transcode_with_
 from soundshelf.media.errors import UnsupportedMedia
 from soundshelf.media.image import process_image
 from soundshelf.media.sniff import Sniffed, check_declared, sniff_file
+from soundshelf.moderation.stats import item_counters
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.table import (
@@ -297,6 +298,7 @@ class UploadProcessor:
                         *profile_key(item["ownerId"]),
                         add={"storageBytes": stored, f"{result_type}Count": 1},
                     ),
+                    item_counters(result_type, 1, stored),
                 ]
             )
         except TransactionFailed as exc:

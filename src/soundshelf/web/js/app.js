@@ -17,6 +17,13 @@ const ROUTES = [
   { path: "/albums", load: view("albums"), auth: true },
   { path: "/artists/:username", load: view("artist") },
   { path: "/upload", load: view("upload"), auth: true },
+  { path: "/playlists", load: view("playlists") },
+  { path: "/playlists/:playlistId", load: view("playlist") },
+  { path: "/photos", load: view("photos"), auth: true },
+  { path: "/files", load: view("files"), auth: true },
+  { path: "/friends", load: view("friends"), auth: true },
+  { path: "/notifications", load: view("notifications"), auth: true },
+  { path: "/s/:token", load: view("share") },
   { path: "/settings", load: view("settings"), auth: true },
   { path: "/search", load: view("search") },
   { path: "*", load: view("not-found") },
@@ -24,6 +31,8 @@ const ROUTES = [
 
 function showSession() {
   const user = currentUser();
+  // The bell's module is only fetched for signed-in people; it then keeps itself current.
+  if (user) import("./components/notification-bell.js").catch(() => {});
   document.documentElement.dataset.session = user ? "in" : "out";
   document.querySelector(".whoami").textContent = user ? user.displayName || user.username : "";
 }

@@ -93,8 +93,34 @@ function trackRow(track, tracks) {
         },
         icon("plus"),
       ),
+      currentUser() ? moreButton(track) : null,
       mine ? ownerActions(track, tracks) : null,
     ),
+  );
+}
+
+// "Add to playlist…" and, for the owner, "Share…": a menu loaded on first use.
+function moreButton(track) {
+  const open = async (event) => {
+    const button = event.currentTarget;
+    let menu;
+    try {
+      menu = await import("./track-menu.js");
+    } catch {
+      return notify("This could not be loaded. Reload to try again.", { error: true });
+    }
+    menu.openTrackMenu(button, track);
+  };
+  return h(
+    "button",
+    {
+      class: "icon-button more",
+      "aria-label": `More actions for ${track.title}`,
+      "aria-haspopup": "menu",
+      "aria-expanded": "false",
+      onclick: open,
+    },
+    h("span", { "aria-hidden": "true" }, "⋯"),
   );
 }
 

@@ -7,16 +7,23 @@ import { notify } from "../ui.js";
 
 const menu = h("div", { class: "menu", popover: "auto", role: "menu" });
 let opener = null;
-let closed = { by: null, at: 0 };
+let pressedOpener = false; // the open menu's own button was pressed: that closes it
 document.body.append(menu);
+
+// Before the browser's light dismiss closes the menu, so the click after it can tell.
+document.addEventListener(
+  "pointerdown",
+  (event) => {
+    pressedOpener = menu.matches(":popover-open") && opener.contains(event.target);
+  },
+  true,
+);
 
 menu.addEventListener("toggle", (event) => {
   if (event.newState !== "closed") return;
   opener.setAttribute("aria-expanded", "false");
-  if (!document.activeElement || document.activeElement === document.body || menu.contains(document.activeElement)) {
-    opener.focus();
-  }
-  closed = { by: opener, at: performance.now() };
+  const focus = document.activeElement;
+  if (!focus || focus === document.body || menu.contains(focus)) opener.focus();
 });
 
 menu.addEventListener("keydown", (event) => {
@@ -30,30 +37,38 @@ menu.addEventListener("keydown", (event) => {
 });
 
 export function openTrackMenu(button, track) {
-  // A click on the open menu's own button closed it on the way in: leave it closed.
-  if (closed.by === button && performance.now() - closed.at < 300) return;
+  if (pressedOpener && opener === button) return; // it toggled the menu closed
   opener = button;
   const mine = currentUser()?.username === track.owner;
   menu.setAttribute("aria-label", `Actions for ${track.title}`);
-  menu.replaceChildren(
-    item("Add to playlist…", () => import("./add-to-playlist.js").then((m) => m.addToPlaylist(track))),
-    mine
-      ? item("Share…", () =>
-          import("./share-dialog.js").then((m) =>
-            m.openShareDialog({ targetType: "track", targetId: track.trackId, title: track.title }),
-          ),
-        )
-      : null,
-  );
+  const share = { targetType: "track", targetId: track.trackId, title: track.title };
+  const items = [
+    item(
+      "Add to playlist…",
+      () => import("./add-to-playlist.js"),
+      (module) => module.addToPlaylist(track),
+    ),
+  ];
+  if (mine) {
+    items.push(
+      item(
+        "Share…",
+        () => import("./share-dialog.js"),
+        (module) => module.openShareDialog(share),
+      ),
+    );
+  }
+  menu.replaceChildren(...items);
   menu.showPopover({ source: button }); // the source anchors it (CSS position-area)
   button.setAttribute("aria-expanded", "true");
   menu.querySelector("[role=menuitem]").focus();
 }
 
-function item(label, open) {
+// `load` fetches the module that does it (on first use), `use` runs it.
+function item(label, load, use) {
   const choose = () => {
     menu.hidePopover(); // focus goes back to the row, so the dialog returns it there
-    open().catch(() => notify("This could not be loaded. Reload to try again.", { error: true }));
+    load().then(use, () => notify("This could not be loaded. Reload to try again.", { error: true }));
   };
   return h("button", { type: "button", role: "menuitem", class: "menu-item", onclick: choose }, label);
 }

@@ -1,6 +1,7 @@
 // Albums dashboard: my albums in a table sorted by rank, with add, edit and delete in a
 // dialog whose fields show the API's validation messages.
 import { api } from "../api.js";
+import { openShareDialog } from "../components/share-dialog.js";
 import { h } from "../dom.js";
 import { VISIBILITY, field, onSubmit, orNull, submitButton } from "../forms.js";
 import { confirmDialog, fill, heading, notify, state } from "../ui.js";
@@ -68,6 +69,16 @@ export function render(container, { signal }) {
             onclick: () => albumDialog(album, saved),
           },
           "Edit",
+        ),
+        h(
+          "button",
+          {
+            class: "button secondary small",
+            "aria-label": `Share ${album.title}`,
+            onclick: () =>
+              openShareDialog({ targetType: "album", targetId: album.albumId, title: album.title }),
+          },
+          "Share",
         ),
         h(
           "button",

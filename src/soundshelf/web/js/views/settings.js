@@ -1,5 +1,6 @@
-// Settings: profile, the artist profile ("become an artist") and API keys.
+// Settings: profile, the artist profile ("become an artist"), API keys and share links.
 import { api, currentUser, loadUser } from "../api.js";
+import { showShareLinks } from "../components/share-links.js";
 import { h } from "../dom.js";
 import { field, onSubmit, submitButton } from "../forms.js";
 import { confirmDialog, fill, heading, notify, state } from "../ui.js";
@@ -10,6 +11,18 @@ export function render(container, { signal }) {
     profileSection(),
     artistSection(signal),
     keysSection(signal),
+    sharesSection(signal),
+  );
+}
+
+function sharesSection(signal) {
+  const list = h("div");
+  showShareLinks(list, { signal, empty: "You have not shared anything by link." });
+  return section(
+    "settings-shares",
+    "Shared links",
+    h("p", {}, "Anyone holding one of these links can open what it points to until it expires."),
+    list,
   );
 }
 

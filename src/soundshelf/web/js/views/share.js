@@ -1,0 +1,190 @@
+// A share link's page (/s/{token}) for whoever holds the link, signed in or not: who
+// shared what, and the item itself. Music plays in the player straight from the link's
+// signed URLs, a photo shows large, a file downloads when the owner allowed it. Only the
+// public share API is called, and without credentials.
+import { api } from "../api.js";
+import { photoFrame, photoName } from "../components/photo-frame.js";
+import { h, icon } from "../dom.js";
+import { field, onSubmit, submitButton } from "../forms.js";
+import { formatBytes, formatTime, heading, state } from "../ui.js";
+
+export function render(container, { params, signal }) {
+  const path = `/public/shares/${encodeURIComponent(params.token)}`;
+  const head = heading("Shared with you");
+  const slot = h("div", {}, state("Loading…"));
+  container.append(head, slot);
+
+  const open = (password) =>
+    api(path, { auth: false, signal, headers: password ? { "X-Share-Password": password } : {} });
+  const title = (text) => {
+    head.querySelector("h1").textContent = text;
+    document.title = `${text} · Soundshelf`;
+  };
+
+  function gone() {
+    title("Link not available");
+    slot.replaceChildren(
+      h("p", { class: "lead", role: "alert" }, "This link has expired or was revoked."),
+      h("p", {}, "Ask the person who shared it for a new one."),
+    );
+  }
+
+  function askPassword() {
+    const form = h(
+      "form",
+      { class: "form narrow" },
+      field("Password", "password", {
+        type: "password",
+        autocomplete: "off",
+        hint: "Whoever shared this link protected it with a password.",
+      }),
+      submitButton("Open"),
+    );
+    onSubmit(
+      form,
+      async ({ password }) => {
+        let share;
+        try {
+          share = await open(password);
+        } catch (error) {
+          if (error.status !== 404) throw error;
+          return gone();
+        }
+        show(share);
+      },
+      { fieldOf: (error) => (error.code === "invalid_share_password" ? "password" : undefined) },
+    );
+    title("This link needs a password");
+    slot.replaceChildren(form);
+    form.elements.namedItem("password").focus();
+  }
+
+  function show(share) {
+    const item = share[share.targetType];
+    const view = VIEWS[share.targetType];
+    title(view.title(item));
+    const until = new Date(share.expiresAt).toLocaleString(undefined, {
+      dateStyle: "medium",
+      timeStyle: "short",
+    });
+    slot.replaceChildren(
+      h("p", { class: "muted share-by" }, `Shared by ${share.owner} · the link works until ${until}`),
+      view.draw(item, share),
+    );
+  }
+
+  open().then(show, (error) => {
+    if (error.name === "AbortError") return;
+    if (error.code === "share_password_required") askPassword();
+    else if (error.status === 404) gone();
+    else slot.replaceChildren(state(error.message, { error: true }));
+  });
+}
+
+const VIEWS = {
+  track: { title: (track) => track.title, draw: (track) => musicList([track]) },
+  album: {
+    title: (album) => album.title,
+    draw: (album) =>
+      h(
+        "div",
+        {},
+        h("p", {}, [album.artist, album.year].filter(Boolean).join(" · ")),
+        musicList(album.tracks),
+      ),
+  },
+  playlist: {
+    title: (playlist) => playlist.name,
+    draw: (playlist) =>
+      h(
+        "div",
+        {},
+        playlist.description ? h("p", { class: "bio" }, playlist.description) : null,
+        musicList(playlist.entries.map((entry) => entry.track)),
+      ),
+  },
+  photo: {
+    title: photoName,
+    draw: (photo) =>
+      h(
+        "figure",
+        { class: "shared-photo" },
+        photoFrame(photo),
+        photo.tags.length
+          ? h("figcaption", { class: "muted" }, photo.tags.map((t) => `#${t}`).join(" "))
+          : null,
+      ),
+  },
+  file: {
+    title: (file) => file.filename,
+    draw: (file, share) =>
+      h(
+        "div",
+        { class: "card shared-file" },
+        h("p", { class: "file-name" }, file.filename),
+        h("p", { class: "muted" }, `${file.contentType} · ${formatBytes(file.size)}`),
+        share.allowDownload && file.downloadUrl
+          ? h("a", { class: "button", href: file.downloadUrl, download: file.filename }, "Download")
+          : h("p", {}, "The owner did not allow downloads of this file."),
+      ),
+  },
+};
+
+// Tracks that play from their signed `streamUrl`; null stands for an unavailable one
+// (a playlist may hold tracks its owner cannot share).
+function musicList(tracks) {
+  const playable = tracks.filter(Boolean);
+  const play = (index) =>
+    dispatchEvent(new CustomEvent("ss:play", { detail: { tracks: playable, index } }));
+  const all = h("button", { type: "button", class: "button" }, icon("play"), "Play all");
+  all.addEventListener("click", () => play(0));
+  return h(
+    "div",
+    {},
+    playable.length > 1 ? h("div", { class: "actions" }, all) : null,
+    h(
+      "ul",
+      { class: "track-list" },
+      tracks.map((track) => (track ? trackRow(track, () => play(playable.indexOf(track))) : gap())),
+    ),
+  );
+}
+
+function trackRow(track, play) {
+  return h(
+    "li",
+    { class: "track-row" },
+    h(
+      "button",
+      { type: "button", class: "play-track", "aria-label": `Play ${track.title}`, onclick: play },
+      track.coverUrl ? h("img", { class: "cover", src: track.coverUrl, alt: "" }) : null,
+      icon("play"),
+    ),
+    h(
+      "div",
+      { class: "track-text" },
+      h("span", { class: "track-title" }, track.title),
+      h("span", { class: "track-artist" }, track.artist || track.owner),
+    ),
+    h("span", { class: "duration" }, formatTime(track.durationMs / 1000)),
+    track.downloadUrl
+      ? h(
+          "a",
+          {
+            class: "button secondary small",
+            href: track.downloadUrl,
+            download: "",
+            "aria-label": `Download ${track.title}`,
+          },
+          "Download",
+        )
+      : null,
+  );
+}
+
+const gap = () =>
+  h(
+    "li",
+    { class: "track-row unavailable" },
+    h("span", { class: "track-title" }, "Unavailable track"),
+  );

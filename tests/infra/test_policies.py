@@ -1,0 +1,198 @@
+"""Least privilege: each function's role allows exactly the calls its code makes, on the
+resources it makes them on, and the calls the adapters make are all allowed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.infra.conftest import ROOT, references, resources_of
+
+ADAPTERS = ROOT / "src" / "soundshelf" / "adapters"
+ITEM_ACTIONS = {
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:Query",
+}
+TELEMETRY = {
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+}
+COGNITO_ADMIN = {
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminListGroupsForUser",
+    "cognito-idp:AdminAddUserToGroup",
+    "cognito-idp:AdminRemoveUserFromGroup",
+    "cognito-idp:AdminEnableUser",
+    "cognito-idp:AdminDisableUser",
+    "cognito-idp:AdminUserGlobalSignOut",
+    "cognito-idp:AdminDeleteUser",
+}
+EXPECTED_ACTIONS = {
+    "ApiFunctionRole": TELEMETRY
+    | ITEM_ACTIONS
+    | COGNITO_ADMIN
+    | {
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:AbortMultipartUpload",
+        "s3:ListBucket",
+        "sqs:SendMessage",
+    },
+    "ProcessingFunctionRole": TELEMETRY
+    | ITEM_ACTIONS
+    | {
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:ListBucket",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueAttributes",
+        "sqs:SendMessage",
+    },
+}
+# Where each service's actions may point (logical ids); X-Ray takes only "*".
+ALLOWED_TARGETS = {
+    "dynamodb": {"Table"},
+    "s3": {"MediaBucket"},
+    "sqs": {"JobsQueue"},
+    "cognito-idp": {"UserPool"},
+    "logs": {"ApiFunctionLogGroup", "ProcessingFunctionLogGroup"},
+}
+# Wildcards and administration: nothing at run time needs them.
+NEVER = re.compile(
+    r"\*|dynamodb:(Scan|\w*Table|PartiQL\w*)|s3:(\w*Bucket\w+|PutObjectAcl)"
+    r"|cognito-idp:\w*UserPool\b|sqs:(DeleteQueue|SetQueueAttributes|Purge\w*)"
+)
+
+
+def statements(template: dict[str, Any], role: str) -> Iterator[dict[str, Any]]:
+    properties = template["Resources"][role]["Properties"]
+    assert "ManagedPolicyArns" not in properties, "managed policies grant more than we use"
+    for policy in properties["Policies"]:
+        yield from policy["PolicyDocument"]["Statement"]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def granted(template: dict[str, Any], role: str) -> dict[str, list[Any]]:
+    """Action -> the resources it is allowed on."""
+    actions: dict[str, list[Any]] = {}
+    for statement in statements(template, role):
+        assert statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"]):
+            actions.setdefault(action, []).extend(as_list(statement["Resource"]))
+    return actions
+
+
+def test_each_function_has_its_own_role(cfn_template: dict[str, Any]) -> None:
+    roles = resources_of(cfn_template, "AWS::IAM::Role")
+    assert set(roles) == set(EXPECTED_ACTIONS)  # no role generated with SAM's broad policies
+    functions = resources_of(cfn_template, "AWS::Lambda::Function")
+    assert {n: f["Properties"]["Role"] for n, f in functions.items()} == {
+        "ApiFunction": {"Fn::GetAtt": ["ApiFunctionRole", "Arn"]},
+        "ProcessingFunction": {"Fn::GetAtt": ["ProcessingFunctionRole", "Arn"]},
+    }
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED_ACTIONS))
+def test_roles_allow_exactly_the_actions_their_function_needs(
+    cfn_template: dict[str, Any], role: str
+) -> None:
+    actions = set(granted(cfn_template, role))
+    assert actions == EXPECTED_ACTIONS[role]
+    assert not [a for a in actions if NEVER.search(a)]
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED_ACTIONS))
+def test_resources_are_named_except_where_aws_requires_a_wildcard(
+    cfn_template: dict[str, Any], role: str
+) -> None:
+    for action, resources in granted(cfn_template, role).items():
+        service = action.split(":")[0]
+        if service == "xray":  # X-Ray has no resource-level permissions
+            assert resources == ["*"]
+            continue
+        assert "*" not in resources, action
+        targets = references(resources)
+        assert targets, action
+        assert targets <= ALLOWED_TARGETS[service], (action, targets)
+
+
+def _object_prefixes(template: dict[str, Any], role: str, action: str) -> set[str]:
+    prefixes = set()
+    for resource in granted(template, role)[action]:
+        text = resource["Fn::Sub"]
+        assert text.startswith("${MediaBucket.Arn}/")
+        prefixes.add(text.removeprefix("${MediaBucket.Arn}/"))
+    return prefixes
+
+
+def test_object_permissions_are_limited_to_the_prefixes_each_function_touches(
+    cfn_template: dict[str, Any],
+) -> None:
+    api, processing = "ApiFunctionRole", "ProcessingFunctionRole"
+    assert _object_prefixes(cfn_template, api, "s3:PutObject") == {"originals/*"}
+    assert _object_prefixes(cfn_template, api, "s3:GetObject") == {"originals/*", "derived/*"}
+    assert _object_prefixes(cfn_template, processing, "s3:PutObject") == {"derived/*"}
+    assert _object_prefixes(cfn_template, processing, "s3:GetObject") == {"originals/*"}
+    assert _object_prefixes(cfn_template, processing, "s3:DeleteObject") == {"originals/*"}
+
+
+def _operations(path: Path, pattern: str) -> set[str]:
+    return set(re.findall(pattern, path.read_text()))
+
+
+def _iam(operation: str) -> str:
+    return "".join(part.capitalize() for part in operation.split("_"))
+
+
+def test_api_role_allows_every_cognito_admin_call_the_adapter_makes(
+    cfn_template: dict[str, Any],
+) -> None:
+    calls = _operations(ADAPTERS / "cognito_identity.py", r'_call\(\s*"(\w+)"')
+    admin = {c for c in calls if c.startswith("admin_")}
+    assert admin, "the pattern no longer finds the adapter's calls"
+    # create_group only runs for a group the pool lacks; the template creates both.
+    assert {f"cognito-idp:{_iam(c)}" for c in admin} <= set(
+        granted(cfn_template, "ApiFunctionRole")
+    )
+
+
+def test_roles_allow_every_dynamodb_call_the_adapter_makes(cfn_template: dict[str, Any]) -> None:
+    source = ADAPTERS / "dynamodb_table.py"
+    calls = _operations(source, r'_call\(\s*"(\w+)"') | _operations(source, r"client\.(\w+)\(")
+    # describe/create table and the waiter only run with create_resources (development).
+    calls -= {"describe_table", "create_table", "get_waiter"}
+    needed = {f"dynamodb:{_iam(c)}" for c in calls if c != "transact_write_items"}
+    if "transact_write_items" in calls:  # authorized per operation inside it
+        needed |= {
+            f"dynamodb:{a}" for a in ("PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem")
+        }
+    for role in EXPECTED_ACTIONS:
+        assert needed <= set(granted(cfn_template, role)), role
+
+
+def test_processing_role_can_do_what_run_job_does_with_a_message(
+    cfn_template: dict[str, Any],
+) -> None:
+    calls = _operations(ADAPTERS / "sqs_jobs.py", r"client\.(\w+)\(")
+    actions = {f"sqs:{_iam(c)}" for c in calls}
+    assert actions <= set(granted(cfn_template, "ProcessingFunctionRole"))
