@@ -50,6 +50,7 @@ from soundshelf.social.notifications import (
     ReadAllJob,
 )
 from soundshelf.social.requests import FriendRequests
+from soundshelf.subsonic.app_passwords import AppPasswords, fernet_key
 from soundshelf.uploads.service import PROCESS_UPLOAD, UploadsService
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ class Services:
     user_admin: UserAdmin
     platform_stats: PlatformStats
     exports: Exports
+    app_passwords: AppPasswords
     # What the workers (embedded) or the processing Lambda (AWS) run, by job kind.
     job_handlers: dict[str, JobHandler] = field(default_factory=dict)
     # The embedded identity provider publishes its keys at /.well-known/jwks.json.
@@ -102,6 +104,7 @@ class _Adapters:
     identity: IdentityProvider
     mailer: Mailer | None
     jobs: JobQueue
+    app_password_key: bytes | None = None
     jwks_document: dict[str, Any] | None = None
     mounts: dict[str, ASGIApp] = field(default_factory=dict)
 
@@ -254,6 +257,15 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
             settings=settings,
             audit_log=audit,
         ),
+        app_passwords=AppPasswords(
+            table=adapters.table,
+            clock=clock,
+            key=(
+                fernet_key(settings.app_password_key)
+                if settings.app_password_key
+                else adapters.app_password_key
+            ),
+        ),
         job_handlers={
             PROCESS_UPLOAD: _Deferred(
                 lambda: _upload_processor(adapters, clock, notifications, indexer)
@@ -318,6 +330,7 @@ def _local(settings: Settings, clock: Clock) -> _Adapters:
         identity=identity,
         mailer=mailer,
         jobs=TableJobQueue(table, clock),
+        app_password_key=fernet_key(load_or_create_file(keys / "app-passwords.key")),
         jwks_document=identity.jwks_document,
         mounts={"/blobs": blobs.asgi_app},
     )

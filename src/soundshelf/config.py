@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     smtp_url: str | None = None  # e.g. smtp+starttls://user:pass@mail.example.com:587
     access_token_ttl: int = Field(default=3600, ge=900, le=3600)
     api_key_requests_per_minute: int = 600
+    # Encrypts app passwords (Subsonic clients): base64 of 32 random bytes. The embedded
+    # mode keeps its own in <data-dir>/keys; on AWS app passwords are off without it.
+    app_password_key: str = ""
 
     # Uploads and processing
     max_audio_bytes: int = 500 * 1000**2

@@ -68,6 +68,7 @@ def test_share_a_photo_by_link_then_revoke_it(
     page: Page, new_page: Callable[..., Page], server: Server, tmp_path: Path
 ) -> None:
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.emulate_media(reduced_motion="reduce")  # screenshots without the photos' fade-in
     username = new_user(server, "sharer")
     sign_in_as(page, username)
     photo = mediagen.make_jpeg(tmp_path / "harbour.jpg", (640, 480))
@@ -89,10 +90,10 @@ def test_share_a_photo_by_link_then_revoke_it(
     go(page, "Photos")
     tile = page.locator(".photo-tile").first
     expect(tile.locator("canvas.placeholder")).to_have_count(1)
-    wait_for(page, "document.querySelector('.photo-tile img').naturalWidth > 0")
+    expect(tile.locator(".photo-frame.loaded")).to_be_visible()
     screenshot(page, "photos")
     tile.click()
-    expect(page.locator(".lightbox img")).to_be_visible()
+    expect(page.locator(".lightbox .photo-frame.loaded")).to_be_visible()
     screenshot(page, "lightbox")
 
     # Share it for an hour and copy the link.
@@ -112,9 +113,10 @@ def test_share_a_photo_by_link_then_revoke_it(
     visitor = new_page()
     api_calls: list[str] = []
     visitor.on("request", lambda r: api_calls.append(r.url) if "/api/" in r.url else None)
+    visitor.emulate_media(reduced_motion="reduce")
     visitor.goto(url)
     expect(visitor.get_by_text(f"Shared by {username}")).to_be_visible()
-    wait_for(visitor, "document.querySelector('.shared-photo img').naturalWidth > 0")
+    expect(visitor.locator(".shared-photo .photo-frame.loaded")).to_be_visible()
     expect(visitor.get_by_role("link", name="Sign in")).to_be_visible()
     assert api_calls
     assert all("/api/v1/public/shares/" in call for call in api_calls), api_calls
@@ -147,7 +149,7 @@ def test_friends_request_accept_and_friends_only_photos(
     page.keyboard.press("Escape")
     expect(lightbox).to_have_count(0)
 
-    visitor = new_page()
+    visitor = new_page(reduced_motion="reduce")
     sign_in_as(visitor, bob)
     go(visitor, "Friends")
     visitor.get_by_label("Username").fill(alice)
@@ -174,7 +176,7 @@ def test_friends_request_accept_and_friends_only_photos(
         "/photos?owner=friends",
         visitor.get_by_role("button", name=f"Open Picnic by the lake, by {alice}"),
     )
-    wait_for(visitor, "document.querySelector('.photo-tile img').naturalWidth > 0")
+    expect(visitor.locator(".photo-tile .photo-frame.loaded")).to_be_visible()
     screenshot(visitor, "friends-photos")
 
 
@@ -198,9 +200,11 @@ def test_playlist_add_reorder_and_share_with_a_password(
     for i, title in enumerate((first, second)):
         rows.nth(i).get_by_role("button", name=re.compile("^More actions")).click()
         page.get_by_role("menuitem", name="Add to playlist…").click()
-        page.get_by_role("dialog", name=re.compile("to a playlist")).get_by_role(
-            "button", name="Road trip"
-        ).click()
+        choose = page.get_by_role("dialog", name=re.compile("to a playlist"))
+        expect(choose.get_by_role("button", name="Road trip")).to_be_visible()
+        if i == 0:
+            screenshot(page, "add-to-playlist")
+        choose.get_by_role("button", name="Road trip").click()
         expect(page.get_by_text(f"Added “{title}” to “Road trip”")).to_be_visible()
     go(page, "Playlists")
     expect(page.get_by_text("2 tracks", exact=True)).to_be_visible()

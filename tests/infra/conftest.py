@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,16 +52,11 @@ def translate(template: Mapping[str, Any], parameters: Mapping[str, str]) -> dic
     for resource in packaged["Resources"].values():
         if resource["Type"] == "AWS::Serverless::Function":
             resource["Properties"]["CodeUri"] = "s3://artifacts/code.zip"
-    return transform(packaged, dict(parameters), _NoManagedPolicies())
-
-
-@pytest.fixture(scope="session")
-def aws_region() -> Iterator[None]:
-    # samtranslator asks boto3 for the region to build ARNs; never a real account.
+    # samtranslator asks boto3 for the region (for ARN partitions); no account is used.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
         patch.delenv("AWS_PROFILE", raising=False)
-        yield
+        return transform(packaged, dict(parameters), _NoManagedPolicies())
 
 
 @pytest.fixture(scope="session")
@@ -70,12 +65,12 @@ def sam_template() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def cfn_template(sam_template: dict[str, Any], aws_region: None) -> dict[str, Any]:
+def cfn_template(sam_template: dict[str, Any]) -> dict[str, Any]:
     return translate(sam_template, {})
 
 
 @pytest.fixture(scope="session")
-def cfn_template_all_features(sam_template: dict[str, Any], aws_region: None) -> dict[str, Any]:
+def cfn_template_all_features(sam_template: dict[str, Any]) -> dict[str, Any]:
     return translate(sam_template, ALL_FEATURES)
 
 

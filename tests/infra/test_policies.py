@@ -10,6 +10,10 @@ from typing import Any
 
 import pytest
 
+from soundshelf.moderation.deletion import BLOB_PREFIXES
+from soundshelf.moderation.export import export_blob_key
+from soundshelf.uploads.models import original_blob_key
+from soundshelf.uploads.processing import derived_key
 from tests.infra.conftest import ROOT, references, resources_of
 
 ADAPTERS = ROOT / "src" / "soundshelf" / "adapters"
@@ -58,12 +62,17 @@ EXPECTED_ACTIONS = {
         "s3:GetObject",
         "s3:PutObject",
         "s3:DeleteObject",
+        "s3:AbortMultipartUpload",
         "s3:ListBucket",
         "sqs:ReceiveMessage",
         "sqs:DeleteMessage",
         "sqs:ChangeMessageVisibility",
         "sqs:GetQueueAttributes",
         "sqs:SendMessage",
+        # Deleting an account (moderation.deletion) ends with its Cognito user.
+        "cognito-idp:AdminGetUser",
+        "cognito-idp:AdminListGroupsForUser",
+        "cognito-idp:AdminDeleteUser",
     },
 }
 # Where each service's actions may point (logical ids); X-Ray takes only "*".
@@ -145,15 +154,27 @@ def _object_prefixes(template: dict[str, Any], role: str, action: str) -> set[st
     return prefixes
 
 
+def _prefix(key: str) -> str:
+    return key.split("/")[0] + "/*"
+
+
 def test_object_permissions_are_limited_to_the_prefixes_each_function_touches(
     cfn_template: dict[str, Any],
 ) -> None:
+    original = _prefix(original_blob_key("u", "x"))
+    derived = _prefix(derived_key("u", "x", "thumb.webp"))
+    export = _prefix(export_blob_key("u", "x"))
     api, processing = "ApiFunctionRole", "ProcessingFunctionRole"
-    assert _object_prefixes(cfn_template, api, "s3:PutObject") == {"originals/*"}
-    assert _object_prefixes(cfn_template, api, "s3:GetObject") == {"originals/*", "derived/*"}
-    assert _object_prefixes(cfn_template, processing, "s3:PutObject") == {"derived/*"}
-    assert _object_prefixes(cfn_template, processing, "s3:GetObject") == {"originals/*"}
-    assert _object_prefixes(cfn_template, processing, "s3:DeleteObject") == {"originals/*"}
+    # The API: presigned uploads of originals; reads and deletes for what users download
+    # and remove.
+    assert _object_prefixes(cfn_template, api, "s3:PutObject") == {original}
+    assert _object_prefixes(cfn_template, api, "s3:GetObject") == {original, derived, export}
+    assert _object_prefixes(cfn_template, api, "s3:DeleteObject") == {original, derived, export}
+    # Jobs: read originals, write derivatives and export zips, delete a whole account.
+    assert _object_prefixes(cfn_template, processing, "s3:GetObject") == {original}
+    assert _object_prefixes(cfn_template, processing, "s3:PutObject") == {derived, export}
+    account = {f"{prefix}/*" for prefix in BLOB_PREFIXES}
+    assert _object_prefixes(cfn_template, processing, "s3:DeleteObject") == account
 
 
 def _operations(path: Path, pattern: str) -> set[str]:

@@ -43,7 +43,8 @@ EXCLUDED: dict[str, frozenset[str]] = {
 # Never imported in Lambda: test suites, console scripts, bytecode of the build's Python,
 # type stubs and C headers/sources. (Native libraries are not stripped: strip corrupts the
 # ones auditwheel patched; NumPy's OpenBLAS then fails to load.)
-PRUNED_DIRS = frozenset({"tests", "__pycache__", "bin"})
+PRUNED_DIRS = frozenset({"tests", "__pycache__"})
+PRUNED_TOP_LEVEL = frozenset({"bin"})  # pip's console scripts, for the build's Python
 PRUNED_SUFFIXES = frozenset({".pyi", ".pxd", ".pyx", ".h", ".c", ".a"})
 
 
@@ -115,6 +116,8 @@ def build_wheel(root: Path, out: Path) -> Path:
 
 
 def prune(target: Path) -> None:
+    for name in PRUNED_TOP_LEVEL:
+        shutil.rmtree(target / name, ignore_errors=True)
     for path in sorted(target.rglob("*"), reverse=True):  # deepest first
         if path.is_dir() and not path.is_symlink() and path.name in PRUNED_DIRS:
             shutil.rmtree(path)

@@ -17,6 +17,7 @@ from soundshelf.http.problems import install_problem_handlers
 from soundshelf.http.routes import (
     admin,
     albums,
+    app_passwords,
     artists,
     auth,
     export,
@@ -33,6 +34,7 @@ from soundshelf.http.routes import (
     uploads,
 )
 from soundshelf.http.static import WebApp
+from soundshelf.subsonic.router import router as subsonic_router
 
 WEB_DIR = Path(str(resources.files("soundshelf") / "web"))
 
@@ -64,6 +66,7 @@ def create_app(services: Services) -> FastAPI:
     for router in (
         auth.router,
         me.router,
+        app_passwords.router,
         library.router,
         artists.router,
         uploads.router,
@@ -81,6 +84,7 @@ def create_app(services: Services) -> FastAPI:
     ):
         api.include_router(router)
     app.include_router(api)
+    app.include_router(subsonic_router)  # /rest/: OpenSubsonic clients
 
     for path, asgi_app in services.mounts.items():
         app.mount(path, asgi_app)

@@ -299,7 +299,9 @@ class Reports:
             "at": self.clock.now(),
         }
         closed = self._close_aggregate(report, resolution)
-        self.close_round(*ref, report["round"], resolution, cursor=None)
+        self.close_round(
+            *ref, report["round"], resolution, cursor=None, max_batches=INLINE_CLOSE_BATCHES
+        )
         self.audit.record(
             audit.REPORT_RESOLVED,
             actor=admin,
@@ -358,7 +360,7 @@ class Reports:
         resolution: dict[str, Any],
         *,
         cursor: str | None,
-        max_batches: int = INLINE_CLOSE_BATCHES,
+        max_batches: int,
     ) -> None:
         """Mark the round's reports resolved and drop their locks (reporters may report
         again); what does not fit in ``max_batches`` goes on in the job."""

@@ -18,7 +18,12 @@ export function addToPlaylist(track) {
   const dialog = h(
     "dialog",
     { class: "dialog", "aria-labelledby": "add-to-playlist-title" },
-    h("h2", { id: "add-to-playlist-title" }, `Add “${track.title}” to a playlist`),
+    // Focus starts on the title (the playlists are still loading): Tab goes to them.
+    h(
+      "h2",
+      { id: "add-to-playlist-title", tabindex: "-1", autofocus: true },
+      `Add “${track.title}” to a playlist`,
+    ),
     slot,
     create,
     h("div", { class: "actions" }, cancel),
@@ -56,7 +61,8 @@ export function addToPlaylist(track) {
   fill(slot, async () => {
     const playlists = await loadAll("/playlists?owner=me&limit=200");
     if (!playlists.length) return state("You have no playlists yet.");
-    return h("ul", { class: "playlist-choices", "aria-label": "My playlists" }, playlists.map(choice));
+    const labelled = { class: "playlist-choices", "aria-label": "My playlists" };
+    return h("ul", labelled, playlists.map(choice));
   });
   document.body.append(dialog);
   dialog.showModal();

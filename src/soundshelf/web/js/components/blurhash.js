@@ -2,7 +2,8 @@
 // characters. Decoded here to a handful of pixels that the browser stretches into a soft
 // placeholder while the real image loads. (The server's encoder is media/image.py.)
 
-const DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~";
+const DIGITS =
+  "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~";
 
 function base83(text) {
   let value = 0;

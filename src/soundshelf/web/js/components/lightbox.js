@@ -67,7 +67,8 @@ export function openLightbox(photos, index, { onChange, onDelete }) {
     const mine = currentUser()?.username === photo.owner;
     // Links lead to other galleries: the lightbox closes on the way.
     const link = (href, text) => h("a", { href, onclick: () => dialog.close() }, text);
-    const gallery = mine ? "/photos?" : `/photos?owner=${encodeURIComponent(photo.owner)}&`;
+    const theirs = `/photos?owner=${encodeURIComponent(photo.owner)}`;
+    const tagged = (tag) => `${mine ? "/photos?" : `${theirs}&`}tag=${encodeURIComponent(tag)}`;
     // Without a caption the name already says when it was taken.
     const taken = photo.caption && photo.takenAt;
     return [
@@ -75,7 +76,7 @@ export function openLightbox(photos, index, { onChange, onDelete }) {
       h(
         "p",
         { class: "muted" },
-        mine ? "My photo" : ["By ", link(`/photos?owner=${encodeURIComponent(photo.owner)}`, photo.owner)],
+        mine ? "My photo" : ["By ", link(theirs, photo.owner)],
         taken ? ` · taken ${new Date(taken).toLocaleDateString()}` : null,
         mine ? ` · ${VISIBLE_TO[photo.visibility]}` : null,
       ),
@@ -83,7 +84,7 @@ export function openLightbox(photos, index, { onChange, onDelete }) {
         ? h(
             "ul",
             { class: "tags", "aria-label": "Tags" },
-            photo.tags.map((tag) => h("li", {}, link(`${gallery}tag=${encodeURIComponent(tag)}`, `#${tag}`))),
+            photo.tags.map((tag) => h("li", {}, link(tagged(tag), `#${tag}`))),
           )
         : null,
       mine ? ownerTools(photo) : null,
@@ -120,7 +121,8 @@ export function openLightbox(photos, index, { onChange, onDelete }) {
     );
     const remove = h("button", { type: "button", class: "button danger" }, "Delete");
     remove.addEventListener("click", async () => {
-      if (!(await confirmDialog(`Delete “${photoName(photo)}”? This cannot be undone.`))) return;
+      const question = `Delete “${photoName(photo)}”? This cannot be undone.`;
+      if (!(await confirmDialog(question))) return;
       try {
         await api(`/photos/${encodeURIComponent(photo.photoId)}`, { method: "DELETE" });
       } catch (error) {

@@ -26,7 +26,8 @@ export async function loadAll(path, { signal } = {}) {
 export function pagedList(path, row, { signal, empty, list = h("ul", { class: "plain-list" }) }) {
   const items = [];
   const status = h("div", {}, state("Loading…"));
-  const more = h("button", { type: "button", class: "button secondary", hidden: true }, "Load more");
+  const more = h("button", { type: "button", class: "button secondary" }, "Load more");
+  more.hidden = true;
   let cursor = null;
 
   async function load() {
@@ -38,7 +39,8 @@ export function pagedList(path, row, { signal, empty, list = h("ul", { class: "p
       more.hidden = !cursor;
       status.replaceChildren(items.length ? "" : state(empty));
     } catch (error) {
-      if (error.name !== "AbortError") status.replaceChildren(state(error.message, { error: true }));
+      if (error.name === "AbortError") return;
+      status.replaceChildren(state(error.message, { error: true }));
     }
   }
 

@@ -1,6 +1,7 @@
 // A photo that shows its BlurHash placeholder until the image itself has loaded. The
-// canvas and the image share one box and one object-fit, so the one replaces the other
-// in place: "cover" for gallery tiles, "contain" (the default) for a photo on its own.
+// canvas and the image are laid out alike from the photo's proportions (known before
+// either has a pixel), so the one replaces the other in place: cropped to fill a gallery
+// tile, or whole within the frame for a photo on its own. (Canvas ignores object-fit.)
 import { h } from "../dom.js";
 import { placeholderCanvas } from "./blurhash.js";
 
@@ -34,6 +35,8 @@ export function photoFrame(photo, { tile = false } = {}) {
     placeholderCanvas(photo.placeholder, photo.width, photo.height),
     img,
   );
+  // Through the CSSOM, which the CSP allows (unlike a style attribute in markup).
+  frame.style.setProperty("--ratio", String(photo.width / photo.height || 1));
   img.addEventListener("load", () => frame.classList.add("loaded"));
   img.src = (tile ? thumb : large) || medium || large || thumb || "";
   return frame;

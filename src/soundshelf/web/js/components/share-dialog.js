@@ -84,6 +84,7 @@ export function openShareDialog({ targetType, targetId, title }) {
 }
 
 function newLink(share) {
+  const until = formatDateTime(share.expiresAt);
   const input = h("input", {
     type: "text",
     readonly: true,
@@ -106,7 +107,7 @@ function newLink(share) {
   return h(
     "div",
     { class: "new-link" },
-    h("p", { role: "status" }, `Anyone with this link can open it until ${formatDateTime(share.expiresAt)}.`),
+    h("p", { role: "status" }, `Anyone with it can open it until ${until}.`),
     h("div", { class: "inline" }, input, copy),
   );
 }

@@ -5,7 +5,13 @@ import { h } from "../dom.js";
 import { confirmDialog, fill, notify, state } from "../ui.js";
 import { loadAll } from "./paged.js";
 
-const TYPES = { track: "Track", album: "Album", playlist: "Playlist", photo: "Photo", file: "File" };
+const TYPES = {
+  track: "Track",
+  album: "Album",
+  playlist: "Playlist",
+  photo: "Photo",
+  file: "File",
+};
 
 export const formatDateTime = (iso) =>
   new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });

@@ -68,7 +68,9 @@ export function openTrackMenu(button, track) {
 function item(label, load, use) {
   const choose = () => {
     menu.hidePopover(); // focus goes back to the row, so the dialog returns it there
-    load().then(use, () => notify("This could not be loaded. Reload to try again.", { error: true }));
+    const failed = () => notify("This could not be loaded. Reload to try again.", { error: true });
+    load().then(use, failed);
   };
-  return h("button", { type: "button", role: "menuitem", class: "menu-item", onclick: choose }, label);
+  const props = { type: "button", role: "menuitem", class: "menu-item" };
+  return h("button", { ...props, onclick: choose }, label);
 }

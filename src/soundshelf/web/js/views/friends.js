@@ -29,12 +29,15 @@ export function render(container, { signal }) {
       notify(error.message, { error: true });
     }
   };
-  const button = (text, label, onclick, style = "secondary") =>
-    h("button", { type: "button", class: `button ${style} small`, "aria-label": label, onclick }, text);
+  const button = (text, label, onclick, style = "secondary") => {
+    const props = { type: "button", class: `button ${style} small`, "aria-label": label };
+    return h("button", { ...props, onclick }, text);
+  };
   const since = (iso) => new Date(iso).toLocaleDateString(undefined, { dateStyle: "medium" });
 
   function requestLists({ incoming, outgoing }) {
-    const path = (r, action = "") => `/friends/requests/${encodeURIComponent(r.requestId)}${action}`;
+    const path = (r, action = "") =>
+      `/friends/requests/${encodeURIComponent(r.requestId)}${action}`;
     const post = (url) => api(url, { method: "POST" });
     return h(
       "div",
@@ -134,7 +137,8 @@ export function render(container, { signal }) {
       form.reset();
       // They had asked me already: that request was accepted instead.
       const other = request.from === me ? request.to : request.from;
-      notify(request.status === "accepted" ? `You and ${other} are friends now` : `Request sent to ${other}`);
+      const accepted = request.status === "accepted";
+      notify(accepted ? `You and ${other} are friends now` : `Request sent to ${other}`);
       reload();
     },
     // No such user, myself, already friends: all about the name typed.
@@ -151,14 +155,20 @@ export function render(container, { signal }) {
 }
 
 function section(id, title, ...content) {
-  return h("section", { class: "section", "aria-labelledby": id }, h("h2", { id }, title), ...content);
+  const labelled = { class: "section", "aria-labelledby": id };
+  return h("section", labelled, h("h2", { id }, title), ...content);
 }
 
 function person(name, detail, ...actions) {
   return h(
     "li",
     { class: "person" },
-    h("div", { class: "person-text" }, h("span", { class: "person-name" }, name), h("span", { class: "muted" }, detail)),
+    h(
+      "div",
+      { class: "person-text" },
+      h("span", { class: "person-name" }, name),
+      h("span", { class: "muted" }, detail),
+    ),
     h("div", { class: "person-actions" }, ...actions),
   );
 }

@@ -6,27 +6,32 @@ import { pagedList } from "../components/paged.js";
 import { h } from "../dom.js";
 import { heading, notify } from "../ui.js";
 
-const at = (username) => encodeURIComponent(username);
+const at = encodeURIComponent;
 
 // What each kind says and where it leads (`data` is a snapshot taken when it was sent).
 const KINDS = {
   friend_request: (d) => [`${d.from} wants to be your friend`, "/friends"],
   friend_accepted: (d) => [`${d.by} accepted your friend request`, "/friends"],
-  new_track: (d) => [`${d.artist || d.owner} published “${d.title}”`, `/artists/${at(d.owner)}`],
+  new_track: (d) => [
+    `${d.artist || d.owner} published “${d.title}”`,
+    `/artists/${at(d.owner)}`,
+  ],
   new_photo: (d) => [
     d.caption ? `${d.owner} shared a photo: “${d.caption}”` : `${d.owner} shared a new photo`,
     `/photos?owner=${at(d.owner)}`,
   ],
 };
 
-const announce = (unreadCount) => dispatchEvent(new CustomEvent("ss:unread", { detail: unreadCount }));
+const announce = (unreadCount) =>
+  dispatchEvent(new CustomEvent("ss:unread", { detail: unreadCount }));
 
 export function render(container, { signal }) {
   const markAll = h("button", { type: "button", class: "button secondary" }, "Mark all as read");
   markAll.addEventListener("click", async () => {
     try {
       const { unreadCount } = await api("/notifications/read", { method: "POST", body: {} });
-      for (const item of container.querySelectorAll(".notification[data-read=false]")) shownRead(item);
+      const unread = container.querySelectorAll(".notification[data-read=false]");
+      for (const item of unread) shownRead(item);
       announce(unreadCount);
       notify("All notifications marked as read");
     } catch (error) {
@@ -38,7 +43,9 @@ export function render(container, { signal }) {
     pagedList("/notifications", row, {
       signal,
       list: h("ul", { class: "notifications" }),
-      empty: "Nothing yet. Friend requests, new music by artists you follow and your friends’ new photos show up here.",
+      empty:
+        "Nothing yet. Friend requests, new music by artists you follow and your friends’ " +
+        "new photos show up here.",
     }),
   );
 }
@@ -73,7 +80,12 @@ function row(notification) {
       ? null
       : h(
           "button",
-          { type: "button", class: "button secondary small", "aria-label": `Mark “${text}” as read`, onclick: markRead },
+          {
+            type: "button",
+            class: "button secondary small",
+            "aria-label": `Mark “${text}” as read`,
+            onclick: markRead,
+          },
           "Mark read",
         ),
   );

@@ -61,8 +61,7 @@ export function render(container, { params, signal }) {
   const tracks = () => playlist.entries.filter((e) => e.track).map((e) => e.track);
 
   function page() {
-    const name = head.querySelector("h1");
-    name.textContent = playlist.name;
+    head.querySelector("h1").textContent = playlist.name;
     document.title = `${playlist.name} · Soundshelf`;
     const meta = [tracksCount(playlist.entries.length), `by ${playlist.owner}`];
     if (mine()) meta.push(playlist.visibility);
@@ -81,12 +80,10 @@ export function render(container, { params, signal }) {
 
   function playActions() {
     const none = !tracks().length;
-    const play = h("button", { type: "button", class: "button", disabled: none }, icon("play"), "Play");
-    const queue = h(
-      "button",
-      { type: "button", class: "button secondary", disabled: none },
-      "Add to queue",
-    );
+    const button = (style, ...label) =>
+      h("button", { type: "button", class: style, disabled: none }, ...label);
+    const play = button("button", icon("play"), "Play");
+    const queue = button("button secondary", "Add to queue");
     play.addEventListener("click", () => emit("ss:play", { tracks: tracks(), index: 0 }));
     queue.addEventListener("click", () => emit("ss:enqueue", { tracks: tracks() }));
     return [play, queue];
@@ -102,8 +99,9 @@ export function render(container, { params, signal }) {
         reload();
       }),
     );
+    const { playlistId, name } = playlist;
     share.addEventListener("click", () =>
-      openShareDialog({ targetType: "playlist", targetId: playlist.playlistId, title: playlist.name }),
+      openShareDialog({ targetType: "playlist", targetId: playlistId, title: name }),
     );
     remove.addEventListener("click", async () => {
       const question = `Delete the playlist “${playlist.name}”? Its tracks are kept.`;
@@ -138,12 +136,10 @@ export function render(container, { params, signal }) {
     const track = entry.track;
     const name = track ? track.title : "Unavailable track";
     const last = playlist.entries.length - 1;
-    const button = (action, label, disabled, onclick) =>
-      h(
-        "button",
-        { type: "button", class: "icon-button", "aria-label": label, "data-action": action, disabled, onclick },
-        icon(action),
-      );
+    const button = (action, label, disabled, onclick) => {
+      const props = { type: "button", class: "icon-button", "aria-label": label, disabled };
+      return h("button", { ...props, "data-action": action, onclick }, icon(action));
+    };
     return h(
       "li",
       {
@@ -211,7 +207,8 @@ export function render(container, { params, signal }) {
     write(
       () => api(url, { method: "DELETE", headers: ifMatch() }),
       () => {
-        notify(entry.track ? `Removed “${entry.track.title}”` : "Removed the unavailable track");
+        const name = entry.track ? `“${entry.track.title}”` : "the unavailable track";
+        notify(`Removed ${name}`);
         // The answer has no body to learn the new version from: read the playlist again.
         return reload([i, "close"]);
       },

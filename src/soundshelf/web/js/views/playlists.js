@@ -9,9 +9,8 @@ import { heading } from "../ui.js";
 export function render(container, { signal }) {
   const user = currentUser();
   const create = h("button", { type: "button", class: "button" }, "New playlist");
-  create.addEventListener("click", () =>
-    playlistDialog(null, (playlist) => navigate(`/playlists/${encodeURIComponent(playlist.playlistId)}`)),
-  );
+  const open = (playlist) => navigate(`/playlists/${encodeURIComponent(playlist.playlistId)}`);
+  create.addEventListener("click", () => playlistDialog(null, open));
   container.append(heading("Playlists", user ? create : null));
   if (user) {
     container.append(
@@ -20,7 +19,7 @@ export function render(container, { signal }) {
         "My playlists",
         pagedList("/playlists?owner=me", row, {
           signal,
-          empty: "No playlists yet. Make one, then add tracks with the ⋯ button next to any track.",
+          empty: "No playlists yet. Make one, then add tracks with the ⋯ button of any track.",
           list: h("ul", { class: "playlist-list" }),
         }),
       ),
@@ -56,9 +55,12 @@ function row(playlist) {
     h(
       "span",
       { class: "muted" },
-      mine ? tracksCount(playlist.entryCount) : `${tracksCount(playlist.entryCount)} · by ${playlist.owner}`,
+      tracksCount(playlist.entryCount),
+      mine ? null : ` · by ${playlist.owner}`,
     ),
-    mine && playlist.visibility !== "public" ? h("span", { class: "badge" }, playlist.visibility) : null,
+    mine && playlist.visibility !== "public"
+      ? h("span", { class: "badge" }, playlist.visibility)
+      : null,
     playlist.description ? h("p", { class: "playlist-description" }, playlist.description) : null,
   );
 }

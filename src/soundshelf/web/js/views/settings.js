@@ -11,6 +11,7 @@ export function render(container, { signal }) {
     profileSection(),
     artistSection(signal),
     keysSection(signal),
+    appPasswordsSection(signal),
     sharesSection(signal),
   );
 }
@@ -116,6 +117,75 @@ function keysSection(signal) {
     form,
     created,
     list,
+  );
+}
+
+// Music apps (Subsonic/OpenSubsonic clients) sign in with an app password, not the account's.
+function appPasswordsSection(signal) {
+  const list = h("div");
+  const created = h("div");
+  const server = h("code", {}, location.origin);
+  const load = async () => {
+    const answer = await api("/me/app-passwords", { signal });
+    server.textContent = answer.serverUrl;
+    return appPasswordList(answer, reload);
+  };
+  const reload = () => fill(list, load);
+  const form = h(
+    "form",
+    { class: "form inline-form" },
+    field("App password name", "name", { hint: "The app or device, e.g. “Symfonium on my phone”." }),
+    submitButton("Create app password"),
+  );
+  onSubmit(form, async ({ name }) => {
+    const made = await api("/me/app-passwords", { method: "POST", body: { name } });
+    form.reset();
+    created.replaceChildren(newKey({ name: made.name, key: made.password }));
+    created.querySelector("input").focus();
+    reload();
+  });
+  reload();
+  return section(
+    "settings-app-passwords",
+    "App passwords",
+    h("p", {}, "Music apps such as DSub, Symfonium or Feishin connect with your username, an app password and this server address: ", server),
+    form,
+    created,
+    list,
+  );
+}
+
+function appPasswordList({ items }, reload) {
+  if (!items.length) return state("You have no app passwords.");
+  return h(
+    "ul",
+    { class: "plain-list keys" },
+    items.map((item) =>
+      h(
+        "li",
+        {},
+        h("span", { class: "key-name" }, item.name),
+        h("span", { class: "muted" }, `created ${new Date(item.createdAt).toLocaleDateString()}`),
+        h(
+          "button",
+          {
+            class: "button danger small",
+            "aria-label": `Revoke ${item.name}`,
+            onclick: async () => {
+              if (!(await confirmDialog(`Revoke the app password “${item.name}”?`, "Revoke"))) return;
+              try {
+                await api(`/me/app-passwords/${encodeURIComponent(item.id)}`, { method: "DELETE" });
+                notify(`Revoked “${item.name}”`);
+                reload();
+              } catch (error) {
+                notify(error.message, { error: true });
+              }
+            },
+          },
+          "Revoke",
+        ),
+      ),
+    ),
   );
 }
 

@@ -68,7 +68,11 @@ export function render(container, { params, signal }) {
       timeStyle: "short",
     });
     slot.replaceChildren(
-      h("p", { class: "muted share-by" }, `Shared by ${share.owner} · the link works until ${until}`),
+      h(
+        "p",
+        { class: "muted share-by" },
+        `Shared by ${share.owner} · the link works until ${until}`,
+      ),
       view.draw(item, share),
     );
   }
@@ -133,6 +137,7 @@ const VIEWS = {
 // Tracks that play from their signed `streamUrl`; null stands for an unavailable one
 // (a playlist may hold tracks its owner cannot share).
 function musicList(tracks) {
+  if (!tracks.length) return state("There is nothing in it yet.");
   const playable = tracks.filter(Boolean);
   const play = (index) =>
     dispatchEvent(new CustomEvent("ss:play", { detail: { tracks: playable, index } }));
@@ -140,7 +145,7 @@ function musicList(tracks) {
   all.addEventListener("click", () => play(0));
   return h(
     "div",
-    {},
+    { class: "shared-music" },
     playable.length > 1 ? h("div", { class: "actions" }, all) : null,
     h(
       "ul",

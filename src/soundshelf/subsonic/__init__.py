@@ -1,0 +1,1 @@
+"""OpenSubsonic-compatible API under ``/rest/`` for existing music apps."""

@@ -1,0 +1,327 @@
+"""Endpoints that change things or describe the caller: playlists, stars, scrobbles,
+shares, the user, and the small ones clients expect to exist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from soundshelf.accounts.models import profile_key
+from soundshelf.errors import NotFound
+from soundshelf.playlists.service import Loaded
+from soundshelf.ports.clock import iso
+from soundshelf.subsonic import browse
+from soundshelf.subsonic.call import Call
+from soundshelf.subsonic.library import split_id
+from soundshelf.subsonic.protocol import NOT_AUTHORIZED, NOT_FOUND, SubsonicError
+
+Payload = dict[str, Any]
+
+
+# --- playlists -----------------------------------------------------------------------------
+
+
+def _playlist_entry(call: Call, header: dict[str, Any], tracks: list[dict] | None) -> Payload:
+    entry: Payload = {
+        "id": f"pl-{header['playlistId']}",
+        "name": header["name"],
+        "comment": header.get("description") or None,
+        "owner": header.get("ownerName", ""),
+        "public": header.get("visibility") == "public",
+        "songCount": header.get("entryCount", 0),
+        "duration": 0,
+        "created": iso(header["createdAt"]),
+        "changed": iso(header.get("updatedAt", header["createdAt"])),
+    }
+    if tracks is not None:
+        entry["songCount"] = len(tracks)
+        entry["duration"] = round(sum(t.get("durationMs", 0) for t in tracks) / 1000)
+        entry["entry"] = browse.songs(call, tracks)
+    return {k: v for k, v in entry.items() if v is not None}
+
+
+def _loaded(call: Call, subsonic_id: str) -> Loaded:
+    kind, playlist_id = split_id(subsonic_id)
+    loaded = call.services.playlists.load(playlist_id) if kind == "pl" else None
+    if loaded is None or not call.services.tracks.can_view(call.principal, loaded.header):
+        raise SubsonicError(NOT_FOUND, "Playlist not found")
+    return loaded
+
+
+def _with_tracks(call: Call, loaded: Loaded) -> Payload:
+    # Entries the caller may not see (private tracks of others) are left out.
+    tracks = call.library.load_tracks(call.principal, [t for _, t in loaded.entries])
+    by_id = {t["trackId"]: t for t in tracks}
+    ordered = [by_id[t] for _, t in loaded.entries if t in by_id]
+    return _playlist_entry(call, loaded.header, ordered)
+
+
+def get_playlists(call: Call) -> Payload:
+    owner = call.get("username")
+    if owner and owner.lower() != call.principal.username:
+        raise SubsonicError(NOT_AUTHORIZED, "Only your own playlists are listed")
+    page = call.services.table.query(
+        f"USER#{call.principal.user_id}#PLAYLISTS", index="GSI1", forward=False, limit=500
+    )
+    return {"playlists": {"playlist": [_playlist_entry(call, p, None) for p in page.items]}}
+
+
+def get_playlist(call: Call) -> Payload:
+    return {"playlist": _with_tracks(call, _loaded(call, call.required("id")))}
+
+
+def _track_ids(call: Call, name: str) -> list[str]:
+    ids = []
+    for subsonic_id in call.all(name):
+        kind, track_id = split_id(subsonic_id)
+        if kind != "tr":
+            raise SubsonicError(NOT_FOUND, "Song not found")
+        ids.append(track_id)
+    return ids
+
+
+def create_playlist(call: Call) -> Payload:
+    playlists, viewer = call.services.playlists, call.principal
+    songs = _track_ids(call, "songId")
+    if existing := call.get("playlistId"):
+        # Re-creating an existing playlist replaces its entries (the spec's "update").
+        loaded = _loaded(call, existing)
+        playlist_id = loaded.playlist_id
+        for entry_id, _ in reversed(loaded.entries):
+            playlists.remove_entry(viewer, playlist_id, entry_id)
+    else:
+        playlist_id = playlists.create(viewer, {"name": call.required("name")})["playlistId"]
+    if songs:
+        playlists.add_entries(viewer, playlist_id, songs)
+    return {"playlist": _with_tracks(call, _loaded(call, f"pl-{playlist_id}"))}
+
+
+def update_playlist(call: Call) -> Payload:
+    loaded = _loaded(call, call.required("playlistId"))
+    playlists, viewer, playlist_id = call.services.playlists, call.principal, loaded.playlist_id
+    changes: dict[str, Any] = {}
+    if (name := call.get("name")) is not None:
+        changes["name"] = name
+    if (comment := call.get("comment")) is not None:
+        changes["description"] = comment
+    if (public := call.get("public")) is not None:
+        changes["visibility"] = "public" if public == "true" else "private"
+    if changes:
+        playlists.update(viewer, playlist_id, changes)
+    indexes = sorted({int(i) for i in call.all("songIndexToRemove") if i.isdigit()}, reverse=True)
+    for index in indexes:
+        if index < len(loaded.entries):
+            playlists.remove_entry(viewer, playlist_id, loaded.entries[index][0])
+    if adds := _track_ids(call, "songIdToAdd"):
+        playlists.add_entries(viewer, playlist_id, adds)
+    return {}
+
+
+def delete_playlist(call: Call) -> Payload:
+    loaded = _loaded(call, call.required("id"))
+    call.services.playlists.delete(call.principal, loaded.playlist_id)
+    return {}
+
+
+# --- stars, ratings, plays -----------------------------------------------------------------
+
+
+def star(call: Call) -> Payload:
+    # Our likes are per track; albums and artists cannot be starred (ignored, not failed,
+    # so a client's "star album" does not show an error).
+    for track_id in _track_ids(call, "id"):
+        call.services.tracks.like(call.principal, track_id)
+    return {}
+
+
+def unstar(call: Call) -> Payload:
+    for track_id in _track_ids(call, "id"):
+        call.services.tracks.unlike(call.principal, track_id)
+    return {}
+
+
+def _starred_tracks(call: Call) -> list[dict[str, Any]]:
+    page = call.services.table.query(
+        f"USER#{call.principal.user_id}#LIKES", index="GSI1", forward=False, limit=500
+    )
+    return call.library.load_tracks(call.principal, [e["trackId"] for e in page.items])
+
+
+def get_starred2(call: Call) -> Payload:
+    return {
+        "starred2": {"artist": [], "album": [], "song": browse.songs(call, _starred_tracks(call))}
+    }
+
+
+def get_starred(call: Call) -> Payload:
+    return {
+        "starred": {"artist": [], "album": [], "song": browse.songs(call, _starred_tracks(call))}
+    }
+
+
+def set_rating(call: Call) -> Payload:
+    # No ratings in Soundshelf: accepted for a visible song so clients do not error.
+    for track_id in _track_ids(call, "id"):
+        call.library.track(call.principal, track_id)
+    return {}
+
+
+def scrobble(call: Call) -> Payload:
+    """A submitted scrobble is one play; "now playing" notifications are not stored."""
+    if call.flag("submission", True):
+        for track_id in _track_ids(call, "id"):
+            try:
+                call.services.tracks.record_play(call.principal, track_id)
+            except NotFound:
+                raise SubsonicError(NOT_FOUND, "Song not found") from None
+    return {}
+
+
+# --- shares --------------------------------------------------------------------------------
+
+_SHARE_KIND = {"tr": "track", "al": "album", "pl": "playlist"}
+_SHARE_PREFIX = {v: k for k, v in _SHARE_KIND.items()}
+
+
+def _share_entry(call: Call, share: Payload) -> Payload:
+    base = call.services.settings.base_url
+    return {
+        "id": share["shareId"],
+        "url": f"{base}/s/{share['token']}" if share.get("token") else f"{base}/s/",
+        "description": share.get("title", ""),
+        "username": call.principal.username,
+        "created": share["createdAt"],
+        "expires": share["expiresAt"],
+        "visitCount": 0,
+        "entry": [],
+    }
+
+
+def get_shares(call: Call) -> Payload:
+    views, _ = call.services.shares.list(call.principal, limit=100, cursor=None)
+    return {"shares": {"share": [_share_entry(call, v) for v in views if not v["expired"]]}}
+
+
+def create_share(call: Call) -> Payload:
+    ids = call.all("id")
+    if len(ids) != 1:
+        raise SubsonicError(0, "A share link points at exactly one song, album or playlist")
+    kind, raw = split_id(ids[0])
+    if kind not in _SHARE_KIND:
+        raise SubsonicError(NOT_FOUND, "Only songs, albums and playlists can be shared")
+    expires_in = None
+    if expires := call.get("expires"):
+        now_ms = call.services.clock.now() * 1000
+        expires_in = max(60, round((int(expires) - now_ms) / 1000))
+    share, token = call.services.shares.create(
+        call.principal,
+        target_type=_SHARE_KIND[kind],
+        target_id=raw,
+        expires_in=expires_in,
+        password=None,
+        allow_download=False,
+    )
+    view = {**call.services.shares.view(share), "token": token}
+    return {"shares": {"share": [_share_entry(call, view)]}}
+
+
+def delete_share(call: Call) -> Payload:
+    call.services.shares.revoke(call.principal, call.required("id"))
+    return {}
+
+
+# --- the caller and the rest ---------------------------------------------------------------
+
+
+def get_user(call: Call) -> Payload:
+    username = call.required("username").lower()
+    if username != call.principal.username and not call.principal.is_admin:
+        raise SubsonicError(NOT_AUTHORIZED, "You may only look at your own account")
+    profile = call.services.accounts.find_by_username(username)
+    if profile is None:
+        raise SubsonicError(NOT_FOUND, "User not found")
+    admin = "admin" in profile.get("roles", [])
+    return {
+        "user": {
+            "username": profile["username"],
+            "email": profile.get("email", ""),
+            "scrobblingEnabled": True,
+            "adminRole": admin,
+            "settingsRole": True,
+            "downloadRole": True,
+            "uploadRole": True,
+            "playlistRole": True,
+            "coverArtRole": False,
+            "commentRole": False,
+            "podcastRole": False,
+            "streamRole": True,
+            "jukeboxRole": False,
+            "shareRole": True,
+            "videoConversionRole": False,
+            "folder": [browse.FOLDER_ID],
+        }
+    }
+
+
+def get_scan_status(call: Call) -> Payload:
+    # Uploads are processed as they arrive; there is never a library scan to wait for.
+    return {"scanStatus": {"scanning": False, "count": 0}}
+
+
+def get_now_playing(call: Call) -> Payload:
+    return {"nowPlaying": {"entry": []}}
+
+
+def get_bookmarks(call: Call) -> Payload:
+    return {"bookmarks": {"bookmark": []}}
+
+
+def get_lyrics_by_song_id(call: Call) -> Payload:
+    # Upload processing does not keep lyrics tags yet: a visible song has no lyrics.
+    kind, track_id = split_id(call.required("id"))
+    if kind != "tr":
+        raise SubsonicError(NOT_FOUND, "Song not found")
+    call.library.track(call.principal, track_id)
+    return {"lyricsList": {"structuredLyrics": []}}
+
+
+def token_info(call: Call) -> Payload:
+    return {"tokenInfo": {"username": call.principal.username}}
+
+
+def _queue_key(call: Call) -> tuple[str, str]:
+    return profile_key(call.principal.user_id)[0], "PLAYQUEUE"
+
+
+def get_play_queue(call: Call) -> Payload:
+    item = call.services.table.get(*_queue_key(call))
+    if item is None:
+        return {}
+    tracks = call.library.load_tracks(call.principal, item.get("trackIds", []))
+    queue: Payload = {
+        "username": call.principal.username,
+        "changed": iso(item["changedAt"]),
+        "changedBy": item.get("client", ""),
+        "position": item.get("position", 0),
+        "entry": browse.songs(call, tracks),
+    }
+    if item.get("current"):
+        queue["current"] = f"tr-{item['current']}"
+    return {"playQueue": queue}
+
+
+def save_play_queue(call: Call) -> Payload:
+    ids = _track_ids(call, "id")[:1000]
+    current = call.get("current")
+    pk, sk = _queue_key(call)
+    call.services.table.put(
+        {
+            "PK": pk,
+            "SK": sk,
+            "trackIds": ids,
+            "current": split_id(current)[1] if current else "",
+            "position": call.int("position", 0, high=10**10),
+            "client": call.get("c") or "",
+            "changedAt": call.services.clock.now(),
+        }
+    )
+    return {}

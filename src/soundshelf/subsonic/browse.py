@@ -1,0 +1,374 @@
+"""Browsing, searching and media endpoints (read-only)."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from fastapi import Response
+from fastapi.responses import RedirectResponse
+
+from soundshelf.accounts.models import username_key
+from soundshelf.subsonic.call import Call
+from soundshelf.subsonic.library import (
+    Library,
+    Pool,
+    album_entry,
+    album_of,
+    artist_entry,
+    artist_name,
+    singles_entry,
+    song,
+    split_id,
+)
+from soundshelf.subsonic.protocol import NOT_FOUND, SubsonicError
+
+FOLDER_ID = 1  # one music folder: everything the caller may see
+Payload = dict[str, Any]
+
+
+def songs(call: Call, tracks: Iterable[dict[str, Any]]) -> list[Payload]:
+    tracks = list(tracks)
+    starred = call.library.starred_ids(call.principal, [t["trackId"] for t in tracks])
+    return [song(t, starred=t["trackId"] in starred) for t in tracks]
+
+
+# --- folders and artists -----------------------------------------------------------------
+
+
+def get_music_folders(call: Call) -> Payload:
+    return {"musicFolders": {"musicFolder": [{"id": FOLDER_ID, "name": "Soundshelf"}]}}
+
+
+def _artists(call: Call) -> list[tuple[dict[str, Any], int]]:
+    """(profile, album count) of every uploader in the caller's pool, by name."""
+    pool = call.library.pool(call.principal)
+    albums: dict[str, set[str]] = defaultdict(set)
+    for track in pool.tracks:
+        albums[track["ownerId"]].add(album_of(track))
+    for album in pool.albums:
+        albums[album["ownerId"]].add(f"al-{album['albumId']}")
+    profiles = call.library.load_artists(list(albums))
+    found = [(p, len(albums[p["userId"]])) for p in profiles]
+    return sorted(found, key=lambda pair: artist_name(pair[0]).casefold())
+
+
+def _index(entries: list[Payload]) -> list[Payload]:
+    groups: dict[str, list[Payload]] = defaultdict(list)
+    for entry in entries:
+        first = entry["name"][:1].upper()
+        groups[first if first.isalpha() else "#"].append(entry)
+    return [{"name": name, "artist": groups[name]} for name in sorted(groups)]
+
+
+def get_artists(call: Call) -> Payload:
+    entries = [artist_entry(p, album_count=n) for p, n in _artists(call)]
+    return {"artists": {"ignoredArticles": "", "index": _index(entries)}}
+
+
+def get_indexes(call: Call) -> Payload:
+    entries = [artist_entry(p) for p, _ in _artists(call)]
+    return {"indexes": {"ignoredArticles": "", "lastModified": 0, "index": _index(entries)}}
+
+
+def _artist_albums(call: Call, owner_id: str) -> list[Payload]:
+    library, viewer = call.library, call.principal
+    albums = library.owner_albums(viewer, owner_id)
+    tracks = library.owner_tracks(viewer, owner_id)
+    by_album: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for track in tracks:
+        by_album[album_of(track)].append(track)
+    entries = [album_entry(a, by_album[f"al-{a['albumId']}"]) for a in albums]
+    if singles := by_album.get(f"sg-{owner_id}"):
+        entries.append(singles_entry(library.artist_profile(owner_id), singles))
+    return entries
+
+
+def get_artist(call: Call) -> Payload:
+    kind, owner_id = split_id(call.required("id"))
+    if kind != "ar":
+        raise SubsonicError(NOT_FOUND, "Artist not found")
+    profile = call.library.artist_profile(owner_id)
+    albums = _artist_albums(call, owner_id)
+    if not albums and owner_id != call.principal.user_id:
+        raise SubsonicError(NOT_FOUND, "Artist not found")  # nothing of theirs is visible
+    return {"artist": {**artist_entry(profile, album_count=len(albums)), "album": albums}}
+
+
+# --- albums and songs --------------------------------------------------------------------
+
+
+def _album(call: Call, subsonic_id: str) -> tuple[Payload, list[dict[str, Any]]]:
+    kind, raw = split_id(subsonic_id)
+    library, viewer = call.library, call.principal
+    if kind == "al":
+        album = library.album(viewer, raw)
+        tracks = library.album_tracks(viewer, raw)
+        return album_entry(album, tracks), tracks
+    if kind == "sg":
+        tracks = library.singles(viewer, raw)
+        if not tracks:
+            raise SubsonicError(NOT_FOUND, "Album not found")
+        return singles_entry(library.artist_profile(raw), tracks), tracks
+    raise SubsonicError(NOT_FOUND, "Album not found")
+
+
+def get_album(call: Call) -> Payload:
+    entry, tracks = _album(call, call.required("id"))
+    return {"album": {**entry, "song": songs(call, tracks)}}
+
+
+def get_song(call: Call) -> Payload:
+    kind, track_id = split_id(call.required("id"))
+    if kind != "tr":
+        raise SubsonicError(NOT_FOUND, "Song not found")
+    return {"song": songs(call, [call.library.track(call.principal, track_id)])[0]}
+
+
+def get_music_directory(call: Call) -> Payload:
+    """Folder view simulated as artist → albums → tracks."""
+    subsonic_id = call.required("id")
+    if split_id(subsonic_id)[0] == "ar":
+        artist = get_artist(call)["artist"]
+        children = [
+            {**a, "parent": subsonic_id, "title": a["name"], "isDir": True} for a in artist["album"]
+        ]
+        return {"directory": {"id": subsonic_id, "name": artist["name"], "child": children}}
+    entry, tracks = _album(call, subsonic_id)
+    return {
+        "directory": {
+            "id": subsonic_id,
+            "parent": entry["artistId"],
+            "name": entry["name"],
+            "child": songs(call, tracks),
+        }
+    }
+
+
+# --- lists ---------------------------------------------------------------------------------
+
+
+def _pool_albums(call: Call, pool: Pool) -> list[tuple[Payload, list[dict[str, Any]]]]:
+    """Albums and singles groups of the pool, each with its pooled tracks."""
+    by_album: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for track in pool.tracks:
+        by_album[album_of(track)].append(track)
+    found = [(album_entry(a, by_album[f"al-{a['albumId']}"]), a) for a in pool.albums]
+    result = [(entry, by_album[entry["id"]]) for entry, _ in found]
+    singles_owners = [key[3:] for key in by_album if key.startswith("sg-")]
+    for profile in call.library.load_artists(singles_owners):
+        tracks = by_album[f"sg-{profile['userId']}"]
+        result.append((singles_entry(profile, tracks), tracks))
+    return result
+
+
+def _album_order(kind: str, call: Call) -> Callable[[list], list]:
+    def by(key: Callable[[tuple], Any], reverse: bool = False) -> Callable[[list], list]:
+        return lambda items: sorted(items, key=key, reverse=reverse)
+
+    def newest(items: list) -> list:
+        return sorted(items, key=lambda p: p[0]["created"], reverse=True)
+
+    def year_range(items: list) -> list:
+        low, high = call.int("fromYear", 0, high=9999), call.int("toYear", 9999, high=9999)
+        inside = [p for p in items if min(low, high) <= p[0].get("year", -1) <= max(low, high)]
+        return sorted(inside, key=lambda p: p[0]["year"], reverse=low > high)
+
+    def genre(items: list) -> list:
+        wanted = (call.get("genre") or "").casefold()
+        return [p for p in items if p[0].get("genre", "").casefold() == wanted]
+
+    def starred(items: list) -> list:
+        liked = call.library.starred_ids(
+            call.principal, [t["trackId"] for _, tracks in items for t in tracks]
+        )
+        return [p for p in items if any(t["trackId"] in liked for t in p[1])]
+
+    orders: dict[str, Callable[[list], list]] = {
+        "newest": newest,
+        "recent": by(lambda p: p[0]["created"], reverse=True),
+        "frequent": by(lambda p: p[0].get("playCount", 0), reverse=True),
+        "highest": by(lambda p: p[0].get("playCount", 0), reverse=True),
+        "random": lambda items: random.sample(items, len(items)),
+        "alphabeticalByName": by(lambda p: p[0]["name"].casefold()),
+        "alphabeticalByArtist": by(lambda p: (p[0]["artist"].casefold(), p[0]["name"])),
+        "byYear": year_range,
+        "byGenre": genre,
+        "starred": starred,
+    }
+    if kind not in orders:
+        raise SubsonicError(0, f"Unknown album list type: {kind}")
+    return orders[kind]
+
+
+def _album_list(call: Call) -> list[Payload]:
+    order = _album_order(call.required("type"), call)
+    size, offset = call.int("size", 10, low=1, high=500), call.int("offset", 0)
+    ordered = order(_pool_albums(call, call.library.pool(call.principal)))
+    return [entry for entry, _ in ordered[offset : offset + size]]
+
+
+def get_album_list2(call: Call) -> Payload:
+    return {"albumList2": {"album": _album_list(call)}}
+
+
+def get_album_list(call: Call) -> Payload:
+    return {"albumList": {"album": [{**a, "title": a["name"]} for a in _album_list(call)]}}
+
+
+def get_random_songs(call: Call) -> Payload:
+    tracks = call.library.pool(call.principal).tracks
+    if genre := call.get("genre"):
+        tracks = [t for t in tracks if (t.get("genre") or "").casefold() == genre.casefold()]
+    size = call.int("size", 10, low=1, high=500)
+    return {"randomSongs": {"song": songs(call, random.sample(tracks, min(size, len(tracks))))}}
+
+
+def get_genres(call: Call) -> Payload:
+    pool = call.library.pool(call.principal)
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for track in pool.tracks:
+        if track.get("genre"):
+            counts[track["genre"]][0] += 1
+    for album in pool.albums:
+        if album.get("genre"):
+            counts[album["genre"]][1] += 1
+    genres = [
+        {"value": name, "songCount": s, "albumCount": a}
+        for name, (s, a) in sorted(counts.items(), key=lambda kv: kv[0].casefold())
+    ]
+    return {"genres": {"genre": genres}}
+
+
+def get_songs_by_genre(call: Call) -> Payload:
+    genre = call.required("genre").casefold()
+    tracks = [
+        t
+        for t in call.library.pool(call.principal).tracks
+        if (t.get("genre") or "").casefold() == genre
+    ]
+    count, offset = call.int("count", 10, low=1, high=500), call.int("offset", 0)
+    return {"songsByGenre": {"song": songs(call, tracks[offset : offset + count])}}
+
+
+# --- search --------------------------------------------------------------------------------
+
+
+def _search(call: Call) -> tuple[list[Payload], list[Payload], list[Payload]]:
+    query = (call.get("query") or "").strip().strip('"')
+    library, viewer = call.library, call.principal
+    counts = {k: call.int(f"{k}Count", 20, high=500) for k in ("artist", "album", "song")}
+    offsets = {k: call.int(f"{k}Offset", 0) for k in ("artist", "album", "song")}
+    if query in {"", "*"}:
+        # An empty query lists everything (clients sync their offline library this way).
+        artists = [artist_entry(p, album_count=n) for p, n in _artists(call)]
+        pool = library.pool(viewer)
+        albums = [entry for entry, _ in _pool_albums(call, pool)]
+        tracks = pool.tracks
+    else:
+        limit = max(counts[k] + offsets[k] for k in counts)
+        hits = call.services.search.search(
+            viewer, q=query, types=("track", "album", "artist"), limit=min(limit, 100)
+        )
+        tracks = library.load_tracks(viewer, [t["trackId"] for t in hits["tracks"]])
+        album_items = library.load_albums(viewer, [a["albumId"] for a in hits["albums"]])
+        albums = [album_entry(a, library.album_tracks(viewer, a["albumId"])) for a in album_items]
+        artists = _artists_named(library, [a["username"] for a in hits["artists"]])
+    page = {k: slice(offsets[k], offsets[k] + counts[k]) for k in counts}
+    return artists[page["artist"]], albums[page["album"]], songs(call, tracks[page["song"]])
+
+
+def _artists_named(library: Library, usernames: list[str]) -> list[Payload]:
+    ids = [
+        reservation["userId"]
+        for username in usernames
+        if (reservation := library.table.get(*username_key(username))) is not None
+    ]
+    return [artist_entry(p) for p in library.load_artists(ids)]
+
+
+def search3(call: Call) -> Payload:
+    artists, albums, found = _search(call)
+    return {"searchResult3": {"artist": artists, "album": albums, "song": found}}
+
+
+def search2(call: Call) -> Payload:
+    artists, albums, found = _search(call)
+    folders = [{**a, "title": a["name"]} for a in albums]
+    return {"searchResult2": {"artist": artists, "album": folders, "song": found}}
+
+
+# --- media ---------------------------------------------------------------------------------
+
+
+def _redirect(url: str) -> Response:
+    # The bytes come from the blob store (the local signed URL, or S3/CloudFront), which
+    # answers Range requests itself; the API never proxies media.
+    return RedirectResponse(url, status_code=302)
+
+
+def _quality(call: Call) -> str:
+    """Our renditions for ``format``/``maxBitRate``: ``raw`` or no limit is the original;
+    a limit at or below 192 kbit/s (or any transcoding format) is the browser rendition."""
+    fmt, max_rate = call.get("format"), call.int("maxBitRate", 0, high=100_000)
+    if fmt == "raw" or (fmt is None and max_rate == 0):
+        return "original"
+    return "low" if max_rate and max_rate <= 192 else "high"
+
+
+def stream(call: Call) -> Response:
+    track = _media_track(call)
+    quality = _quality(call)
+    if quality != "original" and _bitrate(track) <= call.int("maxBitRate", 0, high=100_000):
+        quality = "original"  # the original already fits the limit
+    return _redirect(call.services.tracks.rendition_url(track, quality))
+
+
+def download(call: Call) -> Response:
+    return _redirect(call.services.tracks.download_url(_media_track(call)))
+
+
+def _media_track(call: Call) -> dict[str, Any]:
+    kind, track_id = split_id(call.required("id"))
+    if kind != "tr":
+        raise SubsonicError(NOT_FOUND, "Song not found")
+    return call.library.track(call.principal, track_id)
+
+
+def _bitrate(track: dict[str, Any]) -> int:
+    return round((track.get("bitrate") or 10**9) / 1000)
+
+
+def get_cover_art(call: Call) -> Response:
+    size = call.int("size", 0, high=4096)
+    cover = _cover_of(call, call.required("id"))
+    if not cover:
+        raise SubsonicError(NOT_FOUND, "Cover art not found")
+    small_first = ["thumb", "medium", "large"]
+    order = small_first if 0 < size <= 200 else ["large", "medium", "thumb"]
+    if 200 < size <= 720:
+        order = ["medium", "large", "thumb"]
+    chosen = next(cover[name] for name in [*order, *cover] if name in cover)
+    url = call.services.blobs.presign_download(
+        chosen["key"], ttl=call.services.settings.media_url_ttl
+    )
+    return _redirect(url)
+
+
+def _cover_of(call: Call, subsonic_id: str) -> dict[str, Any] | None:
+    kind, raw = split_id(subsonic_id)
+    library, viewer = call.library, call.principal
+    if kind == "tr":
+        return library.track(viewer, raw).get("cover")
+    if kind == "al":
+        library.album(viewer, raw)
+        tracks = library.album_tracks(viewer, raw)
+    elif kind == "sg":
+        tracks = library.singles(viewer, raw)
+    elif kind == "ar":
+        tracks = library.owner_tracks(viewer, raw)
+    else:
+        return None
+    return next((t["cover"] for t in tracks if t.get("cover")), None)
