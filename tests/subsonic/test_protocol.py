@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any
 from xml.etree import ElementTree as ET
 
 from fastapi.testclient import TestClient
@@ -130,3 +131,19 @@ def test_unknown_ids_and_methods_are_code_70(
     assert _json(client.get("/rest/getSong", params={**auth, "id": "nope"}))["error"]["code"] == 70
     assert _json(client.get("/rest/getNothing", params=auth))["error"]["code"] == 70
     assert _json(client.get("/rest/getSong", params=auth))["error"]["code"] == 10
+
+
+def test_stream_honours_range_and_hides_private_songs(
+    client: TestClient, library: dict[str, Any], app_password: Callable[[dict], str]
+) -> None:
+    auth = {"u": "bob", "p": app_password(library["bob"]), "f": "json"}
+    redirect = client.get(
+        "/rest/stream", params={**auth, "id": f"tr-{library['public']}"}, follow_redirects=False
+    )
+    assert redirect.status_code == 302
+    ranged = client.get(redirect.headers["location"], headers={"Range": "bytes=100-199"})
+    assert ranged.status_code == 206
+    assert ranged.headers["content-range"].startswith("bytes 100-199/")
+    assert len(ranged.content) == 100
+    hidden = client.get("/rest/stream", params={**auth, "id": f"tr-{library['private']}"})
+    assert _json(hidden)["error"]["code"] == 70
