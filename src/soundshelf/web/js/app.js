@@ -31,7 +31,8 @@ const ROUTES = [
 
 function showSession() {
   const user = currentUser();
-  // The bell's module is only fetched for signed-in people; it then keeps itself current.
+  // The bell's module is fetched for signed-in people only; it then keeps itself current
+  // (should it fail to load, the bell stays a plain link to the notifications).
   if (user) import("./components/notification-bell.js").catch(() => {});
   document.documentElement.dataset.session = user ? "in" : "out";
   document.querySelector(".whoami").textContent = user ? user.displayName || user.username : "";

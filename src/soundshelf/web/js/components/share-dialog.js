@@ -107,7 +107,7 @@ function newLink(share) {
   return h(
     "div",
     { class: "new-link" },
-    h("p", { role: "status" }, `Anyone with it can open it until ${until}.`),
+    h("p", { role: "status" }, `Anyone who has this link can open it until ${until}.`),
     h("div", { class: "inline" }, input, copy),
   );
 }

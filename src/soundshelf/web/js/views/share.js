@@ -125,8 +125,7 @@ const VIEWS = {
       h(
         "div",
         { class: "card shared-file" },
-        h("p", { class: "file-name" }, file.filename),
-        h("p", { class: "muted" }, `${file.contentType} · ${formatBytes(file.size)}`),
+        h("p", {}, `${file.contentType} · ${formatBytes(file.size)}`),
         share.allowDownload && file.downloadUrl
           ? h("a", { class: "button", href: file.downloadUrl, download: file.filename }, "Download")
           : h("p", {}, "The owner did not allow downloads of this file."),
