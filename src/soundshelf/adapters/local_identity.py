@@ -157,7 +157,12 @@ class LocalIdentityProvider:
         except ConditionFailed:
             raise InvalidCredentials("The session has ended; sign in again") from None
         user = self._get(session["username"])
-        if user is None or user["generation"] != session["generation"]:
+        # The sub check: a later account that reuses a deleted user's name is someone else.
+        if (
+            user is None
+            or user["sub"] != session.get("sub")
+            or user["generation"] != session["generation"]
+        ):
             raise InvalidCredentials("The session has ended; sign in again")
         if not user["enabled"]:
             raise UserDisabled()
@@ -320,6 +325,7 @@ class LocalIdentityProvider:
                 "PK": pk,
                 "SK": sk,
                 "username": user["username"],
+                "sub": user["sub"],
                 "generation": user["generation"],
                 "expiresAt": now + self.refresh_ttl,
             }

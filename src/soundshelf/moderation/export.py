@@ -173,8 +173,8 @@ class ExportJob:
         profile = self.table.get(*profile_key(user_id))
         if current is None or current["exportId"] != export_id or current["status"] != "pending":
             return  # done by an earlier delivery, or replaced by a newer export
-        if profile is None:
-            return
+        if profile is None or profile.get("deleting"):
+            return  # the account is going: its deletion removes this record too
         key = export_blob_key(user_id, export_id)
         with tempfile.TemporaryDirectory(prefix="soundshelf-export-") as tmp:
             path = Path(tmp) / "export.zip"

@@ -59,7 +59,6 @@ log = logging.getLogger("soundshelf.moderation")
 
 Reason = Literal["copyright", "offensive", "illegal", "spam", "other"]
 REASONS: tuple[Reason, ...] = ("copyright", "offensive", "illegal", "spam", "other")
-Action = Literal["dismiss", "takedown"]
 RESOLVE_REPORTS = "resolve_reports"
 MAX_DETAILS = 2_000
 ATTEMPTS = 5  # transactions that lost a race are rebuilt from a fresh read this often

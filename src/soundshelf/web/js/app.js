@@ -26,6 +26,10 @@ const ROUTES = [
   { path: "/s/:token", load: view("share") },
   { path: "/settings", load: view("settings"), auth: true },
   { path: "/search", load: view("search") },
+  { path: "/admin", load: view("admin"), auth: true },
+  { path: "/admin/users", load: view("admin-users"), auth: true },
+  { path: "/admin/stats", load: view("admin-stats"), auth: true },
+  { path: "/admin/audit", load: view("admin-audit"), auth: true },
   { path: "*", load: view("not-found") },
 ];
 
@@ -35,6 +39,8 @@ function showSession() {
   // (should it fail to load, the bell stays a plain link to the notifications).
   if (user) import("./components/notification-bell.js").catch(() => {});
   document.documentElement.dataset.session = user ? "in" : "out";
+  // Only hides the Admin link: the admin pages and the API check the role themselves.
+  document.documentElement.dataset.admin = String(Boolean(user?.roles.includes("admin")));
   document.querySelector(".whoami").textContent = user ? user.displayName || user.username : "";
 }
 

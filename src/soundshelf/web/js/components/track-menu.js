@@ -1,4 +1,5 @@
-// The "more actions" menu of a track row: add to a playlist, and for its owner share.
+// The "more actions" menu of a track row: add to a playlist; share it if it is mine,
+// report it to the moderators if it is not.
 // One popover serves every row (it is loaded on first use); it opens by the button that
 // asked for it, takes arrow keys, and gives focus back to that button when it closes.
 import { currentUser } from "../api.js";
@@ -41,7 +42,7 @@ export function openTrackMenu(button, track) {
   opener = button;
   const mine = currentUser()?.username === track.owner;
   menu.setAttribute("aria-label", `Actions for ${track.title}`);
-  const share = { targetType: "track", targetId: track.trackId, title: track.title };
+  const target = { targetType: "track", targetId: track.trackId, title: track.title };
   const items = [
     item(
       "Add to playlist…",
@@ -54,7 +55,15 @@ export function openTrackMenu(button, track) {
       item(
         "Share…",
         () => import("./share-dialog.js"),
-        (module) => module.openShareDialog(share),
+        (module) => module.openShareDialog(target),
+      ),
+    );
+  } else {
+    items.push(
+      item(
+        "Report…",
+        () => import("./report-dialog.js"),
+        (module) => module.openReportDialog(target),
       ),
     );
   }

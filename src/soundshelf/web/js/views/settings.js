@@ -1,9 +1,10 @@
-// Settings: profile, the artist profile ("become an artist"), API keys and share links.
+// Settings: profile, the artist profile ("become an artist"), API keys, share links and
+// a download of everything the account holds.
 import { api, currentUser, loadUser } from "../api.js";
 import { showShareLinks } from "../components/share-links.js";
 import { h } from "../dom.js";
 import { field, onSubmit, submitButton } from "../forms.js";
-import { confirmDialog, fill, heading, notify, state } from "../ui.js";
+import { confirmDialog, fill, formatBytes, heading, notify, state } from "../ui.js";
 
 export function render(container, { signal }) {
   container.append(
@@ -13,6 +14,52 @@ export function render(container, { signal }) {
     keysSection(signal),
     appPasswordsSection(signal),
     sharesSection(signal),
+    exportSection(signal),
+  );
+}
+
+const EXPORT_POLL_MS = 2_000;
+
+// The zip is built in the background: ask for it, then look again until it is ready.
+function exportSection(signal) {
+  const status = h("p", { role: "status" });
+  const start = h("button", { type: "button", class: "button secondary" }, "Download my data");
+  const show = (exported) => {
+    if (exported.status === "ready") {
+      const size = exported.size ? ` (${formatBytes(exported.size)})` : "";
+      const link = h("a", { href: exported.downloadUrl, download: "" }, `Download the zip${size}`);
+      status.replaceChildren(link, ". The link works for a short while.");
+    } else if (exported.status === "pending") {
+      status.replaceChildren("Preparing your data…");
+      setTimeout(poll, EXPORT_POLL_MS);
+    } else {
+      status.replaceChildren(exported.error || "The export could not be made. Try again.");
+    }
+    start.disabled = exported.status === "pending";
+  };
+  const poll = async () => {
+    if (signal.aborted) return;
+    try {
+      show(await api("/me/export", { signal }));
+    } catch (error) {
+      if (error.name !== "AbortError") status.replaceChildren(error.message);
+    }
+  };
+  start.addEventListener("click", async () => {
+    start.disabled = true;
+    try {
+      show(await api("/me/export", { method: "POST", signal }));
+    } catch (error) {
+      start.disabled = false;
+      if (error.name !== "AbortError") notify(error.message, { error: true });
+    }
+  });
+  return section(
+    "settings-export",
+    "Your data",
+    h("p", {}, "A zip of everything your account holds: your uploads and their details."),
+    start,
+    status,
   );
 }
 
