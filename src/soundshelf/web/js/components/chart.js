@@ -18,16 +18,17 @@ let charts = 0;
  */
 export function chart({ title, data, kind = "bar", format = String }) {
   const id = `chart-${++charts}`;
-  const max = Math.max(0, ...data.map((d) => d.value));
-  const top = data.find((d) => d.value === max);
+  const highest = Math.max(0, ...data.map((d) => d.value));
+  const top = data.find((d) => d.value === highest);
+  const max = highest || 1; // the scale's top: all zeros lie on the baseline
   const total = data.reduce((sum, d) => sum + d.value, 0);
-  const summary = max
-    ? `${data.length} values, total ${format(total)}; highest ${format(max)} (${top.label}).`
+  const summary = highest
+    ? `${data.length} values, total ${format(total)}; highest ${format(highest)} (${top.label}).`
     : `${data.length} values, all zero.`;
   const svg = svgEl("svg", {
     viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
     role: "img",
-    class: `chart chart-${kind}`,
+    class: "chart",
     "aria-labelledby": `${id}-title`,
     "aria-describedby": `${id}-desc`,
   });

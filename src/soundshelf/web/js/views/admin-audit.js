@@ -11,7 +11,7 @@ export function render(container, { signal }) {
   // Rows go straight into the table (pagedList appends to the element it is given).
   const table = h(
     "table",
-    { class: "albums audit" },
+    { class: "audit" },
     h("caption", { class: "visually-hidden" }, "Audit log, newest first"),
     h("thead", {}, h("tr", {}, COLUMNS.map((name) => h("th", { scope: "col" }, name)))),
   );
@@ -33,7 +33,7 @@ function row(entry) {
     h("td", {}, h("time", { datetime: entry.at }, formatWhen(entry.at))),
     h("td", {}, entry.viaApiKey ? `${actor} (API key)` : actor),
     h("td", {}, h("code", {}, entry.action)),
-    h("td", { class: "audit-target" }, target),
+    h("td", {}, target),
     h("td", {}, h("code", { class: "muted" }, entry.requestId ?? "")),
   );
 }

@@ -7,7 +7,10 @@ import { navigate } from "../router.js";
 import { confirmDialog, formatBytes, notify } from "../ui.js";
 import { adminPage, formatWhen } from "./admin.js";
 
-const ROLES = ["artist", "admin"];
+const ROLES = [
+  ["artist", "Artist"],
+  ["admin", "Admin"],
+];
 
 export function render(container, { query, signal }) {
   if (!adminPage(container, "Users")) return;
@@ -72,7 +75,7 @@ function userRow(initial) {
 }
 
 function userParts(user, change) {
-  const roles = ROLES.map((role) => {
+  const roles = ROLES.map(([role, label]) => {
     const box = h("input", {
       type: "checkbox",
       name: "roles",
@@ -85,7 +88,7 @@ function userParts(user, change) {
       const others = user.roles.filter((r) => r !== role);
       change({ roles: box.checked ? [...others, role] : others });
     });
-    return h("label", { class: "check" }, box, role);
+    return h("label", { class: "check" }, box, label);
   });
   const remove = async () => {
     const question = `Delete ${user.username} and everything they uploaded? This cannot be undone.`;

@@ -28,7 +28,7 @@ export function adminPage(container, title) {
     const current = href === location.pathname ? "page" : null;
     return h("a", { href, class: "tab", "aria-current": current }, text);
   };
-  container.append(h("nav", { class: "tabs", "aria-label": "Admin" }, TABS.map(link)));
+  container.append(h("nav", { class: "tabs admin-tabs", "aria-label": "Admin" }, TABS.map(link)));
   return true;
 }
 
@@ -64,7 +64,8 @@ export function render(container, { signal }) {
 
 function describe(group) {
   const target = group.target;
-  const what = `${group.targetType} “${target ? target.title : group.targetId}”`;
+  const type = group.targetType[0].toUpperCase() + group.targetType.slice(1);
+  const what = `${type} “${target ? target.title : group.targetId}”`;
   const by = target?.owner ? ` by ${target.owner}` : "";
   return h(
     "p",
