@@ -1,5 +1,6 @@
 """Runs every ``bench/bench_*.py`` and rewrites ``docs/benchmarks.md`` with their Markdown
-sections, the machine and the date (``make bench``)."""
+sections, the machine and the date (``make bench``). ``run_all.py bench_x bench_y`` runs
+only those and keeps the other sections as they were."""
 
 from __future__ import annotations
 
@@ -33,9 +34,21 @@ def machine() -> str:
     )
 
 
+def previous_sections() -> dict[str, str]:
+    """The sections of the current docs/benchmarks.md, by script name."""
+    if not OUT.exists():
+        return {}
+    parts = OUT.read_text().split("<!-- section: ")[1:]
+    return {part.split(" -->", 1)[0]: part.split(" -->\n", 1)[1].rstrip() + "\n" for part in parts}
+
+
+def today() -> str:
+    return f"{datetime.now(UTC):%Y-%m-%d}"
+
+
 def main() -> int:
     only = set(sys.argv[1:])
-    sections = []
+    sections = previous_sections() if only else {}
     for script in sorted((ROOT / "bench").glob("bench_*.py")):
         if only and script.stem not in only:
             continue
@@ -46,18 +59,20 @@ def main() -> int:
         )
         took = time.monotonic() - started
         if result.returncode != 0:
-            sections.append(
+            text = (
                 f"## {script.stem}\n\nFailed (exit {result.returncode}):\n\n"
                 f"```\n{result.stderr[-2000:]}\n```\n"
             )
         else:
-            sections.append(result.stdout.strip() + f"\n\n_{script.name}: {took:.0f} s_\n")
+            text = result.stdout.strip() + f"\n\n_{script.name}: {took:.0f} s, {today()}_\n"
+        sections[script.stem] = text
     header = (
         "# Benchmarks\n\n"
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench` on {machine()}.\n"
+        f"Last run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench` on {machine()}.\n"
         "Every figure below comes from a script in `bench/`; rerun `make bench` to refresh.\n"
     )
-    OUT.write_text(header + "\n" + "\n".join(sections))
+    body = "\n".join(f"<!-- section: {n} -->\n{text}" for n, text in sorted(sections.items()))
+    OUT.write_text(header + "\n" + body)
     print(f"wrote {OUT.relative_to(ROOT)}", file=sys.stderr)
     return 0
 
