@@ -37,6 +37,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from catalog_fixture import Catalog, GrowStats
+
 from tests.system.conftest import Server, start_server, stop_server
 
 SMALL, LARGE = 100_000, 1_000_000
@@ -151,7 +152,8 @@ def search_script(path: Path, queries: list[str]) -> Path:
     path.write_text(
         f"local queries = {{{listed}}}\n"
         "request = function()\n"
-        f'  local q = queries[math.random(#queries)]\n  return wrk.format(nil, "{PATHS[SEARCH]}" .. q)\n'
+        "  local q = queries[math.random(#queries)]\n"
+        f'  return wrk.format(nil, "{PATHS[SEARCH]}" .. q)\n'
         "end\n"
     )
     return path
@@ -232,8 +234,10 @@ def report(
     print("|---|---:|---:|---:|---:|---|")
     for name, result in small.items():
         share = result.requests_per_second / ceiling
-        met = "–" if name == CEILING else verdict(
-            share >= CEILING_GOAL and result.p99_ms <= P99_GOAL_MS and result.ok
+        met = (
+            "–"
+            if name == CEILING
+            else verdict(share >= CEILING_GOAL and result.p99_ms <= P99_GOAL_MS and result.ok)
         )
         errors = f" ({result.errors} errors)" if result.errors else ""
         print(
