@@ -22,6 +22,7 @@ fmt: $(VENV)/.dev-deps
 	$(BIN)/ruff format .
 
 bench: $(VENV)/.dev-deps
+	@scripts/ensure-bench-tools.sh
 	$(BIN)/python bench/run_all.py
 
 # Debian's chromium for the browser tests (installed when missing and we can).

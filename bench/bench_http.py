@@ -28,7 +28,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -283,7 +282,6 @@ def main() -> None:
         finally:
             catalog.close()
         size_large = db.stat().st_size
-        time.sleep(1)
         large, _ = measure(catalog, tmp, [TRACKS, ALBUMS, SEARCH])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

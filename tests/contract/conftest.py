@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from moto import mock_aws
@@ -38,4 +40,20 @@ def table(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Table]:
         sqlite.close()
     else:
         request.getfixturevalue("fake_aws")
-        yield DynamoDbTable("soundshelf-test", region="us-east-1", create_if_missing=True)
+        dynamodb = DynamoDbTable("soundshelf-test", region="us-east-1", create_if_missing=True)
+        serialize_requests(dynamodb.client)
+        yield dynamodb
+
+
+def serialize_requests(client: Any) -> None:
+    """DynamoDB applies each request atomically; moto, run in-process by several threads,
+    does not (two concurrent ADDs can lose one). One request at a time restores what the
+    service guarantees, and still catches an adapter that reads then writes in two calls."""
+    lock = threading.Lock()
+    make_api_call = client._make_api_call
+
+    def one_at_a_time(operation: str, params: Any) -> Any:
+        with lock:
+            return make_api_call(operation, params)
+
+    client._make_api_call = one_at_a_time

@@ -199,7 +199,16 @@ class LocalIdentityProvider:
         )
 
     def admin_delete_user(self, *, username: str) -> None:
+        user = self._get(username)
         self.table.delete(*_user_key(username))
+        if user is None:
+            return
+        # Its sessions go too: nothing of a deleted account stays behind.
+        while sessions := self.table.query(
+            f"IDP#SESSIONS#{user['sub']}", index="GSI1", limit=100
+        ).items:
+            for session in sessions:
+                self.table.delete(session["PK"], session["SK"])
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -328,6 +337,8 @@ class LocalIdentityProvider:
                 "sub": user["sub"],
                 "generation": user["generation"],
                 "expiresAt": now + self.refresh_ttl,
+                "GSI1PK": f"IDP#SESSIONS#{user['sub']}",
+                "GSI1SK": pk,
             }
         )
         return Tokens(
