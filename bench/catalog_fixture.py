@@ -162,7 +162,8 @@ class Catalog:
             if self._rng.random() < 0.2:
                 self._track(self._pick_owner(), None, 0)  # a single
             else:
-                self._album(self._pick_owner(), self._rng.randint(6, 14), total)
+                rank = self._rng.randint(1, 5000) if self._rng.random() < 0.9 else None
+                self._album(self._pick_owner(), self._rng.randint(6, 14), total, rank)
         self._flush()
         self._write_owner_counts()
         self._flush()
@@ -193,6 +194,16 @@ class Catalog:
         me = Owner(self.user_id, self.username, "The Benchmarks")
         self._owners.append(me)
         self._put_op(Update(*profile_key(me.user_id), set={"artistName": me.artist_name}))
+        self._search_docs.append(
+            {
+                "kind": "artist",
+                "item_id": me.user_id,
+                "owner_id": me.user_id,
+                "visibility": "public",
+                "title": me.artist_name,
+                "text": me.username,
+            }
+        )
 
     def _add_owners(self, count: int) -> None:
         first = len(self._owners)
@@ -270,9 +281,9 @@ class Catalog:
         me = self._owners[0]
         for n in range(BENCH_ALBUMS):
             rank = None if n % 15 == 14 else (n * 37) % BENCH_ALBUMS + 1  # a few unranked
-            self._album(me, self._rng.randint(6, 14), None, rank=rank)
+            self._album(me, self._rng.randint(6, 14), None, rank)
 
-    def _album(self, owner: Owner, size: int, total: int | None, *, rank: int | None = None):
+    def _album(self, owner: Owner, size: int, total: int | None, rank: int | None) -> None:
         rng = self._rng
         created = self._time()
         album_id = str(ULID.from_timestamp(created))
@@ -290,13 +301,13 @@ class Catalog:
             "ownerId": owner.user_id,
             "ownerName": owner.username,
             "createdAt": created,
-            "version": 1 if rank is None and visibility == "private" else 2,
+            "version": 1 if visibility == "private" else 2,  # publishing is an update
             "visibility": visibility,
             "title": title,
             "artist": artist,
             "year": rng.randint(1965, 2025),
             "genre": rng.choice(GENRES),
-            "rank": rank if rank is not None else rng.randint(1, 5000),
+            "rank": rank,
         }
         album.update(_present(listing_keys(ALBUMS, album, rank_sort_key(album))))
         self._put(album)
@@ -318,7 +329,7 @@ class Catalog:
                 break
             self._track(owner, (album_id, info), number)
 
-    def _track(self, owner: Owner, album: tuple[str, dict[str, Any]] | None, number: int):
+    def _track(self, owner: Owner, album: tuple[str, dict[str, Any]] | None, number: int) -> None:
         rng = self._rng
         created = self._time()
         track_id = str(ULID.from_timestamp(created))
