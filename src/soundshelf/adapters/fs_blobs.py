@@ -504,7 +504,9 @@ class FsBlobStore:
         filename: str | None = None,
         content_type: str | None = None,
     ) -> str:
-        self._path(key)
+        # Only the key's shape here: resolving the path costs ~10 filesystem calls per URL
+        # (a page of covers), and serving the URL resolves it safely anyway.
+        check_key(key)
         params = {"op": "get", "exp": str(self._expiry(ttl))}
         if filename:
             params["fn"] = filename

@@ -83,11 +83,11 @@ def create_app(services: Services) -> FastAPI:
         admin.router,
     ):
         api.include_router(router)
-    app.include_router(api)
-    app.include_router(subsonic_router)  # /rest/: OpenSubsonic clients
-
+    # Blob URLs first: a ranged read should not walk every API route before matching.
     for path, asgi_app in services.mounts.items():
         app.mount(path, asgi_app)
+    app.include_router(api)
+    app.include_router(subsonic_router)  # /rest/: OpenSubsonic clients
     app.mount("/", WebApp(WEB_DIR), name="web")
 
     if services.settings.web_origins:
