@@ -10,7 +10,13 @@ Items that are private, friends-only or taken down are only in GSI1.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from soundshelf.ports.table import Page, Table
+
+if TYPE_CHECKING:
+    from soundshelf.accounts.models import Principal
 
 INDEX_ATTRIBUTES = ("GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
 
@@ -35,3 +41,25 @@ def split_changes(changes: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         {k: v for k, v in changes.items() if v is not None},
         [k for k, v in changes.items() if v is None],
     )
+
+
+def owner_listing(
+    table: Table,
+    *,
+    kind: str,
+    owner_id: str,
+    viewer: Principal | None,
+    is_friend: Callable[[str, str], bool],
+    limit: int,
+    cursor: str | None,
+) -> Page:
+    """One page of an owner's items of ``kind``, newest first, from the index the viewer
+    may read: the owner, admins and friends get GSI1 (to be filtered by the caller's
+    policy: friends must not see private items), everyone else the public GSI2."""
+    full = viewer is not None and (
+        viewer.user_id == owner_id or viewer.is_admin or is_friend(viewer.user_id, owner_id)
+    )
+    partition, index = (
+        (f"USER#{owner_id}#{kind}", "GSI1") if full else (f"USER#{owner_id}#{kind}#public", "GSI2")
+    )
+    return table.query(partition, index=index, forward=False, limit=limit, cursor=cursor)

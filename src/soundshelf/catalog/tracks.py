@@ -11,7 +11,7 @@ from typing import Any
 from ulid import ULID
 
 from soundshelf.accounts.models import Principal, username_key
-from soundshelf.catalog.indexes import listing_keys, split_changes
+from soundshelf.catalog.indexes import listing_keys, owner_listing, split_changes
 from soundshelf.config import Settings
 from soundshelf.errors import NotFound, PreconditionFailed, ValidationFailed
 from soundshelf.moderation.stats import count, item_counters
@@ -150,16 +150,12 @@ class Tracks:
     def _owner_page(
         self, viewer: Principal | None, owner_id: str, *, limit: int, cursor: str | None
     ) -> Page:
-        mine = viewer is not None and (viewer.user_id == owner_id or viewer.is_admin)
-        if mine or (viewer is not None and self.friends.are_friends(viewer.user_id, owner_id)):
-            # Friends see public and friends-only items: the full list, filtered above.
-            return self.table.query(
-                f"USER#{owner_id}#{KIND}", index="GSI1", forward=False, limit=limit, cursor=cursor
-            )
-        return self.table.query(
-            f"USER#{owner_id}#{KIND}#public",
-            index="GSI2",
-            forward=False,
+        return owner_listing(
+            self.table,
+            kind=KIND,
+            owner_id=owner_id,
+            viewer=viewer,
+            is_friend=self.friends.are_friends,
             limit=limit,
             cursor=cursor,
         )

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from ulid import ULID
 
 from soundshelf.accounts.models import Principal, username_key
-from soundshelf.catalog.indexes import listing_keys, split_changes
+from soundshelf.catalog.indexes import listing_keys, owner_listing, split_changes
 from soundshelf.catalog.tracks import Tracks, track_key
 from soundshelf.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from soundshelf.policies import VISIBILITIES, can_view, ensure_can_edit, ensure_can_view
@@ -503,17 +503,12 @@ class Playlists:
     def _owner_page(
         self, viewer: Principal | None, owner_id: str, *, limit: int, cursor: str | None
     ) -> Page:
-        mine = viewer is not None and (viewer.user_id == owner_id or viewer.is_admin)
-        friend = viewer is not None and self.tracks.friends.are_friends(viewer.user_id, owner_id)
-        if mine or friend:
-            # Friends see public and friends-only playlists: the full list, filtered after.
-            return self.table.query(
-                f"USER#{owner_id}#{KIND}", index="GSI1", forward=False, limit=limit, cursor=cursor
-            )
-        return self.table.query(
-            f"USER#{owner_id}#{KIND}#public",
-            index="GSI2",
-            forward=False,
+        return owner_listing(
+            self.table,
+            kind=KIND,
+            owner_id=owner_id,
+            viewer=viewer,
+            is_friend=self.tracks.friends.are_friends,
             limit=limit,
             cursor=cursor,
         )
