@@ -159,3 +159,38 @@ def test_http_jwks_is_fetched_once_and_refetched_for_a_new_kid_after_a_minute() 
     source._fetched_at -= 61
     assert source.key_for("r2") is not None
     assert len(fetched) == 2
+
+
+class CountingJwks:
+    def __init__(self) -> None:
+        self.lookups = 0
+
+    def key_for(self, kid: str) -> Any:
+        self.lookups += 1
+        return JWKS.key_for(kid)
+
+
+def test_a_good_signature_is_checked_once_but_times_and_use_on_every_call() -> None:
+    now = [time.time()]
+    keys = CountingJwks()
+    remembering = JwtVerifier(SETTINGS, keys, clock=lambda: now[0])
+    token = sign(claims())
+    first = remembering.verify(token)
+    first["sub"] = "someone-else"  # the caller's copy, not the remembered claims
+    assert remembering.verify(token)["sub"] == "user-1"
+    assert keys.lookups == 1
+    with pytest.raises(InvalidToken, match="id token"):
+        remembering.verify(token, token_use="id")
+    now[0] += 2 * 3600
+    with pytest.raises(InvalidToken, match="expired"):
+        remembering.verify(token)
+
+
+def test_a_bad_signature_is_checked_again_every_time() -> None:
+    keys = CountingJwks()
+    remembering = JwtVerifier(SETTINGS, keys)
+    forged = sign(claims(), ec.generate_private_key(ec.SECP256R1()))
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            remembering.verify(forged)
+    assert keys.lookups == 2

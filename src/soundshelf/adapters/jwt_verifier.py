@@ -12,6 +12,7 @@ import json
 import threading
 import time
 import urllib.request
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,6 +23,9 @@ from soundshelf.ports.identity import InvalidToken, JwksSource, TokenSettings
 
 ALLOWED_ALGORITHMS = ("RS256", "ES256")
 LEEWAY_SECONDS = 30
+# Checking an ES256 signature costs ~100 us, about as much as the rest of a small request;
+# a client sends the same access token many times, so good signatures are remembered.
+SIGNATURE_CACHE_SIZE = 4096
 
 
 def public_key_from_jwk(jwk: Mapping[str, Any]) -> Any:
@@ -105,9 +109,41 @@ class JwtVerifier:
         self.jwks = jwks
         self.leeway = leeway
         self.clock = clock
+        self._lock = threading.Lock()
+        self._verified: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     def verify(self, token: str, *, token_use: str = "access") -> dict[str, Any]:
         """The token's claims, or ``InvalidToken`` saying (vaguely) why not."""
+        claims = self._signed_claims(token)
+        now = self.clock()
+        if not isinstance(claims["exp"], int | float) or claims["exp"] + self.leeway < now:
+            raise InvalidToken("Token expired")
+        if not isinstance(claims["iat"], int | float) or claims["iat"] - self.leeway > now:
+            raise InvalidToken("Token issued in the future")
+        if claims.get("token_use") != token_use:
+            raise InvalidToken(f"An {token_use} token is required")
+        # Cognito puts the app client in ``client_id`` on access tokens, ``aud`` on id tokens.
+        audience = claims.get("client_id") if token_use == "access" else claims.get("aud")
+        if audience != self.settings.client_id:
+            raise InvalidToken("Token issued for another client")
+        return dict(claims)
+
+    def _signed_claims(self, token: str) -> Mapping[str, Any]:
+        """Claims of a token whose signature and issuer are good (remembered, since they
+        cannot change; times, use and audience are checked on every call)."""
+        with self._lock:
+            claims = self._verified.get(token)
+            if claims is not None:
+                self._verified.move_to_end(token)
+                return claims
+        claims = self._check_signature(token)
+        with self._lock:
+            self._verified[token] = claims
+            if len(self._verified) > SIGNATURE_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return claims
+
+    def _check_signature(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -116,8 +152,8 @@ class JwtVerifier:
             raise InvalidToken("Token algorithm not allowed")
         key = self.jwks.key_for(str(header.get("kid", "")))
         try:
-            # Times are checked below against our clock (tests move it), not PyJWT's.
-            claims = jwt.decode(
+            # Times are checked in verify() against our clock (tests move it), not PyJWT's.
+            return jwt.decode(
                 token,
                 key=key,
                 algorithms=list(ALLOWED_ALGORITHMS),
@@ -132,15 +168,3 @@ class JwtVerifier:
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken("Token rejected") from exc
-        now = self.clock()
-        if not isinstance(claims["exp"], int | float) or claims["exp"] + self.leeway < now:
-            raise InvalidToken("Token expired")
-        if not isinstance(claims["iat"], int | float) or claims["iat"] - self.leeway > now:
-            raise InvalidToken("Token issued in the future")
-        if claims.get("token_use") != token_use:
-            raise InvalidToken(f"An {token_use} token is required")
-        # Cognito puts the app client in ``client_id`` on access tokens, ``aud`` on id tokens.
-        audience = claims.get("client_id") if token_use == "access" else claims.get("aud")
-        if audience != self.settings.client_id:
-            raise InvalidToken("Token issued for another client")
-        return claims
