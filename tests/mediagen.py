@@ -19,7 +19,21 @@ from pathlib import Path
 import av
 import numpy as np
 from mutagen.flac import FLAC, Picture
-from mutagen.id3 import APIC, ID3, TALB, TCON, TDRC, TIT2, TPE1, TPE2, TPOS, TRCK
+from mutagen.id3 import (
+    APIC,
+    ID3,
+    SYLT,
+    TALB,
+    TCON,
+    TDRC,
+    TIT2,
+    TPE1,
+    TPE2,
+    TPOS,
+    TRCK,
+    USLT,
+    ID3NoHeaderError,
+)
 from mutagen.mp4 import MP4, MP4Cover
 from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
@@ -195,6 +209,53 @@ def _write_vorbis(path: Path, fmt: str, tags: Mapping[str, str | int], cover: by
 
             audio["metadata_block_picture"] = [base64.b64encode(picture.write()).decode()]
     audio.save()
+
+
+def write_lyrics(
+    path: Path,
+    fmt: str,
+    *,
+    text: str | None = None,
+    cues: list[tuple[str, int]] | None = None,
+    lang: str = "eng",
+) -> None:
+    """Embedded lyrics: ``text`` as USLT / ``©lyr`` / ``LYRICS``; ``cues`` (line, ms) as a
+    SYLT frame (ID3 only: the other formats carry synced lyrics as LRC ``text``)."""
+    if fmt in ("mp3", "wav"):
+        frames = []
+        if text is not None:
+            frames.append(USLT(encoding=3, lang=lang, desc="", text=text))
+        if cues is not None:
+            frames.append(SYLT(encoding=3, lang=lang, format=2, type=1, desc="", text=cues))
+        _add_id3(path, fmt, frames)
+    elif fmt == "m4a":
+        mp4 = MP4(path)
+        mp4["\xa9lyr"] = [text or ""]
+        mp4.save()
+    elif fmt in ("flac", "ogg", "opus"):
+        vorbis = {"flac": FLAC, "ogg": OggVorbis, "opus": OggOpus}[fmt](path)
+        vorbis["lyrics"] = [text or ""]
+        vorbis.save()
+    else:
+        raise ValueError(f"{fmt} cannot carry lyrics")
+
+
+def _add_id3(path: Path, fmt: str, frames: list) -> None:
+    if fmt == "wav":
+        wave = WAVE(path)
+        if wave.tags is None:
+            wave.add_tags()
+        for frame in frames:
+            wave.tags.add(frame)
+        wave.save()
+        return
+    try:
+        id3 = ID3(path)
+    except ID3NoHeaderError:
+        id3 = ID3()
+    for frame in frames:
+        id3.add(frame)
+    id3.save(path)
 
 
 def truncate(path: Path, fraction: float, dst: Path | None = None) -> Path:

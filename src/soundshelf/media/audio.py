@@ -17,7 +17,7 @@ import binascii
 import contextlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePath
@@ -36,8 +36,10 @@ from mutagen.mp4 import MP4
 from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 
+from soundshelf.media import lyrics
 from soundshelf.media.errors import UnsupportedMedia
 from soundshelf.media.files import sha256_file
+from soundshelf.media.lyrics import Lyrics
 from soundshelf.media.sniff import HEAD_SIZE, sniff, sniff_file
 
 MAX_DURATION_S = 4 * 3600
@@ -71,7 +73,8 @@ class AudioInfo:
     """What ``probe_audio`` found. ``codec`` is FFmpeg's codec name ("mp3", "aac",
     "flac", "vorbis", "opus", "pcm_s16le"...), ``bitrate`` the measured average in bit/s
     (audio payload only, so cover art does not inflate it). Tags are None when absent;
-    ``cover`` is only set when its bytes sniff as an allow-listed image."""
+    ``cover`` is only set when its bytes sniff as an allow-listed image; ``lyrics`` are
+    the embedded lyrics, synced sets first (see ``media.lyrics``)."""
 
     duration_ms: int
     codec: str
@@ -88,6 +91,7 @@ class AudioInfo:
     genre: str | None = None
     cover: bytes | None = field(default=None, repr=False)
     cover_mime: str | None = None
+    lyrics: tuple[Lyrics, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +148,7 @@ def probe_audio(path: Path, *, filename: str, max_duration_s: float = MAX_DURATI
         genre=tags.genre,
         cover=tags.cover,
         cover_mime=tags.cover_mime,
+        lyrics=tags.lyrics,
     )
 
 
@@ -571,11 +576,18 @@ class _Tags:
     genre: str | None = None
     cover: bytes | None = None
     cover_mime: str | None = None
+    lyrics: tuple[Lyrics, ...] = ()
 
     def set_cover(self, data: bytes | None) -> None:
         """Keep embedded art only if its bytes really are an allow-listed image."""
         if data and (found := sniff(bytes(data[:HEAD_SIZE]))).kind == "image":
             self.cover, self.cover_mime = bytes(data), found.mime
+
+    def set_lyrics(self, read: Callable[[Any], list[Lyrics]], source: Any) -> None:
+        try:
+            self.lyrics = tuple(read(source))
+        except Exception:  # a damaged lyrics tag must not cost the other tags
+            self.lyrics = ()
 
 
 def _read_tags(path: Path) -> _Tags:
@@ -632,6 +644,7 @@ def _id3_tags(id3: ID3) -> _Tags:
     pictures = id3.getall("APIC")
     front = [p for p in pictures if p.type == 3] or pictures  # 3: front cover
     tags.set_cover(front[0].data if front else None)
+    tags.set_lyrics(lyrics.from_id3, id3)
     return tags
 
 
@@ -651,6 +664,7 @@ def _mp4_tags(mp4: Any) -> _Tags:
         genre=_text(first("\xa9gen") or ""),
     )
     tags.set_cover(first("covr"))
+    tags.set_lyrics(lyrics.from_mp4, mp4)
     return tags
 
 
@@ -678,4 +692,5 @@ def _vorbis_tags(comments: Any, pictures: list[Picture]) -> _Tags:
             pictures.append(Picture(base64.b64decode(encoded)))
     front = [p for p in pictures if p.type == 3] or pictures
     tags.set_cover(front[0].data if front else None)
+    tags.set_lyrics(lyrics.from_vorbis, comments)
     return tags
