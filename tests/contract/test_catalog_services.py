@@ -15,6 +15,7 @@ import pytest
 
 from soundshelf.accounts.models import Principal, principal_of
 from soundshelf.bootstrap import Services, build
+from soundshelf.catalog.tracks import lyrics_key
 from soundshelf.config import Settings
 from soundshelf.errors import Conflict, NotFound, PreconditionFailed
 from soundshelf.uploads.service import PROCESS_UPLOAD
@@ -73,11 +74,18 @@ def user(services: Services, name: str) -> Principal:
 
 
 def track(
-    services: Services, owner: Principal, tmp_path: Path, title: str, visibility: str = "private"
+    services: Services,
+    owner: Principal,
+    tmp_path: Path,
+    title: str,
+    visibility: str = "private",
+    **lyrics: Any,
 ) -> str:
     path = mediagen.make_audio(
         tmp_path / f"{title}.mp3", "mp3", 1.0 + len(title) / 50, tags={"title": title}
     )
+    if lyrics:
+        mediagen.write_lyrics(path, "mp3", **lyrics)
     item = services.uploads.create_from_file(
         owner, path, filename=path.name, content_type="audio/mpeg"
     )
@@ -170,3 +178,24 @@ def test_delete_removes_records_and_blobs(services: Services, tmp_path: Path) ->
         services.tracks.get(owner, song)
     assert list(services.blobs.list(f"derived/{owner.user_id}/")) == []
     assert list(services.blobs.list(f"originals/{owner.user_id}/")) == []
+
+
+def test_lyrics_are_kept_beside_the_track_and_deleted_with_it(
+    services: Services, tmp_path: Path
+) -> None:
+    owner = user(services, "singer")
+    cues = [("Hello", 0), ("", 1200)]  # an empty line clears the display: kept
+    song = track(services, owner, tmp_path, "sung", text="Hello\n\nworld", cues=cues)
+    loaded = services.tracks.load(song)
+    assert loaded is not None
+    assert loaded["hasLyrics"] is True
+    assert "sets" not in loaded  # the track item stays small
+    assert services.tracks.lyrics(loaded) == [
+        {"lang": "eng", "lines": ["Hello", ""], "startsMs": [0, 1200]},
+        {"lang": "eng", "lines": ["Hello", "", "world"], "startsMs": []},
+    ]
+    plain = services.tracks.load(track(services, owner, tmp_path, "hummed"))
+    assert plain is not None
+    assert (plain["hasLyrics"], services.tracks.lyrics(plain)) == (False, [])
+    services.tracks.delete(owner, song)
+    assert services.table.get(*lyrics_key(song)) is None

@@ -42,6 +42,13 @@ def track_key(track_id: str) -> tuple[str, str]:
     return f"TRACK#{track_id}", "TRACK"
 
 
+def lyrics_key(track_id: str) -> tuple[str, str]:
+    """Embedded lyrics live beside the track, not on it: the listing indexes project every
+    attribute, so up to 64 KiB of text on the track would be read by every list of tracks.
+    The track's ``hasLyrics`` says whether to read this item at all."""
+    return f"TRACK#{track_id}", "LYRICS"
+
+
 def like_key(user_id: str, track_id: str) -> tuple[str, str]:
     return f"USER#{user_id}", f"LIKE#TRACK#{track_id}"
 
@@ -277,6 +284,8 @@ class Tracks:
             ),
             item_counters("track", -1, stored),
         ]
+        if track.get("hasLyrics"):
+            ops.append(Delete(*lyrics_key(track_id)))
         if track.get("albumId"):
             ops.append(
                 Delete(
@@ -329,6 +338,12 @@ class Tracks:
             content_type=original["mime"],
             filename=track.get("filename") or "track",
         )
+
+    def lyrics(self, track: dict[str, Any]) -> list[dict[str, Any]]:
+        """The embedded lyrics of a track the caller may see: ``{lang, lines, startsMs}``
+        sets, synced ones (with one start per line) first."""
+        item = self.table.get(*lyrics_key(track["trackId"])) if track.get("hasLyrics") else None
+        return item["sets"] if item else []
 
     def waveform(self, viewer: Principal | None, track_id: str) -> list[float]:
         return self.peaks(self.visible(viewer, track_id))

@@ -1,10 +1,11 @@
 """Processing of a received upload (the ``process_upload`` job), idempotent per upload.
 
 The worker sniffs the real type, checks it against what was declared, makes the
-derivatives (audio: tags, cover, rendition, waveform; image: upright thumbnails without
-metadata and a placeholder; file: type and hash), and writes the result item, the
-content-hash entry, the upload's new status and the owner's storage counter in one
-transaction. The result item's id is the upload id, so a retry can never make two.
+derivatives (audio: tags, lyrics, cover, rendition, waveform; image: upright thumbnails
+without metadata and a placeholder; file: type and hash), and writes the result item (and
+a track's lyrics item), the content-hash entry, the upload's new status and the owner's
+storage counter in one transaction. The result item's id is the upload id, so a retry can
+never make two.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from soundshelf.accounts.models import profile_key
+from soundshelf.catalog.tracks import lyrics_key
 from soundshelf.media.audio import needs_rendition, probe_audio, transcode_with_waveform
 from soundshelf.media.errors import UnsupportedMedia
 from soundshelf.media.image import process_image
+from soundshelf.media.lyrics import Lyrics
 from soundshelf.media.sniff import Sniffed, check_declared, sniff_file
 from soundshelf.moderation.stats import item_counters
 from soundshelf.ports.blobs import BlobStore
@@ -92,13 +95,13 @@ class UploadProcessor:
                         )
                 if self._finish_as_duplicate(item, sha256):
                     return
-                result = self._make(item, original, sniffed, sha256, work)
+                result, beside = self._make(item, original, sniffed, sha256, work)
             except UnsupportedMedia as exc:
                 log.info("upload refused", extra={"uploadId": upload_id, "reason": exc.detail})
                 self._fail(item, exc.detail)
                 self.blobs.delete(item["blobKey"])
                 return
-        self._commit(item, result, sha256)
+        self._commit(item, result, sha256, beside)
 
     # --- steps -----------------------------------------------------------------------------
 
@@ -112,8 +115,10 @@ class UploadProcessor:
 
     def _make(
         self, item: dict[str, Any], original: Path, sniffed: Sniffed, sha256: str, work: Path
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The result item, and the items written beside it (a track's lyrics)."""
         now = self.clock.now()
+        beside: list[dict[str, Any]] = []
         result_type = RESULT_TYPES[item["kind"]]
         record: dict[str, Any] = {
             "PK": result_key(result_type, item["uploadId"])[0],
@@ -131,12 +136,15 @@ class UploadProcessor:
             "createdAt": now,
         }
         if result_type == "track":
-            record |= self._audio(item, original, sniffed, work)
+            fields, lyrics = self._audio(item, original, sniffed, work)
+            record |= fields
+            if lyrics:
+                beside.append(_lyrics_item(item["uploadId"], lyrics))
         elif result_type == "photo":
             record |= self._image(item, original, work)
         record.setdefault("GSI1SK", f"{iso(now)}#{item['uploadId']}")
         record["GSI1PK"] = f"USER#{item['ownerId']}#{result_type.upper()}S"
-        return record
+        return record, beside
 
     def _owner_name(self, owner_id: str) -> str:
         profile = self.table.get(*profile_key(owner_id))
@@ -144,7 +152,7 @@ class UploadProcessor:
 
     def _audio(
         self, item: dict[str, Any], original: Path, sniffed: Sniffed, work: Path
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], tuple[Lyrics, ...]]:
         info = probe_audio(original, filename=item["filename"])
         owner, track_id = item["ownerId"], item["uploadId"]
         rendition_path = work / "high.m4a" if needs_rendition(info, mime=sniffed.mime) else None
@@ -179,6 +187,7 @@ class UploadProcessor:
             "waveformKey": waveform_key,
             "playCount": 0,
             "likeCount": 0,
+            "hasLyrics": bool(info.lyrics),
         }
         if info.cover:
             cover = self._cover(owner, track_id, info.cover, work)
@@ -186,7 +195,7 @@ class UploadProcessor:
                 fields["cover"] = cover
                 stored_bytes += sum(c["size"] for c in cover.values())
         fields["derivedBytes"] = stored_bytes
-        return fields
+        return fields, info.lyrics
 
     def _cover(
         self, owner: str, track_id: str, data: bytes, work: Path
@@ -267,7 +276,13 @@ class UploadProcessor:
         self.blobs.delete(item["blobKey"])
         return True
 
-    def _commit(self, item: dict[str, Any], record: dict[str, Any], sha256: str) -> None:
+    def _commit(
+        self,
+        item: dict[str, Any],
+        record: dict[str, Any],
+        sha256: str,
+        beside: list[dict[str, Any]],
+    ) -> None:
         result_type = RESULT_TYPES[item["kind"]]
         hash_pk, hash_sk = hash_key(item["ownerId"], sha256)
         stored = record["size"] + record.get("derivedBytes", 0)
@@ -299,6 +314,7 @@ class UploadProcessor:
                         add={"storageBytes": stored, f"{result_type}Count": 1},
                     ),
                     item_counters(result_type, 1, stored),
+                    *(Put(extra) for extra in beside),
                 ]
             )
         except TransactionFailed as exc:
@@ -317,3 +333,16 @@ class UploadProcessor:
 
     def _set_status(self, item: dict[str, Any], status: str, **fields: Any) -> None:
         self.table.update(*upload_key(item["uploadId"]), set={"status": status, **fields})
+
+
+def _lyrics_item(track_id: str, lyrics: tuple[Lyrics, ...]) -> dict[str, Any]:
+    # Capped by media.lyrics at 64 KiB of text: far below DynamoDB's 400 KB per item.
+    return {
+        "PK": lyrics_key(track_id)[0],
+        "SK": lyrics_key(track_id)[1],
+        "trackId": track_id,
+        "sets": [
+            {"lang": ly.lang, "lines": list(ly.lines), "startsMs": list(ly.starts_ms)}
+            for ly in lyrics
+        ],
+    }
