@@ -18,6 +18,7 @@ from soundshelf.bootstrap import Services, build
 from soundshelf.catalog.tracks import lyrics_key
 from soundshelf.config import Settings
 from soundshelf.errors import Conflict, NotFound, PreconditionFailed
+from soundshelf.sharing.service import share_key, token_key
 from soundshelf.uploads.service import PROCESS_UPLOAD
 from tests import mediagen
 
@@ -199,3 +200,36 @@ def test_lyrics_are_kept_beside_the_track_and_deleted_with_it(
     assert (plain["hasLyrics"], services.tracks.lyrics(plain)) == (False, [])
     services.tracks.delete(owner, song)
     assert services.table.get(*lyrics_key(song)) is None
+
+
+def test_share_description_and_expiry_change_together_with_the_token(
+    services: Services, tmp_path: Path
+) -> None:
+    owner = user(services, "sharer")
+    song = track(services, owner, tmp_path, "shared")
+    share, token = services.shares.create(
+        owner,
+        target_type="track",
+        target_id=song,
+        expires_in=3600,
+        password=None,
+        allow_download=False,
+        description="First",
+    )
+    share_id = share["shareId"]
+    services.shares.update(owner, share_id, description="Second", expires_in=7200)
+    stored, pointer = (
+        services.table.get(*share_key(share_id)),
+        services.table.get(*token_key(token)),
+    )
+    assert stored is not None
+    assert pointer is not None
+    assert (stored["description"], stored["expiresAt"]) == ("Second", pointer["expiresAt"])
+    assert services.shares.open(token, password=None)["description"] == "Second"
+    services.shares.update(owner, share_id, description="")
+    stored = services.table.get(*share_key(share_id))
+    assert stored is not None
+    assert "description" not in stored
+    services.shares.revoke(owner, share_id)
+    with pytest.raises(NotFound):
+        services.shares.update(owner, share_id, expires_in=600)

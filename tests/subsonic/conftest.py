@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from soundshelf.bootstrap import Services
 from soundshelf.config import Settings
 from soundshelf.http.app import create_app
+from tests import mediagen
 
 # The in-process fixtures of the HTTP suite; ``settings`` below points them at the live port.
 from tests.http.conftest import (  # noqa: F401
@@ -27,7 +28,10 @@ from tests.http.conftest import (  # noqa: F401
     services,
     sign_up,
 )
-from tests.http.helpers import bearer
+from tests.http.helpers import bearer, run_worker, status, upload
+
+VERSE = "Morning light\n\nover the hill"
+CUES = [("Morning light", 500), ("over the hill", 1500)]
 
 
 def _free_port() -> int:
@@ -74,6 +78,34 @@ def app_password(client: TestClient) -> Callable[[dict[str, str]], str]:
         return response.json()["password"]
 
     return create
+
+
+@pytest.fixture
+def sung_track(client: TestClient, services: Services, tmp_path: Path) -> Callable[..., str]:
+    """Upload a song whose file embeds lyrics (unsynced ``VERSE``, synced ``CUES`` in
+    ID3; ``fmt`` other than mp3 carries ``VERSE`` only); returns its track id."""
+    made = iter(range(1_000))
+
+    def make(tokens: dict[str, str], title: str, visibility: str = "private", fmt: str = "mp3"):
+        path = mediagen.make_audio(
+            tmp_path / f"sung-{next(made)}.{fmt}", fmt, 1.0, tags={"title": title}
+        )
+        cues = CUES if fmt == "mp3" else None
+        mediagen.write_lyrics(path, fmt, text=VERSE, cues=cues)
+        mime = {"mp3": "audio/mpeg", "flac": "audio/flac", "m4a": "audio/mp4"}[fmt]
+        answer = upload(client, tokens, path, mime)
+        run_worker(services)
+        track_id = status(client, tokens, answer["uploadId"])["resultId"]
+        if visibility != "private":
+            changed = client.patch(
+                f"/api/v1/tracks/{track_id}",
+                headers=bearer(tokens),
+                json={"visibility": visibility},
+            )
+            assert changed.status_code == 200, changed.text
+        return track_id
+
+    return make
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import libsonic
 import pytest
 
 from soundshelf.bootstrap import Services
+from tests.subsonic.conftest import CUES
 
 
 @pytest.fixture
@@ -82,6 +83,14 @@ def test_private_items_of_others_never_appear(opensonic, library: dict[str, Any]
         opensonic.star(sids=[private])
     with pytest.raises(libopensonic.errors.DataNotFoundError):
         opensonic.create_playlist(name="x", song_ids=[private])
+    with pytest.raises(libopensonic.errors.DataNotFoundError):
+        opensonic.get_lyrics_by_song_id(private)
+    # Only the owner shares an item, even a public one.
+    with pytest.raises(libopensonic.errors.DataNotFoundError):
+        opensonic.create_share([f"tr-{library['public']}"])
+    assert opensonic.get_shares() == []
+    with pytest.raises(libopensonic.errors.DataNotFoundError):
+        opensonic.get_avatar("alice")
 
 
 def test_stream_with_range_and_download(opensonic, library: dict[str, Any], services) -> None:
@@ -124,12 +133,43 @@ def test_playlists_stars_and_scrobble_with_py_sonic(
 
 
 def test_shares_with_py_sonic(sonic, library: dict[str, Any]) -> None:
-    created = sonic.createShare(shids=[f"tr-{library['single']}"])
+    created = sonic.createShare(shids=[f"tr-{library['single']}"], description="For Bob")
     share = _list(created["shares"]["share"])[0]
     assert "/s/" in share["url"]
+    assert share["description"] == "For Bob"
     assert [s["id"] for s in _list(sonic.getShares()["shares"]["share"])] == [share["id"]]
+    sonic.updateShare(share["id"], description="For everyone")
+    (listed,) = _list(sonic.getShares()["shares"]["share"])
+    assert (listed["description"], listed["expires"]) == ("For everyone", share["expires"])
     sonic.deleteShare(share["id"])
     assert not sonic.getShares()["shares"].get("share")
+
+
+def test_lyrics_with_py_opensonic_and_py_sonic(
+    opensonic, sonic, library: dict[str, Any], sung_track: Callable[..., str]
+) -> None:
+    sung = f"tr-{sung_track(library['alice'], 'Morning Song', 'public')}"
+    synced, plain = opensonic.get_lyrics_by_song_id(sung)
+    assert (synced.synced, synced.lang, synced.display_title) == (True, "eng", "Morning Song")
+    assert [(line.start, line.value) for line in synced.line] == [(ms, t) for t, ms in CUES]
+    assert (plain.synced, [line.value for line in plain.line]) == (
+        False,
+        ["Morning light", "", "over the hill"],
+    )
+    assert all(line.start is None for line in plain.line)
+    assert opensonic.get_lyrics_by_song_id(f"tr-{library['public']}") == []
+    found = sonic.getLyrics(artist="Alice", title="morning song")["lyrics"]
+    assert (found["title"], found["value"]) == ("Morning Song", "Morning light\n\nover the hill")
+    assert sonic.getLyrics(title="Sunrise")["lyrics"] == {"value": ""}  # no lyrics embedded
+
+
+def test_private_lyrics_stay_private(
+    opensonic, library: dict[str, Any], sung_track: Callable[..., str]
+) -> None:
+    hidden = f"tr-{sung_track(library['alice'], 'Secret Song')}"
+    with pytest.raises(libopensonic.errors.DataNotFoundError):
+        opensonic.get_lyrics_by_song_id(hidden)
+    assert opensonic.get_lyrics(title="Secret Song").value == ""
 
 
 def _list(value: Any) -> list:

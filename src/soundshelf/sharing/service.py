@@ -30,12 +30,22 @@ from soundshelf.moderation.audit import NO_AUDIT, AuditRecorder
 from soundshelf.photos.service import Photos
 from soundshelf.playlists import Playlists
 from soundshelf.ports.clock import Clock, iso
-from soundshelf.ports.table import AttributeEquals, Delete, ItemAbsent, Put, Table
+from soundshelf.ports.table import (
+    AttributeEquals,
+    Delete,
+    ItemAbsent,
+    ItemPresent,
+    Put,
+    Table,
+    TransactionFailed,
+    Update,
+)
 from soundshelf.ratelimit import RateLimiter
 
 TargetType = Literal["track", "album", "playlist", "photo", "file"]
 TARGET_TYPES = ("track", "album", "playlist", "photo", "file")
 PASSWORD_TRIES = 10  # per link per 15 minutes
+MAX_DESCRIPTION = 1_000
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
@@ -92,21 +102,20 @@ class Shares:
         expires_in: int | None,
         password: str | None,
         allow_download: bool,
+        description: str | None = None,
     ) -> tuple[dict[str, Any], str]:
         """A new link to one of the owner's items; returns (share, token). The token is
-        shown once: only its hash is kept."""
+        shown once: only its hash is kept. ``description`` is shown to visitors."""
         if target_type not in TARGET_TYPES:
             raise ValidationFailed(f"targetType is one of {', '.join(TARGET_TYPES)}")
         target = self._target(target_type, target_id)
         if target is None or target["ownerId"] != owner.user_id:
             raise NotFound(f"No such {target_type} of yours")  # only the owner shares
         ttl = self.settings.share_default_ttl if expires_in is None else expires_in
-        if not 60 <= ttl <= self.settings.share_max_ttl:
-            raise ValidationFailed(
-                f"expiresInSeconds is between 60 and {self.settings.share_max_ttl}"
-            )
+        self._check_lifetime(ttl)
         if password is not None and not 4 <= len(password) <= 256:
             raise ValidationFailed("A link password has 4 to 256 characters")
+        description = _description(description)
         token, share_id, now = secrets.token_urlsafe(16), str(ULID()), self.clock.now()
         share = {
             "PK": share_key(share_id)[0],
@@ -116,6 +125,7 @@ class Shares:
             "targetType": target_type,
             "targetId": target_id,
             "title": _title(target_type, target),
+            "description": description or None,
             "allowDownload": allow_download,
             "passwordHash": _HASHER.hash(password) if password else None,
             "createdAt": now,
@@ -166,6 +176,67 @@ class Shares:
             "expired": share["expiresAt"] <= self.clock.now(),
         }
 
+    def update(
+        self,
+        owner: Principal,
+        share_id: str,
+        *,
+        description: str | None = None,
+        expires_in: int | None = None,
+    ) -> None:
+        """A new description (shown to visitors; "" removes it) and/or a new expiry,
+        ``expires_in`` seconds from now. An expired link stays expired: its token item may
+        already be gone (the table's TTL), so it could not come back to life anyway."""
+        share = self.table.get(*share_key(share_id))
+        if share is None or share["ownerId"] != owner.user_id:
+            raise NotFound("No such link")
+        if share["expiresAt"] <= self.clock.now():
+            raise NotFound("This link has expired")
+        ops: list[Any] = []
+        changes: dict[str, Any] = {}
+        if expires_in is not None:
+            self._check_lifetime(expires_in)
+            changes["expiresAt"] = int(self.clock.now() + expires_in)
+            # The token item carries the expiry too, for the TTL that cleans it up.
+            ops.append(
+                Update(
+                    share["tokenKey"],
+                    "SHARETOKEN",
+                    set={"expiresAt": changes["expiresAt"]},
+                    condition=ItemPresent(),
+                )
+            )
+        cleared: list[str] = []
+        if description is not None:
+            text = _description(description)
+            if text:
+                changes["description"] = text
+            else:
+                cleared.append("description")
+        if not changes and not cleared:
+            return
+        ops.append(
+            Update(
+                *share_key(share_id),
+                set=changes,
+                remove=cleared,
+                condition=AttributeEquals("ownerId", owner.user_id),
+            )
+        )
+        try:
+            self.table.transact(ops)
+        except TransactionFailed:
+            raise NotFound("No such link") from None  # revoked meanwhile
+        self.audit.record(
+            audit_actions.SHARE_UPDATED, actor=owner, target_type="share", target_id=share_id
+        )
+
+    def _check_lifetime(self, seconds: int) -> None:
+        if not 60 <= seconds <= self.settings.share_max_ttl:
+            raise ValidationFailed(
+                f"expiresInSeconds is between 60 and {self.settings.share_max_ttl}"
+            )
+
     def revoke(self, owner: Principal, share_id: str) -> None:
         share = self.table.get(*share_key(share_id))
         if share is None or share["ownerId"] != owner.user_id:
@@ -193,6 +264,7 @@ class Shares:
             raise NotFound("This link does not work any more")
         return {
             "targetType": share["targetType"],
+            "description": share.get("description", ""),
             "expiresAt": iso(share["expiresAt"]),
             "allowDownload": share["allowDownload"],
             "owner": owner.get("displayName") or owner["username"],
@@ -272,6 +344,13 @@ class Shares:
         if download:
             view["downloadUrl"] = self.tracks.download_url(track)
         return view
+
+
+def _description(text: str | None) -> str:
+    text = (text or "").strip()
+    if len(text) > MAX_DESCRIPTION:
+        raise ValidationFailed(f"A description has at most {MAX_DESCRIPTION} characters")
+    return text
 
 
 def _title(target_type: str, target: dict[str, Any]) -> str:

@@ -1,5 +1,5 @@
 """Endpoints that change things or describe the caller: playlists, stars, scrobbles,
-shares, the user, and the small ones clients expect to exist."""
+the user, the play queue, and the small ones clients expect to exist."""
 
 from __future__ import annotations
 
@@ -176,59 +176,6 @@ def scrobble(call: Call) -> Payload:
     return {}
 
 
-# --- shares --------------------------------------------------------------------------------
-
-_SHARE_KIND = {"tr": "track", "al": "album", "pl": "playlist"}
-_SHARE_PREFIX = {v: k for k, v in _SHARE_KIND.items()}
-
-
-def _share_entry(call: Call, share: Payload) -> Payload:
-    base = call.services.settings.base_url
-    return {
-        "id": share["shareId"],
-        "url": f"{base}/s/{share['token']}" if share.get("token") else f"{base}/s/",
-        "description": share.get("title", ""),
-        "username": call.principal.username,
-        "created": share["createdAt"],
-        "expires": share["expiresAt"],
-        "visitCount": 0,
-        "entry": [],
-    }
-
-
-def get_shares(call: Call) -> Payload:
-    views, _ = call.services.shares.list(call.principal, limit=100, cursor=None)
-    return {"shares": {"share": [_share_entry(call, v) for v in views if not v["expired"]]}}
-
-
-def create_share(call: Call) -> Payload:
-    ids = call.all("id")
-    if len(ids) != 1:
-        raise SubsonicError(0, "A share link points at exactly one song, album or playlist")
-    kind, raw = split_id(ids[0])
-    if kind not in _SHARE_KIND:
-        raise SubsonicError(NOT_FOUND, "Only songs, albums and playlists can be shared")
-    expires_in = None
-    if expires := call.get("expires"):
-        now_ms = call.services.clock.now() * 1000
-        expires_in = max(60, round((int(expires) - now_ms) / 1000))
-    share, token = call.services.shares.create(
-        call.principal,
-        target_type=_SHARE_KIND[kind],
-        target_id=raw,
-        expires_in=expires_in,
-        password=None,
-        allow_download=False,
-    )
-    view = {**call.services.shares.view(share), "token": token}
-    return {"shares": {"share": [_share_entry(call, view)]}}
-
-
-def delete_share(call: Call) -> Payload:
-    call.services.shares.revoke(call.principal, call.required("id"))
-    return {}
-
-
 # --- the caller and the rest ---------------------------------------------------------------
 
 
@@ -273,15 +220,6 @@ def get_now_playing(call: Call) -> Payload:
 
 def get_bookmarks(call: Call) -> Payload:
     return {"bookmarks": {"bookmark": []}}
-
-
-def get_lyrics_by_song_id(call: Call) -> Payload:
-    # Upload processing does not keep lyrics tags yet: a visible song has no lyrics.
-    kind, track_id = split_id(call.required("id"))
-    if kind != "tr":
-        raise SubsonicError(NOT_FOUND, "Song not found")
-    call.library.track(call.principal, track_id)
-    return {"lyricsList": {"structuredLyrics": []}}
 
 
 def token_info(call: Call) -> Payload:

@@ -319,6 +319,13 @@ def _quality(call: Call) -> str:
 
 
 def stream(call: Call) -> Response:
+    """A redirect to the chosen rendition's signed URL; seeking is the client's HTTP Range
+    on it (renditions are MP3 or faststart MP4, so any byte range plays).
+
+    ``timeOffset`` is ignored, as the base specification has it for music: starting at an
+    offset means transcoding from there, and on AWS the API is a Lambda behind API Gateway
+    (buffered answers of at most 6 MB, 30 s), which never proxies media. So we do not
+    advertise the ``transcodeOffset`` extension, and clients seek with Range instead."""
     track = _media_track(call)
     quality = _quality(call)
     if quality != "original" and _bitrate(track) <= call.int("maxBitRate", 0, high=100_000):
@@ -355,6 +362,12 @@ def get_cover_art(call: Call) -> Response:
         chosen["key"], ttl=call.services.settings.media_url_ttl
     )
     return _redirect(url)
+
+
+def get_avatar(call: Call) -> Response:
+    # Soundshelf profiles have no picture (artists included): there is never an avatar.
+    call.required("username")
+    raise SubsonicError(NOT_FOUND, "No avatar for this user")
 
 
 def _cover_of(call: Call, subsonic_id: str) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ from starlette.datastructures import MultiDict
 
 from soundshelf.bootstrap import Services
 from soundshelf.errors import DomainError, Forbidden, NotFound
-from soundshelf.subsonic import actions, browse
+from soundshelf.subsonic import actions, browse, lyrics, shares
 from soundshelf.subsonic.auth import SubsonicAuth
 from soundshelf.subsonic.call import Call
 from soundshelf.subsonic.protocol import (
@@ -63,6 +63,7 @@ HANDLERS: dict[str, Handler] = {
     "search2": browse.search2,
     "search3": browse.search3,
     "getCoverArt": browse.get_cover_art,
+    "getAvatar": browse.get_avatar,
     "stream": browse.stream,
     "download": browse.download,
     "getPlaylists": actions.get_playlists,
@@ -81,12 +82,14 @@ HANDLERS: dict[str, Handler] = {
     "getBookmarks": actions.get_bookmarks,
     "getScanStatus": actions.get_scan_status,
     "startScan": actions.get_scan_status,
-    "getShares": actions.get_shares,
-    "createShare": actions.create_share,
-    "deleteShare": actions.delete_share,
+    "getShares": shares.get_shares,
+    "createShare": shares.create_share,
+    "updateShare": shares.update_share,
+    "deleteShare": shares.delete_share,
     "getPlayQueue": actions.get_play_queue,
     "savePlayQueue": actions.save_play_queue,
-    "getLyricsBySongId": actions.get_lyrics_by_song_id,
+    "getLyricsBySongId": lyrics.get_lyrics_by_song_id,
+    "getLyrics": lyrics.get_lyrics,
     "tokenInfo": actions.token_info,
 }
 
