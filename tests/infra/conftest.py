@@ -28,6 +28,7 @@ ALL_FEATURES = {
     "GoogleClientSecret": "google-secret",
     "FacebookAppId": "facebook-app",
     "FacebookAppSecret": "facebook-secret",
+    "AppPasswordKeySecret": "soundshelf/app-password-key",
 }
 
 
