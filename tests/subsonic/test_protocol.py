@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 
 from fastapi.testclient import TestClient
 
+from soundshelf.subsonic.protocol import to_xml
 from tests.http.helpers import bearer
 
 NS = "{http://subsonic.org/restapi}"
@@ -39,6 +40,14 @@ def test_xml_is_the_default_and_errors_are_http_200(client: TestClient) -> None:
     assert root.get("status") == "failed"
     assert root.get("openSubsonic") == "true"
     assert root.find(f"{NS}error").get("code") == "40"
+
+
+def test_xml_drops_characters_xml_cannot_carry() -> None:
+    body = {"song": {"title": "Bell\x07 rings", "line": [{"value": "tab\there\x00"}]}}
+    root = ET.fromstring(to_xml(body))  # noqa: S314 (our own answer)
+    song = root.find(f"{NS}song")
+    assert song.get("title") == "Bell rings"
+    assert song.find(f"{NS}line").text == "tab\there"
 
 
 def test_missing_credentials_is_code_10(client: TestClient) -> None:

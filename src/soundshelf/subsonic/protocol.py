@@ -34,6 +34,8 @@ NOT_AUTHORIZED = 50
 NOT_FOUND = 70
 
 _CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,63}$")
+# Characters XML 1.0 cannot carry at all (tags and user text may hold them).
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 class SubsonicError(Exception):
@@ -98,4 +100,4 @@ def _fill(element: ET.Element, node: Mapping[str, Any]) -> None:
 def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return _NOT_XML.sub("", str(value))
