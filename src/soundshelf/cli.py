@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +19,7 @@ log = logging.getLogger("soundshelf.cli")
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {
         name: value
-        for name in ("host", "port", "data_dir")
+        for name in ("host", "port", "data_dir", "http_processes")
         if (value := getattr(args, name, None)) is not None
     }
     return Settings(**overrides)
@@ -42,28 +43,47 @@ def cmd_serve(args: argparse.Namespace) -> int:
         load_demo(services)
         # The console, not the JSON log, is where a person looks for this.
         print(login_hint(), flush=True)
-    app = create_app(services)
     stop, workers = start_workers(settings, settings.workers)
     log.info(
         "serving",
         extra={
             "url": settings.base_url,
             "dataDir": str(settings.resolved_data_dir),
+            "httpProcesses": settings.http_processes,
             "workers": len(workers),
         },
     )
+    server_options = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "proxy_headers": False,
+        "server_header": False,
+    }
     try:
-        uvicorn.run(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            proxy_headers=False,
-            server_header=False,
-        )
+        if settings.http_processes == 1:
+            uvicorn.run(create_app(services), **server_options)
+        else:
+            # Each process imports the app and builds its services from the environment.
+            os.environ.update(_environment(settings))
+            uvicorn.run(
+                "soundshelf.http.asgi:app_from_environment",
+                factory=True,
+                workers=settings.http_processes,
+                **server_options,
+            )
     finally:
         stop_workers(stop, workers)
     return 0
+
+
+def _environment(settings: Settings) -> dict[str, str]:
+    """The command-line choices, as the settings the HTTP processes read."""
+    return {
+        "SOUNDSHELF_DATA_DIR": str(settings.resolved_data_dir),
+        "SOUNDSHELF_HOST": settings.host,
+        "SOUNDSHELF_PORT": str(settings.port),
+    }
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
@@ -133,6 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--data-dir", type=Path, help="default: $SOUNDSHELF_DATA_DIR or ./var")
+    serve.add_argument(
+        "--processes",
+        dest="http_processes",
+        type=int,
+        help="HTTP processes (default: one per core, up to 4)",
+    )
     serve.add_argument(
         "--demo", action="store_true", help="load the demo catalog into an empty data dir"
     )

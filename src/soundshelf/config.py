@@ -6,6 +6,7 @@ that the SAM template passes to the functions.
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -21,6 +22,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     host: str = "127.0.0.1"
     port: int = 8000
+    # `serve`'s HTTP processes: one per core (up to 4) uses the machine; SQLite in WAL
+    # mode, the job queue and the rate limiter all work across processes.
+    http_processes: int = Field(default_factory=lambda: min(os.cpu_count() or 1, 4), ge=1, le=32)
     # Where browsers reach this server; signed local URLs are built on it.
     public_url: str | None = None
     web_origins: list[str] = Field(default_factory=list)

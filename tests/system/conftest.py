@@ -55,11 +55,17 @@ def add_user(data_dir: Path, username: str, password: str, *roles: str) -> None:
     subprocess.run(args, check=True, capture_output=True)
 
 
-def start_server(data_dir: Path, *, demo: bool = False, workers: int = 1) -> Server:
+def start_server(
+    data_dir: Path, *, demo: bool = False, workers: int = 1, http_processes: int = 1
+) -> Server:
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir.parent / f"serve-{port}.log"
-    env = {**os.environ, "SOUNDSHELF_WORKERS": str(workers)}
+    env = {
+        **os.environ,
+        "SOUNDSHELF_WORKERS": str(workers),
+        "SOUNDSHELF_HTTP_PROCESSES": str(http_processes),
+    }
     args = [
         sys.executable,
         "-m",
@@ -112,8 +118,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    """A server of its own (no demo data), for tests that stop it."""
-    running = start_server(tmp_path / "data")
+    """A server of its own (no demo data, two HTTP processes), for tests that stop it."""
+    running = start_server(tmp_path / "data", http_processes=2)
     try:
         yield running
     finally:

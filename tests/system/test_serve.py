@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 
 from tests import mediagen
-from tests.system.conftest import Server, stop_server
+from tests.system.conftest import Server, add_user, stop_server
 
 
 def login(server: Server, username: str) -> dict[str, str]:
@@ -93,9 +93,23 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def test_every_http_process_serves_the_same_sessions(server: Server) -> None:
+    add_user(server.data_dir, "ada", "a long enough password")
+    response = httpx.post(
+        f"{server.url}/api/v1/auth/login",
+        json={"username": "ada", "password": "a long enough password"},
+    )
+    assert response.status_code == 200, response.text
+    headers = {"Authorization": f"Bearer {response.json()['accessToken']}"}
+    # A new connection each time, so the kernel hands them to either process.
+    answers = {httpx.get(f"{server.url}/api/v1/me", headers=headers).status_code for _ in range(20)}
+    assert answers == {200}
+
+
 def test_ctrl_c_stops_server_and_workers(server: Server) -> None:
     workers = children_of(server.process.pid)
-    assert workers  # the worker process (and multiprocessing's resource tracker)
+    # Two HTTP processes, the processing worker (and multiprocessing's resource tracker).
+    assert len(workers) >= 3
     assert stop_server(server) == 0
     assert "Shutting down" in server.log()
     deadline = time.monotonic() + 5

@@ -20,7 +20,7 @@ def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag(version)
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[str | None, Header(description='An ETag, e.g. "v3"')] = None,
 ) -> int | None:
     """The version a write expects, from ``If-Match`` (None when absent or ``*``)."""

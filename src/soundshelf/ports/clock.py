@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -19,5 +18,6 @@ class SystemClock:
 
 
 def iso(ts: float) -> str:
-    """ISO-8601 UTC with a ``Z``, as the API shows every timestamp."""
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """ISO-8601 UTC with a ``Z``, as the API shows every timestamp (strftime: a list page
+    formats dozens of them, and this is twice as fast as going through datetime)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))

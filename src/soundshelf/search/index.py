@@ -64,6 +64,7 @@ Search results are index entries: a service still loads the items and applies
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import math
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -363,7 +364,7 @@ class SearchIndex:
         scopes = _search_scopes(viewer_id, friends_of)
         for kind in types:
             hits = self._kind_hits(kind, drivers, words, scopes)
-            results[kind] = _best_first(hits)[:limit_per_type]
+            results[kind] = _best_first(hits, limit_per_type)
         return results
 
     def _kind_hits(
@@ -372,13 +373,14 @@ class SearchIndex:
         best: dict[str, SearchHit] = {}
         for scope, friend in scopes:
             for entry in self._candidates(scope, kind, drivers, friend):
+                item_id = entry["itemId"]
+                if item_id in best:  # seen from another word, field or scope
+                    continue
                 if friend and not _friend_may_see(entry):
                     continue
                 score = _score(words, entry["titleTokens"], entry["textTokens"])
-                if score is None:
-                    continue
-                hit = SearchHit(kind, entry["itemId"], score, float(entry.get("rank", 0)))
-                best.setdefault(hit.item_id, hit)  # the same item from another scope
+                if score is not None:
+                    best[item_id] = SearchHit(kind, item_id, score, float(entry.get("rank", 0)))
         return list(best.values())
 
     def _candidates(self, scope: str, kind: str, drivers: list[str], friend: bool) -> list[Item]:
@@ -495,30 +497,41 @@ def _search_scopes(viewer_id: str | None, friends_of: Iterable[str]) -> list[tup
 
 
 def _score(words: Sequence[str], title: Sequence[str], text: Sequence[str]) -> float | None:
-    """Points for an item's words, or None when some query word matches none of them."""
+    """Points for an item's words, or None when some query word matches none of them.
+
+    A word earns the best of: exact title word, exact text word, title prefix, text
+    prefix; the checks run in that order and stop at the first that holds (a search
+    scores up to 2,000 entries, so this loop is the hot one).
+    """
     total = 0.0
     for word in words:
-        points = _word_points(word, title, EXACT_TITLE, PREFIX_TITLE)
-        points = max(points, _word_points(word, text, EXACT_TEXT, PREFIX_TEXT))
-        if not points:
+        if word in title:
+            total += EXACT_TITLE
+        elif word in text:
+            total += EXACT_TEXT
+        elif _starts_one(word, title):
+            total += PREFIX_TITLE
+        elif _starts_one(word, text):
+            total += PREFIX_TEXT
+        else:
             return None
-        total += points
     return total
 
 
-def _word_points(word: str, candidates: Sequence[str], exact: float, prefix: float) -> float:
-    if word in candidates:
-        return exact
-    return prefix if any(c.startswith(word) for c in candidates) else 0.0
+def _starts_one(prefix: str, candidates: Sequence[str]) -> bool:
+    for candidate in candidates:  # noqa: SIM110 (3x faster than any() over a generator)
+        if candidate.startswith(prefix):
+            return True
+    return False
 
 
 def _friend_may_see(entry: Item) -> bool:
     return entry.get("visibility") in ("friends", "public") and not entry.get("takenDown")
 
 
-def _best_first(hits: Iterable[SearchHit]) -> list[SearchHit]:
+def _best_first(hits: Iterable[SearchHit], limit: int) -> list[SearchHit]:
     # Item ids are ULIDs: among equals the larger id is the newer item.
-    return sorted(hits, key=lambda h: (h.score, h.rank, h.item_id), reverse=True)
+    return heapq.nlargest(limit, hits, key=lambda h: (h.score, h.rank, h.item_id))
 
 
 # --- checks and helpers ----------------------------------------------------------------------

@@ -68,15 +68,15 @@ def _album(album: dict[str, Any], response: Response) -> AlbumWithTracks:
     return AlbumWithTracks(**album)
 
 
-@router.get("")
-def list_albums(
+@router.get("", response_model=AlbumList)
+async def list_albums(
     viewer: OptionalUser,
     services: ServicesDep,
     owner: Annotated[str, Query(max_length=64, description="me or a username")] = "me",
     sort: Literal["rank"] = "rank",
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> AlbumList:
+) -> dict[str, Any]:
     """An owner's albums, ascending by rank (the owner sees all, others public ones)."""
     if owner == "me":
         if viewer is None:
@@ -88,7 +88,7 @@ def list_albums(
             raise NotFound("No such user")
         owner_id = profile["userId"]
     items, next_cursor = services.albums.list(viewer, owner_id=owner_id, limit=limit, cursor=cursor)
-    return AlbumList(items=items, next_cursor=next_cursor)
+    return {"items": items, "nextCursor": next_cursor}
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -100,7 +100,7 @@ def create_album(
 
 
 @router.get("/{album_id}")
-def get_album(
+async def get_album(
     album_id: str, viewer: OptionalUser, services: ServicesDep, response: Response
 ) -> AlbumWithTracks:
     return _album(services.albums.get(viewer, album_id), response)

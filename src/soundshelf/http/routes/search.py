@@ -14,7 +14,7 @@ router = APIRouter(tags=["search"])
 
 
 @router.get("/search")
-def search(
+async def search(
     viewer: OptionalUser,
     services: ServicesDep,
     q: Annotated[str, Query(max_length=200, description="Words or word beginnings")] = "",

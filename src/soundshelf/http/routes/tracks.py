@@ -66,25 +66,25 @@ class StreamUrl(ApiModel):
     url: str
 
 
-@router.get("")
-def list_tracks(
+@router.get("", response_model=TrackList)
+async def list_tracks(
     viewer: OptionalUser,
     services: ServicesDep,
     owner: Annotated[str | None, Query(max_length=64, description="me or a username")] = None,
     album: Annotated[str | None, Query(max_length=40, description="an album id")] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> TrackList:
+) -> dict[str, Any]:
     """Visible tracks, newest first: mine, someone's, an album's (in order), or the public
     feed when no filter is given."""
     if album:
-        return TrackList(items=services.albums.album_tracks(viewer, album), next_cursor=None)
+        return {"items": services.albums.album_tracks(viewer, album), "nextCursor": None}
     items, next_cursor = services.tracks.list(viewer, owner=owner, limit=limit, cursor=cursor)
-    return TrackList(items=items, next_cursor=next_cursor)
+    return {"items": items, "nextCursor": next_cursor}
 
 
 @router.get("/{track_id}")
-def get_track(
+async def get_track(
     track_id: str, viewer: OptionalUser, services: ServicesDep, response: Response
 ) -> Track:
     track = services.tracks.get(viewer, track_id)
@@ -118,7 +118,7 @@ def delete_track(track_id: str, user: CurrentUser, services: ServicesDep) -> Non
     response_class=RedirectResponse,
     responses={200: {"model": StreamUrl, "description": "With `Accept: application/json`"}},
 )
-def stream_track(
+async def stream_track(
     track_id: str,
     viewer: OptionalUser,
     services: ServicesDep,

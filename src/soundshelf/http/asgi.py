@@ -1,0 +1,20 @@
+"""The app as ``uvicorn`` imports it in each HTTP process of ``soundshelf serve``.
+
+The parent process has already prepared the data dir (keys, demo catalog) and put its
+settings in the environment; each process builds its own services from them.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from soundshelf.bootstrap import build
+from soundshelf.config import Settings
+from soundshelf.http.app import create_app
+from soundshelf.logs import configure_logging
+
+
+def app_from_environment() -> FastAPI:
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(build(settings))
