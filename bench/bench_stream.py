@@ -218,8 +218,8 @@ def report(results: dict[str, WrkResult], rows: dict[str, str]) -> None:
         f"`wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}s`, each request a random "
         f"`Range: bytes=a-(a+{SPAN - 1})` of a {SIZE // 1024**3} GiB file read into the page "
         "cache before each run; loopback, load generator and servers on the same cores. "
-        "*embedded*: `soundshelf serve` through a signed URL (the blob app behind the API's "
-        "middleware); "
+        "*embedded*: `soundshelf serve` (one HTTP process) through a signed URL (the blob "
+        "app behind the request-id and access-log middleware, ahead of FastAPI's own); "
         "*nginx*: 1 worker, `sendfile on`; *FileResponse*: a bare Starlette app under uvicorn. "
         "MB/s counts range bytes only (10^6 bytes). Goal: embedded ≥ 0.3× nginx.\n"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import errno
 import hashlib
 import io
 import json
@@ -17,6 +18,7 @@ import logging
 import os
 import random
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,10 +36,12 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
+from soundshelf.adapters import fs_blobs
 from soundshelf.adapters.fs_blobs import CHUNK_SIZE, FsBlobStore
 from soundshelf.adapters.s3_blobs import S3BlobStore
 from soundshelf.errors import Conflict, RangeNotSatisfiable, ValidationFailed
 from soundshelf.ports.blobs import (
+    BlobInfo,
     BlobNotFound,
     BlobStore,
     CompletedPart,
@@ -791,6 +795,236 @@ def test_a_symlink_cannot_lead_out_of_the_root(fs_store: FsBlobStore, tmp_path: 
         fs_store.put("evil/new", b"x", content_type="text/plain")
     assert not (outside / "new").exists()
     assert list(fs_store.list("")) == []
+
+
+@pytest.mark.parametrize(
+    ("link", "target", "key"),
+    [
+        pytest.param("in", "real", "in/song", id="folder-inside-root"),
+        pytest.param("out", "../outside", "out/secret", id="folder-outside-root"),
+        pytest.param("deep/in", "../real", "deep/in/song", id="nested-folder"),
+        pytest.param("alias", "real/song", "alias", id="file-inside-root"),
+        pytest.param("leak", "../outside/secret", "leak", id="file-outside-root"),
+    ],
+)
+def test_no_symlink_is_followed_on_reads(
+    fs: Blobs, fs_store: FsBlobStore, tmp_path: Path, link: str, target: str, key: str
+) -> None:
+    """Reads open the key one segment at a time without following links: a symlink
+    anywhere on the path is refused, even one that stays inside the root."""
+    root = tmp_path / "blobs"
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret").write_bytes(b"private")
+    fs_store.put("real/song", b"music", content_type="audio/mpeg")
+    fs_store.put("deep/other", b"-", content_type="audio/mpeg")
+    (root / link).symlink_to(target)
+
+    for attempt in (
+        lambda: fs_store.read(key),
+        lambda: fs_store.open(key, start=1),
+        lambda: fs_store.head(key),
+        lambda: fs_store.copy(key, "copied"),
+    ):
+        with pytest.raises(InvalidKey):
+            attempt()
+    response = fs.http.get(fs_store.presign_download(key, ttl=60))
+    _assert_problem(response, 400, "invalid_key")
+    assert fs_store.head("copied") is None
+    assert fs_store.read("real/song") == b"music"
+
+
+def test_a_symlinked_sidecar_is_not_read(fs_store: FsBlobStore, tmp_path: Path) -> None:
+    (tmp_path / "fake.json").write_text(json.dumps({"content_type": "text/html", "etag": "x"}))
+    fs_store.put("song", b"music", content_type="audio/mpeg")
+    sidecar = tmp_path / "blobs" / ".meta" / "song.json"
+    sidecar.unlink()
+    sidecar.symlink_to(tmp_path / "fake.json")
+
+    info = fs_store.head("song")
+
+    assert info is not None
+    assert (info.etag, info.content_type) == (md5(b"music"), "application/octet-stream")
+
+
+def test_only_regular_files_are_objects(fs: Blobs, fs_store: FsBlobStore, tmp_path: Path) -> None:
+    fs_store.put("folder/song", b"music", content_type="audio/mpeg")
+    if hasattr(os, "mkfifo"):  # opening a FIFO for reading would block until a writer came
+        os.mkfifo(tmp_path / "blobs" / "pipe")
+        assert fs_store.head("pipe") is None
+        with pytest.raises(BlobNotFound):
+            fs_store.read("pipe")
+
+    assert fs_store.head("folder") is None
+    assert fs_store.head("folder/song/deeper") is None
+    assert fs.http.get(fs_store.presign_download("folder", ttl=60)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/blobs/../outside/secret",
+        "/blobs/a/../../outside/secret",
+        "/blobs//etc/passwd",
+        "/blobs/./outside",
+        "/blobs/a\\..\\..\\outside",
+        "/blobs/.meta/song.json",
+    ],
+)
+def test_a_signed_url_cannot_name_a_path_outside_the_objects(
+    fs_store: FsBlobStore, tmp_path: Path, path: str
+) -> None:
+    """Even with a valid signature (the secret leaked, say), a key that could leave the
+    objects' folder is refused before anything is opened."""
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret").write_bytes(b"private")
+    fs_store.put("song", b"music", content_type="audio/mpeg")
+    key = path.removeprefix("/blobs/")
+    query = fs_store.signer.query(key, {"op": "get", "exp": str(int(time.time()) + 60)})
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "root_path": "",
+        "query_string": query.encode(),
+        "headers": [],
+    }
+    asyncio.run(fs_store.asgi_app(scope, receive, send))
+
+    assert sent[0]["status"] == 404
+    assert b"private" not in b"".join(m.get("body", b"") for m in sent)
+
+
+@pytest.fixture
+def settled_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cache descriptions of files of any age (normally only of files older than 1 s)."""
+    monkeypatch.setattr(fs_blobs, "_SETTLED_NS", 0)
+
+
+def _count_sidecar_reads(monkeypatch: pytest.MonkeyPatch, store: FsBlobStore) -> list[str]:
+    reads: list[str] = []
+    read_meta = store._read_meta
+
+    def counting(key: str) -> dict[str, object] | None:
+        reads.append(key)
+        return read_meta(key)
+
+    monkeypatch.setattr(store, "_read_meta", counting)
+    return reads
+
+
+def test_a_fresh_file_is_described_by_its_sidecar_every_time(
+    fs_store: FsBlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = _count_sidecar_reads(monkeypatch, fs_store)
+    fs_store.put("song", b"music", content_type="audio/mpeg")
+
+    fs_store.head("song")
+    fs_store.head("song")
+
+    assert reads == ["song", "song"]
+
+
+@pytest.mark.usefixtures("settled_now")
+def test_a_cached_description_holds_for_its_file_version_only(
+    fs: Blobs, fs_store: FsBlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = _count_sidecar_reads(monkeypatch, fs_store)
+    first = fs_store.put("song", b"version 1", content_type="audio/mpeg")
+    url = fs_store.presign_download("song", ttl=60)
+
+    assert fs_store.head("song") == first
+    assert fs.http.get(url).headers["etag"] == f'"{first.etag}"'
+    assert fs.http.head(url).status_code == 200
+    assert reads == ["song"]  # then from the cache
+
+    second = fs_store.put("song", b"version 2", content_type="audio/ogg")  # same size
+    assert second.etag != first.etag
+    assert fs_store.head("song") == second
+    response = fs.http.get(url)
+    assert (response.content, response.headers["content-type"]) == (b"version 2", "audio/ogg")
+    assert response.headers["etag"] == f'"{second.etag}"'
+
+    # Replaced behind the store's back (another process, a crash between renames).
+    replacement = tmp_path / "replacement"
+    replacement.write_bytes(b"version 3")
+    os.replace(replacement, tmp_path / "blobs" / "song")
+    assert fs.http.get(url).headers["etag"] == f'"{md5(b"version 3")}"'
+
+    fs_store.delete("song")
+    assert fs_store.head("song") is None
+    assert fs.http.get(url).status_code == 404
+    fs_store.put("song", b"version 4", content_type="audio/mpeg")
+    assert fs.http.get(url).headers["etag"] == f'"{md5(b"version 4")}"'
+
+
+def test_the_description_cache_is_bounded() -> None:
+    cache = fs_blobs._InfoCache(size=3)
+    old = os.stat(__file__)  # a file older than the settling time
+    for n in range(5):
+        cache.put(f"k{n}", old, BlobInfo(f"k{n}", old.st_size, "text/plain", "e"), "date")
+    cache.get("k2", old)  # recently used: kept
+
+    cache.put("k5", old, BlobInfo("k5", old.st_size, "text/plain", "e"), "date")
+
+    assert [k for k in ("k0", "k1", "k2", "k3", "k4", "k5") if cache.get(k, old)] == [
+        "k2",
+        "k4",
+        "k5",
+    ]
+
+
+def _no_nowait_support(*args: object) -> int:
+    raise OSError(errno.EOPNOTSUPP, "not here")
+
+
+def _not_in_the_page_cache(*args: object) -> int:
+    raise BlockingIOError(errno.EAGAIN, "would block")
+
+
+def _half_in_the_page_cache(fd: int, buffers: list[memoryview], offset: int, flags: int) -> int:
+    (view,) = buffers
+    half = max(1, len(view) // 2)
+    view[:half] = os.pread(fd, half, offset)
+    return half
+
+
+@pytest.mark.parametrize(
+    "preadv",
+    [
+        pytest.param(None, id="page-cache-reads-on-the-loop"),
+        pytest.param(_not_in_the_page_cache, id="disk-reads-in-threads"),
+        pytest.param(_half_in_the_page_cache, id="short-reads"),
+        pytest.param(_no_nowait_support, id="no-RWF_NOWAIT"),
+    ],
+)
+def test_downloads_whatever_the_page_cache_holds(
+    fs: Blobs, monkeypatch: pytest.MonkeyPatch, preadv: Callable[..., int] | None
+) -> None:
+    if fs_blobs._NOWAIT is None:
+        pytest.skip("reads go to threads on this platform anyway")
+    monkeypatch.setattr(fs_blobs, "_NOWAIT", fs_blobs._NOWAIT)  # restored after the test
+    if preadv is not None:
+        monkeypatch.setattr(os, "preadv", preadv)
+    data = pattern(3 * CHUNK_SIZE + 12_345, seed=9)
+    fs.store.put("long", data, content_type="audio/flac")
+    url = fs.store.presign_download("long", ttl=60)
+
+    whole = fs.http.get(url)
+    first, last = CHUNK_SIZE - 100, 2 * CHUNK_SIZE + 100  # across two chunk boundaries
+    middle = fs.http.get(url, headers={"Range": f"bytes={first}-{last}"})
+
+    assert (whole.status_code, whole.content) == (200, data)
+    assert (middle.status_code, middle.content) == (206, data[first : last + 1])
+    if preadv is _no_nowait_support:
+        assert fs_blobs._NOWAIT is None  # stopped trying
 
 
 def test_a_stale_sidecar_is_rebuilt(fs_store: FsBlobStore, tmp_path: Path) -> None:

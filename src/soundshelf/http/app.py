@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from soundshelf import __version__
 from soundshelf.bootstrap import Services
@@ -39,8 +40,24 @@ from soundshelf.subsonic.router import router as subsonic_router
 WEB_DIR = Path(str(resources.files("soundshelf") / "web"))
 
 
+class _App(FastAPI):
+    """FastAPI with a shortcut: requests under a prefix of ``direct`` go straight to
+    their app, which carries its own middleware, instead of through FastAPI's layers and
+    router (signed blob URLs: a player seeking in a track sends many ranged reads)."""
+
+    direct: tuple[tuple[str, ASGIApp], ...] = ()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for prefix, target in self.direct:
+                if scope["path"].startswith(prefix):
+                    await target(scope, receive, send)
+                    return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(services: Services) -> FastAPI:
-    app = FastAPI(
+    app = _App(
         title="Soundshelf API",
         version=__version__,
         openapi_url="/api/openapi.json",
@@ -107,4 +124,11 @@ def create_app(services: Services) -> FastAPI:
             max_age=600,
         )
     app.add_middleware(RequestContextMiddleware)
+    # The mounts again, taken before FastAPI's own layers and router but behind the same
+    # middleware of ours (request id, security headers, access log; CORS if configured).
+    for path, asgi_app in services.mounts.items():
+        direct = asgi_app
+        for cls, args, kwargs in reversed(app.user_middleware):
+            direct = cls(direct, *args, **kwargs)
+        app.direct += ((path.rstrip("/") + "/", direct),)
     return app

@@ -92,7 +92,7 @@ class TakedownState(ApiModel):
 
 
 @router.get("/reports")
-def list_reports(
+async def list_reports(
     services: ServicesDep,
     status_: Annotated[Literal["open", "resolved"], Query(alias="status")] = "open",
     limit: Limit = 50,
@@ -105,7 +105,7 @@ def list_reports(
 
 
 @router.get("/reports/{report_id}")
-def get_report(
+async def get_report(
     report_id: str, services: ServicesDep, limit: Limit = 50, cursor: Cursor = None
 ) -> ReportGroupDetail:
     """A report's item with every report of the same round (who reported, and why)."""
@@ -179,7 +179,7 @@ class UserChanges(ApiModel):
 
 
 @router.get("/users")
-def list_users(
+async def list_users(
     services: ServicesDep,
     q: Annotated[str | None, Query(max_length=64, description="Username prefix")] = None,
     limit: Limit = 50,
@@ -191,7 +191,7 @@ def list_users(
 
 
 @router.get("/users/{user_id}")
-def get_user(user_id: str, services: ServicesDep) -> AdminUserView:
+async def get_user(user_id: str, services: ServicesDep) -> AdminUserView:
     return AdminUserView(**services.user_admin.get(user_id))
 
 
@@ -251,13 +251,13 @@ class AuditList(ApiModel):
 
 
 @router.get("/stats")
-def platform_stats(services: ServicesDep) -> PlatformStats:
+async def platform_stats(services: ServicesDep) -> PlatformStats:
     """Totals and the last 30 days (UTC), from counters kept as things happen."""
     return PlatformStats(**services.platform_stats.summary())
 
 
 @router.get("/audit")
-def audit_log(
+async def audit_log(
     services: ServicesDep,
     actor: Annotated[str | None, Query(max_length=64, description="An actor's user id")] = None,
     limit: Limit = 50,

@@ -53,7 +53,7 @@ def create_app_password(
 
 
 @router.get("")
-def list_app_passwords(user: CurrentUser, services: ServicesDep) -> AppPasswordList:
+async def list_app_passwords(user: CurrentUser, services: ServicesDep) -> AppPasswordList:
     return AppPasswordList(
         items=[AppPasswordView(**v) for v in services.app_passwords.list(user)],
         server_url=services.settings.base_url,

@@ -42,7 +42,7 @@ class StatsList(ApiModel):
 
 
 @router.get("/artists/{username}")
-def artist_page(username: str, viewer: OptionalUser, services: ServicesDep) -> ArtistPage:
+async def artist_page(username: str, viewer: OptionalUser, services: ServicesDep) -> ArtistPage:
     """Public: the artist's profile, published albums and tracks, follower count."""
     return ArtistPage(**services.artists.page(viewer, username))
 
@@ -69,6 +69,6 @@ def disable_artist(user: CurrentUser, services: ServicesDep) -> None:
 
 
 @router.get("/me/artist/stats")
-def artist_stats(user: CurrentUser, services: ServicesDep) -> StatsList:
+async def artist_stats(user: CurrentUser, services: ServicesDep) -> StatsList:
     """Plays and distinct listeners of each of my tracks over the last 30 days."""
     return StatsList(items=services.artists.stats(user))

@@ -31,7 +31,7 @@ def request_export(user: CurrentUser, services: ServicesDep) -> ExportStatus:
 
 
 @router.get("/export")
-def export_status(user: CurrentUser, services: ServicesDep) -> ExportStatus:
+async def export_status(user: CurrentUser, services: ServicesDep) -> ExportStatus:
     """The latest export: ``pending`` until it is built, then ``ready`` with a
     short-lived ``downloadUrl`` (ask again for a fresh one) until it expires."""
     return ExportStatus(**services.exports.status(user))

@@ -30,7 +30,7 @@ class FileList(ApiModel):
 
 
 @router.get("")
-def list_files(
+async def list_files(
     user: CurrentUser, services: ServicesDep, limit: Limit = 50, cursor: Cursor = None
 ) -> FileList:
     """The caller's files, newest first (files are private to their owner)."""
@@ -39,7 +39,7 @@ def list_files(
 
 
 @router.get("/{file_id}")
-def get_file(
+async def get_file(
     file_id: str, user: CurrentUser, services: ServicesDep, response: Response
 ) -> FileDetail:
     """``downloadUrl`` is signed and short-lived; it downloads the file under its

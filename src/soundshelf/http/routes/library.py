@@ -12,7 +12,7 @@ router = APIRouter(prefix="/me", tags=["music"])
 
 
 @router.get("/likes")
-def my_likes(
+async def my_likes(
     user: CurrentUser, services: ServicesDep, limit: Limit = 50, cursor: Cursor = None
 ) -> TrackList:
     items, next_cursor = services.tracks.likes(user, limit=limit, cursor=cursor)
@@ -20,7 +20,7 @@ def my_likes(
 
 
 @router.get("/history")
-def my_history(
+async def my_history(
     user: CurrentUser, services: ServicesDep, limit: Limit = 50, cursor: Cursor = None
 ) -> TrackList:
     items, next_cursor = services.tracks.history(user, limit=limit, cursor=cursor)

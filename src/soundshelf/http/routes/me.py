@@ -55,7 +55,7 @@ def _key_view(item: dict[str, Any]) -> ApiKeyView:
 
 
 @router.get("")
-def get_me(user: CurrentUser, services: ServicesDep) -> Me:
+async def get_me(user: CurrentUser, services: ServicesDep) -> Me:
     return Me(**me_view(services.accounts.get_profile(user.user_id)))
 
 
@@ -76,7 +76,7 @@ def create_api_key(
 
 
 @router.get("/api-keys")
-def list_api_keys(user: CurrentUser, services: ServicesDep) -> ApiKeyList:
+async def list_api_keys(user: CurrentUser, services: ServicesDep) -> ApiKeyList:
     return ApiKeyList(items=[_key_view(i) for i in services.accounts.list_api_keys(user)])
 
 

@@ -55,7 +55,7 @@ class PhotoChanges(ApiModel):
 
 
 @router.get("")
-def list_photos(
+async def list_photos(
     viewer: OptionalUser,
     services: ServicesDep,
     owner: Annotated[
@@ -76,7 +76,7 @@ def list_photos(
 
 
 @router.get("/{photo_id}")
-def get_photo(
+async def get_photo(
     photo_id: str, viewer: OptionalUser, services: ServicesDep, response: Response
 ) -> Photo:
     photo = services.photos.get(viewer, photo_id)

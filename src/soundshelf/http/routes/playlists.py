@@ -101,7 +101,7 @@ def _change(change: dict[str, Any], response: Response) -> EntryChange:
 
 
 @router.get("")
-def list_playlists(
+async def list_playlists(
     viewer: OptionalUser,
     services: ServicesDep,
     owner: Annotated[
@@ -124,7 +124,7 @@ def create_playlist(
 
 
 @router.get("/{playlist_id}")
-def get_playlist(
+async def get_playlist(
     playlist_id: str,
     viewer: OptionalUser,
     services: ServicesDep,

@@ -60,7 +60,7 @@ def create_share(body: NewShare, user: CurrentUser, services: ServicesDep) -> Cr
 
 
 @router.get("/shares")
-def list_shares(
+async def list_shares(
     user: CurrentUser, services: ServicesDep, limit: Limit = 50, cursor: Cursor = None
 ) -> ShareList:
     items, next_cursor = services.shares.list(user, limit=limit, cursor=cursor)

@@ -93,7 +93,7 @@ def send_friend_request(
 
 
 @router.get("/friends/requests")
-def list_friend_requests(
+async def list_friend_requests(
     user: CurrentUser,
     services: ServicesDep,
     direction: Annotated[
@@ -137,7 +137,7 @@ def cancel_friend_request(request_id: str, user: CurrentUser, services: Services
 
 
 @router.get("/friends")
-def list_friends(
+async def list_friends(
     user: CurrentUser, services: ServicesDep, limit: Limit = 50, cursor: Cursor = None
 ) -> FriendList:
     items, next_cursor = services.friend_requests.friends_of(user, limit=limit, cursor=cursor)
@@ -154,7 +154,7 @@ def unfriend(username: str, user: CurrentUser, services: ServicesDep) -> None:
 
 
 @router.get("/notifications")
-def list_notifications(
+async def list_notifications(
     user: CurrentUser, services: ServicesDep, limit: Limit = 50, cursor: Cursor = None
 ) -> NotificationList:
     """Newest first, with the number still unread. Kinds: ``friend_request``,

@@ -117,12 +117,12 @@ def complete_upload(
 
 
 @router.get("/{upload_id}", response_model_exclude_none=True)
-def get_upload(upload_id: str, user: CurrentUser, services: ServicesDep) -> UploadStatus:
+async def get_upload(upload_id: str, user: CurrentUser, services: ServicesDep) -> UploadStatus:
     return UploadStatus(**upload_view(services.uploads.get(user, upload_id)))
 
 
 @router.get("", response_model_exclude_none=True)
-def list_uploads(
+async def list_uploads(
     user: CurrentUser, services: ServicesDep, limit: Limit = 50, cursor: Cursor = None
 ) -> UploadList:
     page = services.uploads.list_mine(user, limit=limit, cursor=cursor)
