@@ -81,6 +81,38 @@ def test_probe_reads_duration_codec_tags_and_cover(
     assert info.cover_mime == "image/jpeg"
 
 
+@pytest.mark.parametrize(
+    ("fmt", "seconds", "rate", "channels"),
+    [
+        pytest.param(fmt, seconds, rate, channels, id=f"{fmt}-{label}")
+        for fmt in mediagen.AUDIO_FORMATS
+        for label, seconds, rate, channels in [
+            ("0.5s", 0.5, 44_100, 2),
+            ("2.5s", 2.5, 44_100, 2),
+            ("0.5s-48k-mono", 0.5, 48_000, 1),
+        ]
+        if not (fmt == "ogg" and channels == 1)  # FFmpeg's Vorbis encoder: stereo only
+    ],
+)
+def test_probe_measures_short_files_exactly(
+    fmt: str, seconds: float, rate: int, channels: int, tmp_path: Path
+) -> None:
+    """Regression: a 0.5 s Ogg Vorbis measured 27 h (the demuxer's unsigned 32-bit packet
+    duration wrapped). Encoder delay and padding are not counted either: the header says
+    how much there is in MP3 (LAME), MP4 (edit list) and Ogg (pre-skip, final granule).
+    Raw ADTS AAC records neither, so it keeps up to two frames of them, like players do."""
+    path = mediagen.make_audio(
+        tmp_path / f"short.{fmt}", fmt, seconds, sample_rate=rate, channels=channels
+    )
+
+    info = probe_audio(path, filename=path.name)
+
+    tolerance_ms = 2 * 1024 / rate * 1000 if fmt == "aac" else 5
+    assert info.duration_ms == pytest.approx(seconds * 1000, abs=tolerance_ms)
+    assert info.bitrate is not None
+    assert 0 < info.bitrate < 2_000_000
+
+
 def test_probe_measures_bitrate_without_the_cover_art(audio_file: AudioFile) -> None:
     info = probe_audio(audio_file("mp3"), filename="x.mp3")
     assert info.bitrate == pytest.approx(128_000, rel=0.03)

@@ -19,6 +19,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path, PurePath
 from typing import Any
@@ -66,6 +67,8 @@ _MAX_BAD_PACKETS = 64
 # Plausible audio; a damaged header claiming 2 GHz would make the resampler allocate GBs.
 _RATES = range(1_000, 768_001)
 _MAX_CHANNELS = 64
+# The longest packet an allowed codec makes: a FLAC block (65,535 samples).
+_MAX_PACKET_SAMPLES = 65_536
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +257,7 @@ def _audio_stream(container: InputContainer) -> AudioStream:
         raise UnsupportedMedia(DAMAGED) from exc
     if codec not in _CODECS and not codec.startswith("pcm_"):
         raise UnsupportedMedia(f"The audio codec “{codec}” is not supported")
-    if rate not in _RATES or not 0 < channels <= _MAX_CHANNELS:
+    if rate not in _RATES or not 0 < channels <= _MAX_CHANNELS or not stream.time_base:
         raise UnsupportedMedia(DAMAGED)
     return stream
 
@@ -307,22 +310,49 @@ def _frames(container: InputContainer, stream: AudioStream) -> Iterator[AudioFra
 
 def _scan(container: InputContainer, stream: AudioStream) -> tuple[float, int, bool]:
     """(duration in seconds, audio payload bytes, whether anything decodes) in one cheap
-    pass: every packet is read but only the first few are decoded."""
+    pass: every packet is read but only the first few are decoded.
+
+    The duration runs from where playback starts to the end of the last packet:
+
+    - a packet's duration counts only when plausible (at most ``_MAX_PACKET_SAMPLES``).
+      FFmpeg's Ogg demuxer keeps it in an unsigned 32-bit field and gives the last packet
+      "final granule position minus its pts", which is negative when the end trimming
+      reaches back past that packet (a short Vorbis file): -448 arrives as 4294966848,
+      27 hours at 44.1 kHz. Such a packet counts as ending where it starts.
+    - playback starts at the stream's start time when it lies after the first packet:
+      priming packets have negative timestamps (MP4, Ogg) or the start time skips the
+      encoder delay (MP3's LAME header).
+    - when the header's duration agrees with the measurement to within two packets, the
+      smaller wins: the header knows about the encoder's end padding, and a truncated
+      file or a lying header disagrees by far more than that.
+    """
+    time_base = stream.time_base
+    longest = Fraction(_MAX_PACKET_SAMPLES, stream.codec_context.sample_rate) / time_base
     first = end = None
+    packet_ticks = 0  # the longest plausible packet seen
     payload = 0
     decodable = False
     for packet in _packets(container, stream):
         payload += packet.size
         if packet.pts is not None:
+            duration = packet.duration or 0
+            if not 0 < duration <= longest:
+                duration = 0
+            packet_ticks = max(packet_ticks, duration)
             first = packet.pts if first is None else min(first, packet.pts)
-            stop = packet.pts + (packet.duration or 0)
+            stop = packet.pts + duration
             end = stop if end is None else max(end, stop)
         if not decodable:
             with contextlib.suppress(av.error.FFmpegError):
                 decodable = any(frame.samples > 0 for frame in packet.decode())
     if first is None or end is None or end <= first:
         return _header_duration(container, stream), payload, decodable
-    return float((end - first) * stream.time_base), payload, decodable
+    start = stream.start_time
+    ticks = end - (start if start is not None and first < start < end else first)
+    header = stream.duration
+    if header and header > 0 and abs(header - ticks) <= 2 * packet_ticks:
+        ticks = min(ticks, header)
+    return float(ticks * time_base), payload, decodable
 
 
 def _header_duration(container: InputContainer, stream: AudioStream) -> float:
