@@ -8,6 +8,7 @@ or gets wrong (typed equality).
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -652,3 +653,21 @@ def test_sqlite_close_closes_every_thread_connection(tmp_path: Path) -> None:
     assert not path.with_name("t.db-wal").exists()
     with ThreadPoolExecutor(max_workers=1) as pool, pytest.raises(RuntimeError):
         pool.submit(table.get, "A", "0").result()
+
+
+def test_sqlite_keeps_a_typical_item_in_its_page(tmp_path: Path) -> None:
+    """A ~2 KB item (a track) must not spill into overflow pages, which made every
+    listing read several pages per item."""
+    path = tmp_path / "t.db"
+    with SqliteTable(path) as table:
+        table.put({"PK": "TRACK#1", "SK": "TRACK", "blob": "x" * 3000})
+        conn = sqlite3.connect(path)
+        try:
+            (page_size,) = conn.execute("PRAGMA page_size").fetchone()
+            (overflow_pages,) = conn.execute(
+                "SELECT count(*) FROM dbstat WHERE pagetype = 'overflow'"
+            ).fetchone()
+        finally:
+            conn.close()
+    assert page_size == 16384
+    assert overflow_pages == 0
