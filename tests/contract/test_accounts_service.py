@@ -8,14 +8,10 @@ tests/http/test_accounts.py.
 
 from __future__ import annotations
 
-import gzip
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
-import boto3
 import pytest
 
 from soundshelf.accounts.service import AccountsService
@@ -35,7 +31,7 @@ from soundshelf.ports.identity import (
     UserNotConfirmed,
 )
 from soundshelf.ratelimit import RateLimiter
-from tests.support import code_from_outbox
+from tests.support import MOTO_REGION, code_from_outbox, create_cognito_pool, moto_jwks
 
 PASSWORD = "Correct-Horse-7-battery"
 
@@ -63,31 +59,9 @@ def _local(tmp_path: Path) -> Stack:
 
 
 def _aws() -> Stack:
-    cognito = boto3.client("cognito-idp", region_name="us-east-1")
-    pool = cognito.create_user_pool(
-        PoolName="soundshelf",
-        Policies={
-            "PasswordPolicy": {
-                "MinimumLength": 10,
-                "RequireUppercase": False,
-                "RequireLowercase": False,
-                "RequireNumbers": False,
-                "RequireSymbols": False,
-            }
-        },
-    )["UserPool"]["Id"]
-    client = cognito.create_user_pool_client(
-        UserPoolId=pool,
-        ClientName="web",
-        GenerateSecret=False,
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-    )["UserPoolClient"]["ClientId"]
-    jwks = files("moto.cognitoidp") / "resources" / "jwks-public.json.gz"
+    pool = create_cognito_pool()
     identity = CognitoIdentityProvider(
-        pool,
-        client,
-        region="us-east-1",
-        jwks=StaticJwks(json.loads(gzip.decompress(jwks.read_bytes()))),
+        pool.pool_id, pool.client_id, region=MOTO_REGION, jwks=StaticJwks(moto_jwks())
     )
     clock = SystemClock()
     table = DynamoDbTable("accounts", region="us-east-1", create_if_missing=True)

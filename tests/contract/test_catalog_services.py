@@ -4,9 +4,7 @@ stack; this proves the same use cases behave the same on AWS."""
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Iterator
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -21,40 +19,21 @@ from soundshelf.errors import Conflict, NotFound, PreconditionFailed
 from soundshelf.sharing.service import share_key, token_key
 from soundshelf.uploads.service import PROCESS_UPLOAD
 from tests import mediagen
+from tests.support import create_cognito_pool, write_moto_jwks
 
 PASSWORD = "correct horse battery"
 
 
 def _aws_settings(tmp_path: Path) -> Settings:
-    cognito = boto3.client("cognito-idp", region_name="us-east-1")
-    policy = {
-        "MinimumLength": 10,
-        "RequireUppercase": False,
-        "RequireLowercase": False,
-        "RequireNumbers": False,
-        "RequireSymbols": False,
-    }
-    pool = cognito.create_user_pool(PoolName="soundshelf", Policies={"PasswordPolicy": policy})[
-        "UserPool"
-    ]["Id"]
-    client = cognito.create_user_pool_client(
-        UserPoolId=pool,
-        ClientName="web",
-        GenerateSecret=False,
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-    )["UserPoolClient"]["ClientId"]
-    jwks = files("moto.cognitoidp") / "resources" / "jwks-public.json.gz"
-    jwks_file = tmp_path / "jwks.json"
-    jwks_file.write_bytes(gzip.decompress(jwks.read_bytes()))
+    pool = create_cognito_pool()
     queue = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="jobs")
     return Settings(
         backend="aws",
         table_name="soundshelf",
         media_bucket="media",
         create_resources=True,
-        cognito_user_pool_id=pool,
-        cognito_client_id=client,
-        cognito_jwks_file=jwks_file,
+        cognito_jwks_file=write_moto_jwks(tmp_path / "jwks.json"),
+        **pool.settings(),
         sqs_queue_url=queue["QueueUrl"],
     )
 

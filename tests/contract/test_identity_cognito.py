@@ -10,18 +10,13 @@ Where moto differs from Cognito the test says so and asserts what moto does.
 
 from __future__ import annotations
 
-import gzip
-import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from importlib.resources import files
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from soundshelf.adapters.cognito_identity import CognitoIdentityProvider
 from soundshelf.adapters.jwt_verifier import HttpJwks, JwtVerifier, StaticJwks
@@ -36,6 +31,7 @@ from soundshelf.ports.identity import (
     UserNotConfirmed,
     WeakPassword,
 )
+from tests.support import CognitoPool, create_cognito_client, create_cognito_pool, moto_jwks
 
 pytestmark = pytest.mark.aws
 
@@ -44,74 +40,43 @@ PASSWORD = "Correct-Horse-7"
 OTHER_PASSWORD = "Battery-Staple-8"
 
 
-def _moto_jwks() -> StaticJwks:
-    resource = files("moto.cognitoidp") / "resources" / "jwks-public.json.gz"
-    return StaticJwks(json.loads(gzip.decompress(resource.read_bytes())))
-
-
-MOTO_JWKS = _moto_jwks()
-
-
-@dataclass(frozen=True)
-class Pool:
-    pool_id: str
-    client_id: str
+MOTO_JWKS = StaticJwks(moto_jwks())
+# Stricter than LENIENT_PASSWORDS: the weak-password mapping needs rules to break.
+PASSWORD_POLICY = {
+    "MinimumLength": 10,
+    "RequireUppercase": True,
+    "RequireLowercase": True,
+    "RequireNumbers": True,
+    "RequireSymbols": False,
+}
 
 
 @pytest.fixture
-def cognito(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        yield boto3.client("cognito-idp", region_name=REGION)
+def cognito(fake_aws: None) -> Any:
+    return boto3.client("cognito-idp", region_name=REGION)
 
 
-def _create_client(cognito: Any, pool_id: str, name: str = "web") -> str:
-    response = cognito.create_user_pool_client(
-        UserPoolId=pool_id,
-        ClientName=name,
-        GenerateSecret=False,
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-    )
-    return response["UserPoolClient"]["ClientId"]
-
-
-def _create_pool(cognito: Any, name: str = "soundshelf") -> Pool:
-    pool_id = cognito.create_user_pool(
-        PoolName=name,
-        Policies={
-            "PasswordPolicy": {
-                "MinimumLength": 10,
-                "RequireUppercase": True,
-                "RequireLowercase": True,
-                "RequireNumbers": True,
-                "RequireSymbols": False,
-            }
-        },
+def _create_pool(cognito: Any, name: str = "soundshelf") -> CognitoPool:
+    return create_cognito_pool(
+        cognito,
+        name=name,
+        passwords=PASSWORD_POLICY,
+        groups=("artist", "admin"),
         AutoVerifiedAttributes=["email"],
-    )["UserPool"]["Id"]
-    for group in ("artist", "admin"):
-        cognito.create_group(UserPoolId=pool_id, GroupName=group)
-    return Pool(pool_id, _create_client(cognito, pool_id))
+    )
 
 
-def _provider(pool: Pool) -> CognitoIdentityProvider:
+def _provider(pool: CognitoPool) -> CognitoIdentityProvider:
     return CognitoIdentityProvider(pool.pool_id, pool.client_id, region=REGION, jwks=MOTO_JWKS)
 
 
 @pytest.fixture
-def pool(cognito: Any) -> Pool:
+def pool(cognito: Any) -> CognitoPool:
     return _create_pool(cognito)
 
 
 @pytest.fixture
-def provider(pool: Pool) -> CognitoIdentityProvider:
+def provider(pool: CognitoPool) -> CognitoIdentityProvider:
     return _provider(pool)
 
 
@@ -288,7 +253,7 @@ def test_admin_created_confirmed_user_can_log_in(
     assert claims["username"] == "bob"
 
 
-def test_admin_created_user_has_a_verified_email(cognito: Any, pool: Pool) -> None:
+def test_admin_created_user_has_a_verified_email(cognito: Any, pool: CognitoPool) -> None:
     _confirmed_user(_provider(pool), "bob")
     user = cognito.admin_get_user(UserPoolId=pool.pool_id, Username="bob")
     attributes = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
@@ -347,7 +312,7 @@ def test_groups_are_replaced_and_appear_in_tokens(
 
 
 def test_set_groups_creates_a_missing_group(
-    cognito: Any, pool: Pool, provider: CognitoIdentityProvider
+    cognito: Any, pool: CognitoPool, provider: CognitoIdentityProvider
 ) -> None:
     _confirmed_user(provider)
     provider.admin_set_groups(username="alice", groups={"moderator"})
@@ -404,9 +369,9 @@ def test_admin_delete_user(provider: CognitoIdentityProvider) -> None:
 
 
 def test_token_for_another_client_is_refused(
-    cognito: Any, pool: Pool, verifier: JwtVerifier
+    cognito: Any, pool: CognitoPool, verifier: JwtVerifier
 ) -> None:
-    other_client = Pool(pool.pool_id, _create_client(cognito, pool.pool_id, "other"))
+    other_client = CognitoPool(pool.pool_id, create_cognito_client(cognito, pool.pool_id, "other"))
     other = _provider(other_client)
     _confirmed_user(other)
     tokens = other.login(username="alice", password=PASSWORD)

@@ -4,10 +4,7 @@ queue, local identity) and AWS (DynamoDB, S3, SQS, Cognito, all under moto)."""
 
 from __future__ import annotations
 
-import gzip
-import json
 from collections.abc import Iterator
-from importlib.resources import files
 from pathlib import Path
 
 import boto3
@@ -19,27 +16,14 @@ from soundshelf.config import Settings
 from soundshelf.errors import Conflict, NotFound, ValidationFailed
 from soundshelf.worker import Worker
 from tests import mediagen
+from tests.support import create_cognito_pool, write_moto_jwks
 
 REGION = "us-east-1"
 PASSWORD = "Correct-Horse-7-battery"
 
 
 def _aws_settings(tmp_path: Path) -> Settings:
-    cognito = boto3.client("cognito-idp", region_name=REGION)
-    pool = cognito.create_user_pool(
-        PoolName="soundshelf",
-        Policies={"PasswordPolicy": {"MinimumLength": 10, "RequireUppercase": False}},
-    )["UserPool"]["Id"]
-    client = cognito.create_user_pool_client(
-        UserPoolId=pool,
-        ClientName="web",
-        GenerateSecret=False,
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-    )["UserPoolClient"]["ClientId"]
-    # moto signs Cognito tokens with fixed keys it publishes only inside the package.
-    jwks = files("moto.cognitoidp") / "resources" / "jwks-public.json.gz"
-    jwks_file = tmp_path / "jwks.json"
-    jwks_file.write_text(json.dumps(json.loads(gzip.decompress(jwks.read_bytes()))))
+    pool = create_cognito_pool()
     queue = boto3.client("sqs", region_name=REGION).create_queue(QueueName="jobs")["QueueUrl"]
     return Settings(
         backend="aws",
@@ -47,9 +31,8 @@ def _aws_settings(tmp_path: Path) -> Settings:
         table_name="soundshelf-social",
         media_bucket="soundshelf-social-media",
         create_resources=True,
-        cognito_user_pool_id=pool,
-        cognito_client_id=client,
-        cognito_jwks_file=jwks_file,
+        cognito_jwks_file=write_moto_jwks(tmp_path / "jwks.json"),
+        **pool.settings(),
         sqs_queue_url=queue,
     )
 

@@ -11,12 +11,10 @@ Lambda; the fixture exports the same settings it builds the test's ``services`` 
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -31,6 +29,7 @@ from soundshelf import lambda_http, lambda_media
 from soundshelf.accounts.models import Principal, principal_of
 from soundshelf.bootstrap import Services, build
 from soundshelf.config import Settings
+from tests.support import create_cognito_pool, write_moto_jwks
 
 REGION = "us-east-1"
 PASSWORD = "Correct-Horse-7-battery"
@@ -41,10 +40,6 @@ FAKE_AWS_ENV = {
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": REGION,
 }
-# moto signs Cognito tokens with fixed keys; it publishes them only inside the package.
-MOTO_JWKS = json.loads(
-    gzip.decompress((files("moto.cognitoidp") / "resources" / "jwks-public.json.gz").read_bytes())
-)
 LambdaFunction = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
@@ -173,9 +168,6 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def stack(
     fake_aws: None, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[Stack]:
-    # The pool's keys would be fetched over HTTPS; moto's public keys ship in its package.
-    jwks_file = tmp_path / "jwks.json"
-    jwks_file.write_text(json.dumps(MOTO_JWKS))
     settings = Settings(
         backend="aws",
         aws_region=REGION,
@@ -183,8 +175,8 @@ def stack(
         media_bucket=f"media-{uuid4().hex[:12]}",
         s3_endpoint=moto_endpoint,
         create_resources=True,
-        cognito_jwks_file=jwks_file,
-        **_cognito(),
+        cognito_jwks_file=write_moto_jwks(tmp_path / "jwks.json"),
+        **create_cognito_pool().settings(),
         **_queues(),
     )
     _export(settings, monkeypatch)
@@ -225,29 +217,6 @@ def s3_events(stack: Stack) -> None:
     }
     events.put_rule(Name="uploads", EventPattern=json.dumps(pattern))
     events.put_targets(Rule="uploads", Targets=[{"Id": "jobs", "Arn": stack.queue_arn}])
-
-
-def _cognito() -> dict[str, str]:
-    cognito = boto3.client("cognito-idp", region_name=REGION)
-    pool = cognito.create_user_pool(
-        PoolName="soundshelf",
-        Policies={
-            "PasswordPolicy": {
-                "MinimumLength": 10,
-                "RequireUppercase": False,
-                "RequireLowercase": False,
-                "RequireNumbers": False,
-                "RequireSymbols": False,
-            }
-        },
-    )["UserPool"]["Id"]
-    client = cognito.create_user_pool_client(
-        UserPoolId=pool,
-        ClientName="web",
-        GenerateSecret=False,
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-    )["UserPoolClient"]["ClientId"]
-    return {"cognito_user_pool_id": pool, "cognito_client_id": client}
 
 
 def _queues() -> dict[str, str]:
