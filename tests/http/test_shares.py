@@ -109,6 +109,32 @@ def test_links_expire(
     assert open_link(client, default["token"]).status_code == 404
 
 
+def test_the_owner_edits_description_and_expiry(
+    client: TestClient,
+    sign_up: SignUp,
+    make_track,
+    clock: FakeClock,
+) -> None:
+    owner, other = sign_up("editor"), sign_up("meddler")
+    track_id = make_track(owner, "Edited Link")
+    link = share(client, owner, "track", track_id, description="For the band").json()
+    assert link["description"] == "For the band"
+    assert open_link(client, link["token"]).json()["description"] == "For the band"
+    path = f"/api/v1/shares/{link['shareId']}"
+    assert client.patch(path, headers=bearer(other), json={"description": "x"}).status_code == 404
+    changed = client.patch(
+        path, headers=bearer(owner), json={"description": "", "expiresInSeconds": 120}
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["description"] == ""
+    assert changed.json()["expiresAt"] < link["expiresAt"]
+    assert client.get("/api/v1/shares", headers=bearer(owner)).json()["items"][0] == changed.json()
+    clock.advance(121)
+    assert open_link(client, link["token"]).status_code == 404
+    stale = client.patch(path, headers=bearer(owner), json={"expiresInSeconds": 3600})
+    assert stale.status_code == 404  # an expired link stays expired
+
+
 def test_password_protected_link(
     client: TestClient,
     sign_up: SignUp,

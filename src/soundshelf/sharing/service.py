@@ -169,6 +169,7 @@ class Shares:
             "targetType": share["targetType"],
             "targetId": share["targetId"],
             "title": share.get("title", ""),
+            "description": share.get("description") or "",
             "allowDownload": share["allowDownload"],
             "hasPassword": bool(share.get("passwordHash")),
             "createdAt": iso(share["createdAt"]),
@@ -183,7 +184,7 @@ class Shares:
         *,
         description: str | None = None,
         expires_in: int | None = None,
-    ) -> None:
+    ) -> dict[str, Any]:
         """A new description (shown to visitors; "" removes it) and/or a new expiry,
         ``expires_in`` seconds from now. An expired link stays expired: its token item may
         already be gone (the table's TTL), so it could not come back to life anyway."""
@@ -214,7 +215,7 @@ class Shares:
             else:
                 cleared.append("description")
         if not changes and not cleared:
-            return
+            return self.view(share)
         ops.append(
             Update(
                 *share_key(share_id),
@@ -230,6 +231,8 @@ class Shares:
         self.audit.record(
             audit_actions.SHARE_UPDATED, actor=owner, target_type="share", target_id=share_id
         )
+        updated = {k: v for k, v in share.items() if k not in cleared}
+        return self.view({**updated, **changes})
 
     def _check_lifetime(self, seconds: int) -> None:
         if not 60 <= seconds <= self.settings.share_max_ttl:

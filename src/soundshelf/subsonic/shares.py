@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from soundshelf.ports.clock import iso
 from soundshelf.subsonic.call import Call
 from soundshelf.subsonic.library import split_id
 from soundshelf.subsonic.protocol import GENERIC, NOT_FOUND, SubsonicError
@@ -17,27 +16,24 @@ _SHARE_KIND = {"tr": "track", "al": "album", "pl": "playlist"}
 
 
 def _share_entry(call: Call, share: Payload, token: str | None = None) -> Payload:
-    """A stored share as a Subsonic ``share``. Only the token's hash is kept, so the link
-    itself can be shown only when it was just made."""
+    """A share link's view as a Subsonic ``share``. Only the token's hash is kept, so the
+    link itself can be shown only when it was just made."""
     base = call.services.settings.base_url
     return {
         "id": share["shareId"],
         "url": f"{base}/s/{token}" if token else f"{base}/s/",
-        "description": share.get("description") or share.get("title", ""),
+        "description": share["description"] or share["title"],
         "username": call.principal.username,
-        "created": iso(share["createdAt"]),
-        "expires": iso(share["expiresAt"]),
+        "created": share["createdAt"],
+        "expires": share["expiresAt"],
         "visitCount": 0,
         "entry": [],
     }
 
 
 def get_shares(call: Call) -> Payload:
-    page = call.services.table.query(
-        f"USER#{call.principal.user_id}#SHARES", index="GSI1", forward=False, limit=100
-    )
-    now = call.services.clock.now()
-    live = [s for s in page.items if s["expiresAt"] > now]
+    shares, _ = call.services.shares.list(call.principal, limit=100, cursor=None)
+    live = [s for s in shares if not s["expired"]]
     return {"shares": {"share": [_share_entry(call, s) for s in live]}}
 
 
@@ -57,7 +53,7 @@ def create_share(call: Call) -> Payload:
         allow_download=False,
         description=call.get("description"),
     )
-    return {"shares": {"share": [_share_entry(call, share, token)]}}
+    return {"shares": {"share": [_share_entry(call, call.services.shares.view(share), token)]}}
 
 
 def update_share(call: Call) -> Payload:

@@ -20,6 +20,12 @@ class NewShare(ApiModel):
     expires_in_seconds: int | None = Field(default=None, ge=60)
     password: str | None = Field(default=None, max_length=256)
     allow_download: bool = False
+    description: str | None = Field(default=None, max_length=1_000, description="Shown to visitors")
+
+
+class ShareChanges(ApiModel):
+    description: str | None = Field(default=None, max_length=1_000, description='"" removes it')
+    expires_in_seconds: int | None = Field(default=None, ge=60, description="From now")
 
 
 class Share(ApiModel):
@@ -27,6 +33,7 @@ class Share(ApiModel):
     target_type: str
     target_id: str
     title: str
+    description: str
     allow_download: bool
     has_password: bool
     created_at: str
@@ -54,6 +61,7 @@ def create_share(body: NewShare, user: CurrentUser, services: ServicesDep) -> Cr
         expires_in=body.expires_in_seconds,
         password=body.password,
         allow_download=body.allow_download,
+        description=body.description,
     )
     url = f"{services.settings.base_url}/s/{token}"
     return CreatedShare(**services.shares.view(share), token=token, url=url)
@@ -65,6 +73,17 @@ async def list_shares(
 ) -> ShareList:
     items, next_cursor = services.shares.list(user, limit=limit, cursor=cursor)
     return ShareList(items=items, next_cursor=next_cursor)
+
+
+@router.patch("/shares/{share_id}")
+def update_share(
+    share_id: str, body: ShareChanges, user: CurrentUser, services: ServicesDep
+) -> Share:
+    """A new description and/or a new expiry; an expired link stays expired."""
+    share = services.shares.update(
+        user, share_id, description=body.description, expires_in=body.expires_in_seconds
+    )
+    return Share(**share)
 
 
 @router.delete(
