@@ -18,7 +18,7 @@ from soundshelf.bootstrap import Services
 from soundshelf.config import Settings
 from soundshelf.moderation import reports as reports_module
 from tests import mediagen
-from tests.http.helpers import bearer, run_worker, upload
+from tests.http.helpers import bearer, run_worker, status, upload
 from tests.http.moderation_support import (
     make_admin,
     make_photo,
@@ -324,6 +324,65 @@ def test_albums_playlists_and_photos_leave_every_list_when_taken_down(
     assert all(seen().values())
     assert take_down(client, root, "track", "nothing").status_code == 404
     assert take_down(client, root, "planet", "x").status_code == 422
+
+
+def test_owners_see_their_taken_down_albums_playlists_photos_and_files_marked(
+    client: TestClient, services: Services, sign_up: SignUp, tmp_path: Path
+) -> None:
+    olga, viewer = sign_up("olga"), sign_up("viewer")
+    root = make_admin(client, services, sign_up("root"))
+    public = {"visibility": "public"}
+    album = client.post(
+        "/api/v1/albums", headers=bearer(olga), json={"title": "Loud", "artist": "Olga", **public}
+    ).json()["albumId"]
+    playlist = client.post(
+        "/api/v1/playlists", headers=bearer(olga), json={"name": "Loud", **public}
+    ).json()["playlistId"]
+    photo = make_photo(client, services, olga, tmp_path / "p.jpg", "public")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("setlist: intro, verse, chorus\n")
+    uploaded = upload(client, olga, notes, "text/plain")
+    run_worker(services)
+    file = status(client, olga, uploaded["uploadId"])["resultId"]
+    pages = {
+        "album": f"/api/v1/albums/{album}",
+        "playlist": f"/api/v1/playlists/{playlist}",
+        "photo": f"/api/v1/photos/{photo}",
+        "file": f"/api/v1/files/{file}",
+    }
+    lists = {
+        "album": ("/api/v1/albums?owner=me", "albumId", album),
+        "playlist": ("/api/v1/playlists?owner=me", "playlistId", playlist),
+        "photo": ("/api/v1/photos?owner=me", "photoId", photo),
+        "file": ("/api/v1/files", "fileId", file),
+    }
+
+    def owner_sees() -> dict[str, tuple[str, str]]:
+        """kind -> (status on the item's page, status in the owner's list)."""
+        seen = {}
+        for kind, path in pages.items():
+            page = get(client, path, olga)
+            assert page.status_code == 200, (kind, page.text)
+            url, key, item_id = lists[kind]
+            (listed,) = [i for i in get(client, url, olga).json()["items"] if i[key] == item_id]
+            seen[kind] = (page.json()["status"], listed["status"])
+        return seen
+
+    assert set(owner_sees().values()) == {("ready", "ready")}
+    for kind in pages:
+        assert take_down(client, root, kind, lists[kind][2]).status_code == 200
+
+    assert set(owner_sees().values()) == {("taken_down", "taken_down")}
+    for kind, path in pages.items():
+        assert get(client, path, viewer).status_code == 404, kind
+        assert get(client, path).status_code == (401 if kind == "file" else 404), kind
+    assert get(client, pages["album"], root).json()["status"] == "taken_down"  # admins see it
+    assert get(client, "/api/v1/albums?owner=olga", viewer).json()["items"] == []
+
+    for kind in pages:
+        assert restore(client, root, kind, lists[kind][2]).status_code == 200
+    assert set(owner_sees().values()) == {("ready", "ready")}
+    assert get(client, pages["album"], viewer).json()["status"] == "ready"
 
 
 def test_an_artist_takedown_hides_the_artist_page(

@@ -332,7 +332,8 @@ def test_files_list_get_download_and_delete(
     assert [f["fileId"] for f in rest["items"]] == [ids[0]]
     assert rest["nextCursor"] is None
     summary = first["items"][0]
-    assert set(summary) == {"fileId", "filename", "size", "contentType", "createdAt"}
+    assert set(summary) == {"fileId", "filename", "size", "contentType", "status", "createdAt"}
+    assert summary["status"] == "ready"
     assert (summary["filename"], summary["contentType"]) == ("notes2.txt", "text/plain")
     assert summary["size"] == len("setlist 2: intro, verse, chorus\n")
 

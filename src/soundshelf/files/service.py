@@ -75,6 +75,8 @@ class Files:
             "filename": item["filename"],
             "size": item["size"],
             "contentType": item["mime"],
+            # Files are their owner's alone; a taken-down one can no longer be shared.
+            "status": "taken_down" if item.get("takenDown") else "ready",
             "createdAt": iso(item["createdAt"]),
         }
 

@@ -10,7 +10,7 @@ from pydantic import Field
 from soundshelf.errors import NotFound
 from soundshelf.http.deps import CurrentUser, OptionalUser, ServicesDep
 from soundshelf.http.etags import expected_version, set_etag
-from soundshelf.http.models import ApiModel
+from soundshelf.http.models import ApiModel, ItemStatus
 from soundshelf.http.pagination import Cursor, Limit
 from soundshelf.http.routes.tracks import Track
 
@@ -28,6 +28,7 @@ class Album(ApiModel):
     rank: int | None
     visibility: Visibility
     owner: str
+    status: ItemStatus
     created_at: str
     version: int
 

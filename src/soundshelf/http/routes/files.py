@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from soundshelf.http.deps import CurrentUser, ServicesDep
-from soundshelf.http.models import ApiModel
+from soundshelf.http.models import ApiModel, ItemStatus
 from soundshelf.http.pagination import Cursor, Limit
 
 router = APIRouter(prefix="/files", tags=["files"])
@@ -17,6 +17,7 @@ class FileSummary(ApiModel):
     filename: str
     size: int
     content_type: str
+    status: ItemStatus
     created_at: str
 
 

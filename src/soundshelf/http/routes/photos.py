@@ -9,7 +9,7 @@ from pydantic import Field
 
 from soundshelf.http.deps import CurrentUser, OptionalUser, ServicesDep
 from soundshelf.http.etags import expected_version, set_etag
-from soundshelf.http.models import ApiModel
+from soundshelf.http.models import ApiModel, ItemStatus
 from soundshelf.http.pagination import Cursor, Limit
 
 router = APIRouter(prefix="/photos", tags=["photos"])
@@ -38,7 +38,7 @@ class Photo(ApiModel):
     taken_at: str | None
     placeholder: str | None
     urls: PhotoUrls
-    status: str
+    status: ItemStatus
     created_at: str
     version: int
 

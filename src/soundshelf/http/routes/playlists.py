@@ -16,7 +16,7 @@ from pydantic import Field
 
 from soundshelf.http.deps import CurrentUser, OptionalUser, ServicesDep
 from soundshelf.http.etags import expected_version, set_etag
-from soundshelf.http.models import ApiModel
+from soundshelf.http.models import ApiModel, ItemStatus
 from soundshelf.http.pagination import Cursor, Limit
 from soundshelf.http.routes.tracks import Track
 from soundshelf.playlists.service import DEFAULT_PAGE, MAX_DESCRIPTION, MAX_NAME, MAX_PAGE
@@ -36,6 +36,7 @@ class PlaylistSummary(ApiModel):
     description: str
     visibility: Visibility
     owner: str
+    status: ItemStatus
     version: int
     entry_count: int
     created_at: str

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from soundshelf.http.deps import CurrentUser, OptionalUser, ServicesDep
 from soundshelf.http.etags import expected_version, set_etag
-from soundshelf.http.models import ApiModel
+from soundshelf.http.models import ApiModel, ItemStatus
 from soundshelf.http.pagination import Cursor, Limit
 
 router = APIRouter(prefix="/tracks", tags=["music"])
@@ -32,7 +32,7 @@ class Track(ApiModel):
     visibility: Visibility
     owner: str
     cover_url: str | None
-    status: str
+    status: ItemStatus
     play_count: int
     like_count: int
     liked_by_me: bool
