@@ -1,10 +1,12 @@
 """Moderation in a real browser: a listener reports a public demo track from its menu,
 an admin takes it down from the queue (it disappears for everyone), looks at the users,
-the statistics charts and the audit log, then restores the track. Someone who is not an
-admin is told the admin area is not for them."""
+the statistics charts and the audit log, then restores the track. Owners see their own
+taken-down albums, playlists and files marked. Someone who is not an admin is told the
+admin area is not for them."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import httpx
@@ -33,6 +35,31 @@ def track_status(server: Server, username: str, track_id: str) -> int:
     token = httpx.post(f"{api}/auth/login", json=body).json()["accessToken"]
     headers = {"Authorization": f"Bearer {token}"}
     return httpx.get(f"{api}/tracks/{track_id}", headers=headers).status_code
+
+
+def api_as(server: Server, username: str) -> httpx.Client:
+    """An API client signed in as ``username``."""
+    api = f"{server.url}/api/v1"
+    body = {"username": username, "password": DEMO_PASSWORD}
+    token = httpx.post(f"{api}/auth/login", json=body).json()["accessToken"]
+    return httpx.Client(base_url=api, headers={"Authorization": f"Bearer {token}"})
+
+
+def upload_file(api: httpx.Client, name: str, data: bytes) -> str:
+    """A file (neither music nor a photo) through the API; its id once the worker made it."""
+    body = {"filename": name, "contentType": "text/plain", "size": len(data)}
+    created = api.post("/uploads", json=body).json()
+    direct = created["upload"]
+    put = httpx.put(direct["url"], content=data, headers=direct.get("headers", {}))
+    assert put.is_success, put.text
+    assert api.post(f"/uploads/{created['uploadId']}/complete").status_code == 202
+    for _ in range(100):
+        upload = api.get(f"/uploads/{created['uploadId']}").json()
+        if upload["status"] == "ready":
+            return upload["resultId"]
+        assert upload["status"] != "failed", upload
+        time.sleep(0.1)
+    raise AssertionError(f"the upload was not processed: {upload}")
 
 
 def report(page: Page, track_id: str, title: str) -> None:
@@ -92,6 +119,34 @@ def test_report_take_down_and_restore_a_track(
     expect(listener.locator(".track-row").first).to_be_visible()
     expect(listener.locator(f".track-row[data-track-id='{track_id}']")).to_have_count(0)
     assert track_status(server, "listener", track_id) == 404
+
+    # Owners see their own taken-down items marked: the listener's playlist, and an album
+    # and a file made for this.
+    admin_api, owner_api = api_as(server, "admin"), api_as(server, "listener")
+    album = owner_api.post("/albums", json={"title": "Bootleg", "artist": "Listener"}).json()
+    (playlist,) = owner_api.get("/playlists?owner=me").json()["items"]
+    file_id = upload_file(owner_api, "bootleg.txt", b"not mine to share\n")
+    targets = [("album", album["albumId"]), ("playlist", playlist["playlistId"]), ("file", file_id)]
+    for target_type, target_id in targets:
+        answer = admin_api.post(
+            f"/admin/takedowns/{target_type}/{target_id}", json={"reason": "copyright"}
+        )
+        assert answer.is_success, answer.text
+    listener.goto("/albums")
+    expect(listener.locator("tr", has_text="Bootleg").locator(".badge.down")).to_have_text(
+        "Taken down"
+    )
+    listener.goto("/playlists")
+    mine = listener.get_by_role("region", name="My playlists").locator(".playlist-row")
+    expect(mine.filter(has_text=playlist["name"]).locator(".badge.down")).to_be_visible()
+    listener.goto("/files")
+    expect(listener.locator(".file-row", has_text="bootleg.txt")).to_contain_text("Taken down")
+    screenshot(listener, "owner-taken-down")
+    assert admin_api.post(f"/admin/takedowns/playlist/{playlist['playlistId']}/restore").is_success
+    assert owner_api.delete(f"/albums/{album['albumId']}").status_code == 204
+    assert owner_api.delete(f"/files/{file_id}").status_code == 204
+    admin_api.close()
+    owner_api.close()
 
     # Statistics: four SVG charts, with bars and a line drawn.
     go(admin, "Statistics")

@@ -40,6 +40,16 @@ export function heading(text, ...actions) {
   return h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, text), ...actions);
 }
 
+/**
+ * The "Taken down" badge for an item a moderator took down, else null. Only its owner
+ * (and admins) ever get such an item from the API: everyone else gets 404.
+ */
+export function takenDownBadge(item) {
+  if (item.status !== "taken_down") return null;
+  const why = "A moderator took this down: only its owner and admins can see it.";
+  return h("span", { class: "badge down", title: why }, "Taken down");
+}
+
 /** A line of status inside a view: "Loading…", an empty list, or an error (role=alert). */
 export function state(text, { error = false } = {}) {
   return h("p", { class: error ? "state state-error" : "state", role: error ? "alert" : null }, text);

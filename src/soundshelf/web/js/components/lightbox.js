@@ -4,7 +4,7 @@
 import { api, currentUser } from "../api.js";
 import { h, icon } from "../dom.js";
 import { VISIBILITY, field, onSubmit, submitButton } from "../forms.js";
-import { confirmDialog, notify } from "../ui.js";
+import { confirmDialog, notify, takenDownBadge } from "../ui.js";
 import { photoFrame, photoName } from "./photo-frame.js";
 import { openShareDialog } from "./share-dialog.js";
 
@@ -79,6 +79,7 @@ export function openLightbox(photos, index, { onChange, onDelete }) {
         mine ? "My photo" : ["By ", link(theirs, photo.owner)],
         taken ? ` · taken ${new Date(taken).toLocaleDateString()}` : null,
         mine ? ` · ${VISIBLE_TO[photo.visibility]}` : null,
+        photo.status === "taken_down" ? [" ", takenDownBadge(photo)] : null,
       ),
       photo.tags.length
         ? h(

@@ -2,7 +2,7 @@
 // owner edit and delete. Every title and name goes in as text, never as HTML.
 import { api, currentUser } from "../api.js";
 import { h, icon } from "../dom.js";
-import { confirmDialog, formatTime, notify, state } from "../ui.js";
+import { confirmDialog, formatTime, notify, state, takenDownBadge } from "../ui.js";
 
 const play = (tracks, index) => dispatchEvent(new CustomEvent("ss:play", { detail: { tracks, index } }));
 const enqueue = (track) => dispatchEvent(new CustomEvent("ss:enqueue", { detail: { tracks: [track] } }));
@@ -79,6 +79,7 @@ function trackRow(track, tracks) {
       h("a", { class: "track-artist", href: `/artists/${encodeURIComponent(track.owner)}` }, by),
     ),
     mine && track.visibility !== "public" ? h("span", { class: "badge" }, track.visibility) : null,
+    takenDownBadge(track),
     h("span", { class: "duration" }, formatTime(track.durationMs / 1000)),
     h(
       "div",

@@ -4,7 +4,7 @@ import { api } from "../api.js";
 import { openShareDialog } from "../components/share-dialog.js";
 import { h } from "../dom.js";
 import { VISIBILITY, field, onSubmit, orNull, submitButton } from "../forms.js";
-import { confirmDialog, fill, heading, notify, state } from "../ui.js";
+import { confirmDialog, fill, heading, notify, state, takenDownBadge } from "../ui.js";
 
 const COLUMNS = ["Title", "Artist", "Year", "Genre", "Visibility"];
 
@@ -52,12 +52,20 @@ export function render(container, { signal }) {
 
   function row(album) {
     const cells = [album.title, album.artist, album.year ?? "", album.genre, album.visibility];
+    const badge = takenDownBadge(album);
     return h(
       "tr",
       { "data-album-id": album.albumId },
       h("td", { "data-label": "Rank" }, album.rank ?? "–"),
       // No text node for a blank value, so `td:empty` can hide it on small screens.
-      cells.map((value, i) => h("td", { "data-label": COLUMNS[i] }, String(value) || null)),
+      cells.map((value, i) =>
+        h(
+          "td",
+          { "data-label": COLUMNS[i] },
+          String(value) || null,
+          i === 0 && badge ? [" ", badge] : null,
+        ),
+      ),
       h(
         "td",
         { class: "row-actions" },

@@ -4,7 +4,7 @@ import { api } from "../api.js";
 import { pagedList } from "../components/paged.js";
 import { openShareDialog } from "../components/share-dialog.js";
 import { h } from "../dom.js";
-import { confirmDialog, formatBytes, heading, notify } from "../ui.js";
+import { confirmDialog, formatBytes, heading, notify, takenDownBadge } from "../ui.js";
 
 export function render(container, { signal }) {
   container.append(
@@ -60,6 +60,7 @@ function row(file) {
       h("span", { class: "file-name" }, name),
       h("span", { class: "muted" }, `${file.contentType} · ${formatBytes(file.size)} · ${added}`),
     ),
+    takenDownBadge(file),
     h(
       "div",
       { class: "file-actions" },

@@ -7,7 +7,7 @@ import { playlistDialog, tracksCount } from "../components/playlist-form.js";
 import { openShareDialog } from "../components/share-dialog.js";
 import { h, icon } from "../dom.js";
 import { navigate } from "../router.js";
-import { confirmDialog, fill, formatTime, heading, notify, state } from "../ui.js";
+import { confirmDialog, fill, formatTime, heading, notify, state, takenDownBadge } from "../ui.js";
 
 const PAGE = 1000; // entries per request (a playlist holds up to 5,000)
 
@@ -65,11 +65,12 @@ export function render(container, { params, signal }) {
     document.title = `${playlist.name} · Soundshelf`;
     const meta = [tracksCount(playlist.entries.length), `by ${playlist.owner}`];
     if (mine()) meta.push(playlist.visibility);
+    const badge = takenDownBadge(playlist);
     drawEntries();
     return h(
       "div",
       {},
-      h("p", { class: "muted playlist-meta" }, meta.join(" · ")),
+      h("p", { class: "muted playlist-meta" }, meta.join(" · "), badge ? [" ", badge] : null),
       playlist.description ? h("p", { class: "bio" }, playlist.description) : null,
       h("div", { class: "actions" }, playActions(), mine() ? ownerActions() : null),
       playlist.entries.length

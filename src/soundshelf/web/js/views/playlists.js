@@ -4,7 +4,7 @@ import { pagedList } from "../components/paged.js";
 import { playlistDialog, tracksCount } from "../components/playlist-form.js";
 import { h } from "../dom.js";
 import { navigate } from "../router.js";
-import { heading } from "../ui.js";
+import { heading, takenDownBadge } from "../ui.js";
 
 export function render(container, { signal }) {
   const user = currentUser();
@@ -61,6 +61,7 @@ function row(playlist) {
     mine && playlist.visibility !== "public"
       ? h("span", { class: "badge" }, playlist.visibility)
       : null,
+    takenDownBadge(playlist),
     playlist.description ? h("p", { class: "playlist-description" }, playlist.description) : null,
   );
 }
