@@ -437,6 +437,16 @@ def test_download_with_a_filename(blobs: Blobs) -> None:
     assert unquote(extended.removeprefix("*=UTF-8''"), errors="strict") == ODD_FILENAME
 
 
+def test_the_same_download_link_is_handed_out_again(blobs: Blobs) -> None:
+    # Within a window of a quarter of the lifetime (15 min here): pages of covers keep
+    # their URLs, so browsers cache the images.
+    blobs.store.put("cover", b"webp", content_type="image/webp")
+    first = blobs.store.presign_download("cover", ttl=3600)
+    assert blobs.store.presign_download("cover", ttl=3600) == first
+    assert blobs.store.presign_download("cover", ttl=3600, content_type="image/png") != first
+    assert blobs.http.get(first).content == b"webp"
+
+
 def test_download_of_a_missing_object_is_404(blobs: Blobs) -> None:
     response = blobs.http.get(blobs.store.presign_download("never/uploaded", ttl=300))
     assert response.status_code == 404
@@ -541,14 +551,35 @@ def _flip_last_char(query: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(k, v[:-1] + ("A" if v[-1] != "A" else "B") if k == "sig" else v) for k, v in query]
 
 
+def _expiry_of(url: str) -> int:
+    return int(dict(parse_qsl(urlsplit(url).query))["exp"])
+
+
 def test_an_expired_download_link_is_refused(fs: Blobs, clock: FakeClock) -> None:
     fs.store.put("song", b"music", content_type="audio/mpeg")
     url = fs.store.presign_download("song", ttl=60)
+    expires = _expiry_of(url)
+    assert clock.now() + 45 <= expires <= clock.now() + 60  # between 3/4 of ttl and ttl
 
-    clock.advance(59)
+    clock.advance(expires - clock.now() - 1)
     assert fs.http.get(url).status_code == 200
     clock.advance(2)
     _assert_problem(fs.http.get(url), 403, "expired")
+
+
+def test_a_download_link_is_reused_for_a_quarter_of_its_lifetime(
+    fs: Blobs, clock: FakeClock
+) -> None:
+    fs.store.put("song", b"music", content_type="audio/mpeg")
+    clock.advance(-(clock.now() % 100))  # the start of a 100 s window (ttl 400)
+    first = fs.store.presign_download("song", ttl=400)
+    clock.advance(99)
+    assert fs.store.presign_download("song", ttl=400) == first  # browsers cache it
+    assert fs.store.presign_download("song", ttl=400, filename="a.mp3") != first
+    clock.advance(1)
+    later = fs.store.presign_download("song", ttl=400)
+    assert later != first
+    assert _expiry_of(later) == _expiry_of(first) + 100 == clock.now() + 400
 
 
 def test_cache_lifetime_is_bounded_by_the_link(fs: Blobs, clock: FakeClock) -> None:
@@ -558,7 +589,8 @@ def test_cache_lifetime_is_bounded_by_the_link(fs: Blobs, clock: FakeClock) -> N
 
     response = fs.http.get(url)
 
-    assert response.headers["cache-control"] == "private, max-age=200"
+    max_age = _expiry_of(url) - int(clock.now())
+    assert response.headers["cache-control"] == f"private, max-age={max_age}"
     assert response.headers["etag"] == f'"{md5(b"music")}"'
     assert response.headers["accept-ranges"] == "bytes"
     assert response.headers["x-content-type-options"] == "nosniff"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import errno
+import functools
 import hashlib
 import hmac
 import json
@@ -53,6 +54,7 @@ from starlette.types import Message, Receive, Scope, Send
 from soundshelf.adapters.content_disposition import content_disposition
 from soundshelf.errors import Conflict, DomainError, RangeNotSatisfiable, ValidationFailed
 from soundshelf.ports.blobs import (
+    DOWNLOAD_URL_CACHE_SIZE,
     BlobInfo,
     BlobNotFound,
     CompletedPart,
@@ -60,6 +62,7 @@ from soundshelf.ports.blobs import (
     PresignedUpload,
     check_content_type,
     check_key,
+    download_url_window,
 )
 
 try:  # POSIX: serialise commits across worker processes too.
@@ -432,6 +435,7 @@ class FsBlobStore:
         self.mount_path = "/" + mount_path.strip("/")
         self._clock = clock
         self.signer = UrlSigner(secret, clock)
+        self._signed_download = functools.lru_cache(DOWNLOAD_URL_CACHE_SIZE)(self._sign_download)
         # Called with the key once a client upload is stored (a signed PUT or a
         # completed multipart upload), like the S3 event on AWS.
         self.on_upload_complete: Callable[[str], None] | None = None
@@ -696,10 +700,18 @@ class FsBlobStore:
         filename: str | None = None,
         content_type: str | None = None,
     ) -> str:
+        # Expiring at the end of a window (not ``ttl`` from now) makes the URL the same
+        # for everyone within the window, so it is signed once.
+        expires = download_url_window(self._clock(), ttl) + ttl
+        return self._signed_download(key, expires, filename, content_type)
+
+    def _sign_download(
+        self, key: str, expires: int, filename: str | None, content_type: str | None
+    ) -> str:
         # Only the key's shape here: resolving the path costs ~10 filesystem calls per URL
         # (a page of covers), and serving the URL resolves it safely anyway.
         check_key(key)
-        params = {"op": "get", "exp": str(self._expiry(ttl))}
+        params = {"op": "get", "exp": str(expires)}
         if filename:
             params["fn"] = filename
         if content_type:

@@ -7,7 +7,9 @@ the policy, so the API never proxies media bytes.
 
 from __future__ import annotations
 
+import functools
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
@@ -19,12 +21,14 @@ from botocore.exceptions import ClientError
 from soundshelf.adapters.content_disposition import content_disposition
 from soundshelf.errors import RangeNotSatisfiable, ValidationFailed
 from soundshelf.ports.blobs import (
+    DOWNLOAD_URL_CACHE_SIZE,
     BlobInfo,
     BlobNotFound,
     CompletedPart,
     PresignedUpload,
     check_content_type,
     check_key,
+    download_url_window,
 )
 
 CHUNK_SIZE = 256 * 1024
@@ -67,6 +71,7 @@ class S3BlobStore:
         self._client = client
         self._ready = client is not None and not create_if_missing
         self._lock = threading.Lock()
+        self._signed_download = functools.lru_cache(DOWNLOAD_URL_CACHE_SIZE)(self._sign_download)
 
     @property
     def client(self) -> Any:
@@ -228,6 +233,14 @@ class S3BlobStore:
         ttl: int,
         filename: str | None = None,
         content_type: str | None = None,
+    ) -> str:
+        # Made once per window and handed out again within it (SigV4 signing costs
+        # ~100 us); botocore dates the URL itself, so it lives at most ``ttl``.
+        window = download_url_window(time.time(), ttl)
+        return self._signed_download(key, ttl, window, filename, content_type)
+
+    def _sign_download(
+        self, key: str, ttl: int, window: int, filename: str | None, content_type: str | None
     ) -> str:
         check_key(key)
         params: dict[str, Any] = {"Bucket": self._bucket, "Key": key}
