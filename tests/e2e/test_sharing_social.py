@@ -261,3 +261,31 @@ def test_playlist_add_reorder_and_share_with_a_password(
     wait_for(visitor, "document.querySelector('ss-player audio').currentTime > 0.3")
     assert all("/api/v1/public/shares/" in call for call in api_calls), api_calls
     screenshot(visitor, "shared-playlist")
+
+
+def test_an_app_password_from_settings_signs_a_music_app_in_until_revoked(
+    page: Page, server: Server
+) -> None:
+    username = new_user(server, "subsonic")
+    sign_in_as(page, username)
+    go(page, "Settings")
+    section = page.get_by_role("region", name="App passwords")
+    expect(section.locator("code")).to_have_text(server.url)  # what the app is given
+
+    section.get_by_label("App password name").fill("My phone")
+    section.get_by_role("button", name="Create app password").click()
+    secret = section.get_by_label("New API key “My phone”").input_value()
+    expect(section.locator(".key-name")).to_have_text("My phone")
+
+    def ping() -> dict:
+        params = {"u": username, "p": secret, "v": "1.16.1", "c": "e2e", "f": "json"}
+        return httpx.get(f"{server.url}/rest/ping.view", params=params).json()
+
+    assert ping()["subsonic-response"]["status"] == "ok"
+    section.get_by_role("button", name="Revoke My phone").click()
+    page.get_by_role("dialog", name="Revoke", exact=True).get_by_role(
+        "button", name="Revoke"
+    ).click()
+    expect(section).to_contain_text("You have no app passwords.")
+    answer = ping()["subsonic-response"]
+    assert (answer["status"], answer["error"]["code"]) == ("failed", 40)
