@@ -11,6 +11,7 @@ from soundshelf.errors import NotFound
 from soundshelf.http.deps import CurrentUser, OptionalUser, ServicesDep
 from soundshelf.http.etags import expected_version, set_etag
 from soundshelf.http.models import ApiModel, ItemStatus
+from soundshelf.http.pages import json_page
 from soundshelf.http.pagination import Cursor, Limit
 from soundshelf.http.routes.tracks import Track
 
@@ -77,7 +78,7 @@ async def list_albums(
     sort: Literal["rank"] = "rank",
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> dict[str, Any]:
+) -> Response:
     """An owner's albums, ascending by rank (the owner sees all, others public ones)."""
     if owner == "me":
         if viewer is None:
@@ -89,7 +90,7 @@ async def list_albums(
             raise NotFound("No such user")
         owner_id = profile["userId"]
     items, next_cursor = services.albums.list(viewer, owner_id=owner_id, limit=limit, cursor=cursor)
-    return {"items": items, "nextCursor": next_cursor}
+    return json_page(AlbumList, {"items": items, "nextCursor": next_cursor})
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from soundshelf.http.deps import CurrentUser, ServicesDep
 from soundshelf.http.models import ApiModel, ItemStatus
+from soundshelf.http.pages import json_page
 from soundshelf.http.pagination import Cursor, Limit
 
 router = APIRouter(prefix="/files", tags=["files"])
@@ -30,13 +31,13 @@ class FileList(ApiModel):
     next_cursor: str | None
 
 
-@router.get("")
+@router.get("", response_model=FileList)
 async def list_files(
     user: CurrentUser, services: ServicesDep, limit: Limit = 50, cursor: Cursor = None
-) -> FileList:
+) -> Response:
     """The caller's files, newest first (files are private to their owner)."""
     items, next_cursor = services.files.list(user, limit=limit, cursor=cursor)
-    return FileList(items=items, next_cursor=next_cursor)
+    return json_page(FileList, {"items": items, "nextCursor": next_cursor})
 
 
 @router.get("/{file_id}")

@@ -10,6 +10,7 @@ from pydantic import Field
 from soundshelf.http.deps import CurrentUser, OptionalUser, ServicesDep
 from soundshelf.http.etags import expected_version, set_etag
 from soundshelf.http.models import ApiModel, ItemStatus
+from soundshelf.http.pages import json_page
 from soundshelf.http.pagination import Cursor, Limit
 
 router = APIRouter(prefix="/photos", tags=["photos"])
@@ -54,7 +55,7 @@ class PhotoChanges(ApiModel):
     visibility: Visibility | None = None
 
 
-@router.get("")
+@router.get("", response_model=PhotoList)
 async def list_photos(
     viewer: OptionalUser,
     services: ServicesDep,
@@ -66,13 +67,13 @@ async def list_photos(
     ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> PhotoList:
+) -> Response:
     """Photos the caller may see, newest taken first (upload date when the camera did
     not say): mine, my friends' (their friends-only and public photos) or a user's."""
     items, next_cursor = services.photos.list(
         viewer, owner=owner, tag=tag, limit=limit, cursor=cursor
     )
-    return PhotoList(items=items, next_cursor=next_cursor)
+    return json_page(PhotoList, {"items": items, "nextCursor": next_cursor})
 
 
 @router.get("/{photo_id}")

@@ -17,6 +17,7 @@ from pydantic import Field
 from soundshelf.http.deps import CurrentUser, OptionalUser, ServicesDep
 from soundshelf.http.etags import expected_version, set_etag
 from soundshelf.http.models import ApiModel, ItemStatus
+from soundshelf.http.pages import json_page
 from soundshelf.http.pagination import Cursor, Limit
 from soundshelf.http.routes.tracks import Track
 from soundshelf.playlists.service import DEFAULT_PAGE, MAX_DESCRIPTION, MAX_NAME, MAX_PAGE
@@ -101,7 +102,7 @@ def _change(change: dict[str, Any], response: Response) -> EntryChange:
     return EntryChange(**change)
 
 
-@router.get("")
+@router.get("", response_model=PlaylistList)
 async def list_playlists(
     viewer: OptionalUser,
     services: ServicesDep,
@@ -110,11 +111,11 @@ async def list_playlists(
     ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> PlaylistList:
+) -> Response:
     """Playlists newest first (without entries): mine, someone's as I may see them, or
     every public playlist when no owner is given."""
     items, next_cursor = services.playlists.list(viewer, owner=owner, limit=limit, cursor=cursor)
-    return PlaylistList(items=items, next_cursor=next_cursor)
+    return json_page(PlaylistList, {"items": items, "nextCursor": next_cursor})
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

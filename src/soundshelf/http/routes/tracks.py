@@ -11,6 +11,7 @@ from pydantic import Field
 from soundshelf.http.deps import CurrentUser, OptionalUser, ServicesDep
 from soundshelf.http.etags import expected_version, set_etag
 from soundshelf.http.models import ApiModel, ItemStatus
+from soundshelf.http.pages import json_page
 from soundshelf.http.pagination import Cursor, Limit
 
 router = APIRouter(prefix="/tracks", tags=["music"])
@@ -74,13 +75,14 @@ async def list_tracks(
     album: Annotated[str | None, Query(max_length=40, description="an album id")] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> dict[str, Any]:
+) -> Response:
     """Visible tracks, newest first: mine, someone's, an album's (in order), or the public
     feed when no filter is given."""
     if album:
-        return {"items": services.albums.album_tracks(viewer, album), "nextCursor": None}
-    items, next_cursor = services.tracks.list(viewer, owner=owner, limit=limit, cursor=cursor)
-    return {"items": items, "nextCursor": next_cursor}
+        items, next_cursor = services.albums.album_tracks(viewer, album), None
+    else:
+        items, next_cursor = services.tracks.list(viewer, owner=owner, limit=limit, cursor=cursor)
+    return json_page(TrackList, {"items": items, "nextCursor": next_cursor})
 
 
 @router.get("/{track_id}")
