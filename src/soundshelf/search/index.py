@@ -363,14 +363,16 @@ class SearchIndex:
         drivers = sorted(usable, key=len, reverse=True)[:MAX_DRIVER_WORDS]
         scopes = _search_scopes(viewer_id, friends_of)
         for kind in types:
-            hits = self._kind_hits(kind, drivers, words, scopes)
-            results[kind] = _best_first(hits, limit_per_type)
+            best = heapq.nlargest(limit_per_type, self._kind_hits(kind, drivers, words, scopes))
+            # Item ids are ULIDs: among equals the larger id is the newer item.
+            results[kind] = [SearchHit(kind, item_id, score, rank) for score, rank, item_id in best]
         return results
 
     def _kind_hits(
         self, kind: str, drivers: list[str], words: list[str], scopes: list[tuple[str, bool]]
-    ) -> list[SearchHit]:
-        best: dict[str, SearchHit] = {}
+    ) -> Iterable[tuple[float, float, str]]:
+        """(score, rank, item id) of every matching item: plain tuples, as they sort."""
+        best: dict[str, tuple[float, float, str]] = {}
         for scope, friend in scopes:
             for entry in self._candidates(scope, kind, drivers, friend):
                 item_id = entry["itemId"]
@@ -380,8 +382,8 @@ class SearchIndex:
                     continue
                 score = _score(words, entry["titleTokens"], entry["textTokens"])
                 if score is not None:
-                    best[item_id] = SearchHit(kind, item_id, score, float(entry.get("rank", 0)))
-        return list(best.values())
+                    best[item_id] = (score, float(entry.get("rank", 0)), item_id)
+        return best.values()
 
     def _candidates(self, scope: str, kind: str, drivers: list[str], friend: bool) -> list[Item]:
         """Entries of one scope for the first driver word whose entries all fit in one
@@ -527,11 +529,6 @@ def _starts_one(prefix: str, candidates: Sequence[str]) -> bool:
 
 def _friend_may_see(entry: Item) -> bool:
     return entry.get("visibility") in ("friends", "public") and not entry.get("takenDown")
-
-
-def _best_first(hits: Iterable[SearchHit], limit: int) -> list[SearchHit]:
-    # Item ids are ULIDs: among equals the larger id is the newer item.
-    return heapq.nlargest(limit, hits, key=lambda h: (h.score, h.rank, h.item_id))
 
 
 # --- checks and helpers ----------------------------------------------------------------------
