@@ -10,7 +10,7 @@ from soundshelf.bootstrap import Services, build
 from soundshelf.config import Settings
 from soundshelf.http.app import create_app
 from tests import mediagen
-from tests.http.helpers import bearer, run_worker, status, upload
+from tests.http.helpers import publish
 from tests.support import FakeClock, code_from_outbox
 
 PASSWORD = "correct horse battery"
@@ -74,16 +74,7 @@ def make_track(client: TestClient, services: Services, tmp_path: Path):
         song = mediagen.make_audio(
             tmp_path / f"{n}.{fmt}", fmt, 1.0 + n / 100, tags={"title": title, "artist": "Band"}
         )
-        answer = upload(client, tokens, song, f"audio/{'mpeg' if fmt == 'mp3' else fmt}")
-        run_worker(services)
-        track_id = status(client, tokens, answer["uploadId"])["resultId"]
-        if visibility != "private":
-            response = client.patch(
-                f"/api/v1/tracks/{track_id}",
-                headers=bearer(tokens),
-                json={"visibility": visibility},
-            )
-            assert response.status_code == 200, response.text
-        return track_id
+        mime = f"audio/{'mpeg' if fmt == 'mp3' else fmt}"
+        return publish(client, services, tokens, song, mime, visibility)
 
     return make

@@ -50,3 +50,23 @@ def run_worker(services: Services) -> int:
 
 def status(client: TestClient, tokens: dict[str, str], upload_id: str) -> dict[str, Any]:
     return client.get(f"/api/v1/uploads/{upload_id}", headers=bearer(tokens)).json()
+
+
+def publish(
+    client: TestClient,
+    services: Services,
+    tokens: dict[str, str],
+    path: Path,
+    mime: str,
+    visibility: str = "private",
+) -> str:
+    """Upload ``path``, process it, set its visibility; the new track's id."""
+    answer = upload(client, tokens, path, mime)
+    run_worker(services)
+    track_id = status(client, tokens, answer["uploadId"])["resultId"]
+    if visibility != "private":
+        changed = client.patch(
+            f"/api/v1/tracks/{track_id}", headers=bearer(tokens), json={"visibility": visibility}
+        )
+        assert changed.status_code == 200, changed.text
+    return track_id

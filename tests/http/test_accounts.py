@@ -8,7 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from soundshelf.config import Settings
-from tests.http.conftest import PASSWORD, bearer
+from tests.http.conftest import PASSWORD
+from tests.http.helpers import bearer
 from tests.support import FakeClock, code_from_outbox
 
 SignUp = Callable[..., dict[str, str]]

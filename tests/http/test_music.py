@@ -11,7 +11,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from soundshelf.bootstrap import Services
-from tests.http.conftest import bearer
+from tests.http.helpers import bearer
 from tests.support import FakeClock
 
 SignUp = Callable[..., dict[str, str]]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,38 +18,12 @@ from soundshelf.catalog.tracks import track_key
 from soundshelf.errors import PreconditionFailed, ValidationFailed
 from soundshelf.playlists.service import MAX_ENTRIES, entries_key, item_size
 from soundshelf.ports.table import Table, WriteOp
-from tests import mediagen
-from tests.http.conftest import bearer
-from tests.http.helpers import run_worker, status, upload
+from tests.http.helpers import bearer
 from tests.support import FakeClock
 
 SignUp = Callable[..., dict[str, str]]
 Tokens = dict[str, str]
 API = "/api/v1/playlists"
-
-
-@pytest.fixture
-def make_track(client: TestClient, services: Services, tmp_path: Path) -> Callable[..., str]:
-    counter = iter(range(10_000))
-
-    def make(tokens: Tokens, title: str, visibility: str = "private") -> str:
-        n = next(counter)
-        song = mediagen.make_audio(
-            tmp_path / f"{n}.mp3", "mp3", 1.0 + n / 100, tags={"title": title, "artist": "Band"}
-        )
-        answer = upload(client, tokens, song, "audio/mpeg")
-        run_worker(services)
-        track_id = status(client, tokens, answer["uploadId"])["resultId"]
-        if visibility != "private":
-            changed = client.patch(
-                f"/api/v1/tracks/{track_id}",
-                headers=bearer(tokens),
-                json={"visibility": visibility},
-            )
-            assert changed.status_code == 200, changed.text
-        return track_id
-
-    return make
 
 
 def auth(tokens: Tokens | None, version: int | None = None) -> dict[str, str]:

@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 
 from soundshelf.bootstrap import Services
 from tests import mediagen
-from tests.http.conftest import bearer
-from tests.http.helpers import run_worker, status, upload
+from tests.http.helpers import bearer, run_worker, status, upload
 from tests.support import FakeClock
 
 SignUp = Callable[..., dict[str, str]]

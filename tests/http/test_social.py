@@ -22,8 +22,7 @@ from soundshelf.social.notifications import (
     unread_key,
 )
 from tests import mediagen
-from tests.http.conftest import bearer
-from tests.http.helpers import run_worker, status, upload
+from tests.http.helpers import bearer, run_worker, status, upload
 from tests.http.test_photos_files import befriend, new_photo, patch_photo, user_id
 from tests.support import FakeClock
 

@@ -28,7 +28,7 @@ from tests.http.conftest import (  # noqa: F401
     services,
     sign_up,
 )
-from tests.http.helpers import bearer, run_worker, status, upload
+from tests.http.helpers import bearer, publish
 
 VERSE = "Morning light\n\nover the hill"
 CUES = [("Morning light", 500), ("over the hill", 1500)]
@@ -93,17 +93,7 @@ def sung_track(client: TestClient, services: Services, tmp_path: Path) -> Callab
         cues = CUES if fmt == "mp3" else None
         mediagen.write_lyrics(path, fmt, text=VERSE, cues=cues)
         mime = {"mp3": "audio/mpeg", "flac": "audio/flac", "m4a": "audio/mp4"}[fmt]
-        answer = upload(client, tokens, path, mime)
-        run_worker(services)
-        track_id = status(client, tokens, answer["uploadId"])["resultId"]
-        if visibility != "private":
-            changed = client.patch(
-                f"/api/v1/tracks/{track_id}",
-                headers=bearer(tokens),
-                json={"visibility": visibility},
-            )
-            assert changed.status_code == 200, changed.text
-        return track_id
+        return publish(client, services, tokens, path, mime, visibility)
 
     return make
 
