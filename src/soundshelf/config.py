@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     cognito_client_id: str = ""
     # Trust this JWKS document instead of fetching the pool's (emulators and tests only).
     cognito_jwks_file: Path | None = None
+    # Media downloads through CloudFront signed URLs (all three, or none: presigned S3
+    # URLs). The distribution's domain (no scheme), the id of its trusted public key, and
+    # the Secrets Manager secret (name or ARN) holding the PEM private key, read on first
+    # use; the key itself is never a setting.
+    media_cdn_domain: str = ""
+    media_cdn_key_pair_id: str = ""
+    media_cdn_private_key_secret: str = ""
 
     # Accounts
     smtp_url: str | None = None  # e.g. smtp+starttls://user:pass@mail.example.com:587

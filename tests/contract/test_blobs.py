@@ -1,7 +1,10 @@
 """One contract for every ``BlobStore``: the filesystem store and S3 (moto's server on
-127.0.0.1, so presigned URLs are real HTTP). The suite's first half runs against both;
-the second half checks what moto does not enforce (signatures, expiry, size and type
-limits) and so only our own filesystem adapter can be tested for.
+127.0.0.1, so presigned URLs are real HTTP), the latter also with downloads through
+CloudFront signed URLs (a fake edge, ``tests/cloudfront.py``, checks them as CloudFront
+does and forwards to moto). The suite's first half runs against all three; the second
+half checks what moto does not enforce (signatures, expiry, size and type limits) and so
+only our own filesystem adapter can be tested for; the last part checks the CloudFront
+URLs themselves.
 
 The S3 half needs ``moto[server]`` (Flask) for ``ThreadedMotoServer``.
 """
@@ -32,11 +35,22 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec as ec_keys
+from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from soundshelf.adapters import fs_blobs
+from soundshelf.adapters.cloudfront_urls import (
+    FORWARDED_QUERY,
+    SERVED_PREFIXES,
+    CloudFrontUrls,
+    SecretString,
+    cloudfront_urls,
+)
+from soundshelf.adapters.content_disposition import content_disposition
 from soundshelf.adapters.fs_blobs import CHUNK_SIZE, FsBlobStore
 from soundshelf.adapters.s3_blobs import S3BlobStore
 from soundshelf.errors import Conflict, RangeNotSatisfiable, ValidationFailed
@@ -48,6 +62,7 @@ from soundshelf.ports.blobs import (
     InvalidKey,
     PresignedUpload,
 )
+from tests import cloudfront
 from tests.support import FakeClock
 
 MiB = 1024 * 1024
@@ -139,7 +154,40 @@ def s3(monkeypatch: pytest.MonkeyPatch, moto_endpoint: str) -> Iterator[Blobs]:
         http.post(f"{moto_endpoint}/moto-api/reset")  # free the test's objects
 
 
-@pytest.fixture(params=["fs", pytest.param("s3", marks=pytest.mark.aws)])
+CDN_DOMAIN = "media.cdn.test"
+
+
+@pytest.fixture
+def s3_cloudfront(monkeypatch: pytest.MonkeyPatch, moto_endpoint: str) -> Iterator[Blobs]:
+    """The S3 store with every download through CloudFront (prefixes: all keys)."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    bucket = f"blobs-{uuid4().hex[:12]}"
+    cdn = CloudFrontUrls(
+        CDN_DOMAIN, cloudfront.KEY_PAIR_ID, cloudfront.private_pem(), prefixes=("",)
+    )
+    store = S3BlobStore(
+        bucket, region="us-east-1", endpoint_url=moto_endpoint, create_if_missing=True, cdn=cdn
+    )
+    edge = cloudfront.FakeEdge(CDN_DOMAIN, store.client, bucket)
+    with httpx.Client(trust_env=False, timeout=60, transport=edge) as http:
+        yield Blobs("s3+cloudfront", store, http)
+        http.post(f"{moto_endpoint}/moto-api/reset")
+
+
+@pytest.fixture(
+    params=[
+        "fs",
+        pytest.param("s3", marks=pytest.mark.aws),
+        pytest.param("s3_cloudfront", marks=pytest.mark.aws),
+    ]
+)
 def blobs(request: pytest.FixtureRequest) -> Blobs:
     return request.getfixturevalue(request.param)
 
@@ -504,7 +552,7 @@ def test_multipart_refuses_bad_part_lists(blobs: Blobs) -> None:
 
 
 def test_aborted_multipart_cannot_complete(blobs: Blobs, request: pytest.FixtureRequest) -> None:
-    if blobs.kind == "s3":
+    if blobs.kind.startswith("s3"):
         request.applymarker(
             pytest.mark.xfail(
                 reason="moto answers 500 (KeyError) where S3 answers NoSuchUpload; "
@@ -1125,3 +1173,179 @@ def test_s3_error_mapping() -> None:
         with pytest.raises(ClientError):  # not "missing": a permissions problem must show
             store.head("k")
         stub.assert_no_pending_responses()
+
+
+# ---------------------------------------- the S3 store's downloads through CloudFront
+
+
+def _cdn(prefixes: tuple[str, ...] = SERVED_PREFIXES, **kwargs: Any) -> CloudFrontUrls:
+    return CloudFrontUrls(
+        CDN_DOMAIN, cloudfront.KEY_PAIR_ID, cloudfront.private_pem(), prefixes=prefixes, **kwargs
+    )
+
+
+def _offline_s3(clock: FakeClock, cdn: CloudFrontUrls | None = None) -> S3BlobStore:
+    """An S3 store that can sign but never reaches anything (no request is made)."""
+    client = boto3.client(
+        "s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    return S3BlobStore("bucket", region="us-east-1", client=client, cdn=cdn, clock=clock.now)
+
+
+def test_a_cloudfront_url_verifies_with_the_key_groups_public_key() -> None:
+    url = _cdn().sign(
+        "derived/u1/t1/high.m4a",
+        expires=2_000_000_000,
+        content_disposition=content_disposition(ODD_FILENAME),
+        content_type="audio/mp4",
+    )
+
+    public = serialization.load_pem_public_key(cloudfront.public_pem().encode())
+    checked = cloudfront.check(url, public_key=public, now=1_999_999_999)
+
+    # https://{domain}/{key}?overrides&Expires&Signature&Key-Pair-Id, the overrides signed.
+    assert url.startswith(f"https://{CDN_DOMAIN}/derived/u1/t1/high.m4a?")
+    assert checked.key == "derived/u1/t1/high.m4a"
+    assert checked.expires == 2_000_000_000
+    assert checked.overrides == {
+        "response-content-disposition": content_disposition(ODD_FILENAME),
+        "response-content-type": "audio/mp4",
+    }
+    names = [pair.partition("=")[0] for pair in urlsplit(url).query.split("&")]
+    assert names == [*FORWARDED_QUERY, "Expires", "Signature", "Key-Pair-Id"]
+    # Only unreserved characters and escapes: a browser sends it byte for byte as signed.
+    assert set(urlsplit(url).query) <= set(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%&="
+    )
+    with pytest.raises(cloudfront.Refused, match="expired"):
+        cloudfront.check(url, public_key=public, now=2_000_000_000)
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    with pytest.raises(cloudfront.Refused, match="signature"):
+        cloudfront.check(url, public_key=other, now=0)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _with_param("response-content-type", "text%2Fhtml"),
+        _with_param("response-content-disposition", "inline"),
+        _with_param("Expires", "2100000000"),
+        _with_param("Key-Pair-Id", "KOTHERKEY"),
+        lambda query: [(n, v) for n, v in query if n != "response-content-type"],
+    ],
+)
+def test_a_tampered_cloudfront_url_is_refused(
+    change: Callable[[list[tuple[str, str]]], list[tuple[str, str]]],
+) -> None:
+    url = _cdn().sign(
+        "originals/u1/up1",
+        expires=2_000_000_000,
+        content_disposition="attachment",
+        content_type="audio/flac",
+    )
+    cloudfront.check(url, now=0)
+    with pytest.raises(cloudfront.Refused):
+        cloudfront.check(_with_query(url, change), now=0)
+    moved = url.replace("/originals/u1/up1?", "/originals/u1/up2?")
+    with pytest.raises(cloudfront.Refused):
+        cloudfront.check(moved, now=0)
+
+
+def test_a_cloudfront_url_expires_at_its_windows_start_plus_the_ttl() -> None:
+    clock = FakeClock(1_700_000_123.5)
+    store = _offline_s3(clock, _cdn())
+    ttl = 900
+    first = store.presign_download("derived/u/t/cover-medium.webp", ttl=ttl)
+    expires = cloudfront.check(first, now=clock.now()).expires
+    window = int(clock.now()) // (ttl // 4) * (ttl // 4)
+    assert expires == window + ttl
+    assert 3 * ttl / 4 < expires - clock.now() <= ttl
+
+    clock.advance(window + ttl // 4 - 1 - clock.now())  # the window's last second
+    assert store.presign_download("derived/u/t/cover-medium.webp", ttl=ttl) == first
+    clock.advance(1)
+    second = store.presign_download("derived/u/t/cover-medium.webp", ttl=ttl)
+    assert cloudfront.check(second, now=clock.now()).expires == expires + ttl // 4
+
+    # Deterministic: another container (another store, same key) signs the same URL.
+    assert (
+        _offline_s3(clock, _cdn()).presign_download("derived/u/t/cover-medium.webp", ttl=ttl)
+        == second
+    )
+
+
+def test_keys_the_distribution_does_not_serve_get_presigned_s3_urls() -> None:
+    store = _offline_s3(FakeClock(), _cdn())
+    export = store.presign_download("exports/u1/x1.zip", ttl=300, filename="export.zip")
+    assert urlsplit(export).hostname == "bucket.s3.amazonaws.com"  # presigned by S3
+    for prefix in SERVED_PREFIXES:
+        assert urlsplit(store.presign_download(f"{prefix}u1/x1", ttl=300)).hostname == CDN_DOMAIN
+    without = _offline_s3(FakeClock()).presign_download("derived/u1/x1", ttl=300)
+    assert urlsplit(without).hostname == "bucket.s3.amazonaws.com"  # no CloudFront: S3
+
+
+def test_cloudfront_downloads_go_through_the_edge_with_their_overrides(
+    s3_cloudfront: Blobs,
+) -> None:
+    s3_cloudfront.store.put("song", b"music", content_type="audio/mpeg")
+    url = s3_cloudfront.store.presign_download(
+        "song", ttl=300, filename="Song.mp3", content_type="application/octet-stream"
+    )
+    assert urlsplit(url).hostname == CDN_DOMAIN
+
+    response = s3_cloudfront.http.get(url)
+    tampered = s3_cloudfront.http.get(
+        _with_query(url, _with_param("response-content-type", "text%2Fhtml"))
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert response.headers["content-disposition"].startswith('attachment; filename="Song.mp3"')
+    assert tampered.status_code == 403  # the edge refuses it; S3 never sees it
+
+
+def test_the_private_key_is_read_once_on_first_use() -> None:
+    reads = []
+
+    def source() -> str:
+        reads.append(1)
+        return cloudfront.private_pem()
+
+    cdn = CloudFrontUrls(CDN_DOMAIN, cloudfront.KEY_PAIR_ID, source)
+    store = _offline_s3(FakeClock(), cdn)
+    assert reads == []  # building the app reads nothing
+    for n in range(3):
+        store.presign_download(f"derived/u/t{n}/thumb.webp", ttl=300)
+    assert reads == [1]
+
+
+def test_only_an_rsa_key_signs_cloudfront_urls() -> None:
+    ec = ec_keys.generate_private_key(ec_keys.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    with pytest.raises(ValueError, match="RSA"):
+        CloudFrontUrls(CDN_DOMAIN, cloudfront.KEY_PAIR_ID, ec).sign("derived/x", expires=1)
+    with pytest.raises(ValueError, match="host name"):
+        CloudFrontUrls(f"https://{CDN_DOMAIN}", cloudfront.KEY_PAIR_ID, ec)
+
+
+@pytest.mark.aws
+def test_the_private_key_comes_from_secrets_manager(fake_aws: None) -> None:
+    secrets = boto3.client("secretsmanager", region_name="us-east-1")
+    arn = secrets.create_secret(
+        Name="soundshelf/media-signing-key", SecretString=cloudfront.private_pem()
+    )["ARN"]
+    cdn = cloudfront_urls(
+        domain=CDN_DOMAIN,
+        key_pair_id=cloudfront.KEY_PAIR_ID,
+        private_key_secret=arn,
+        region="us-east-1",
+    )
+    assert cdn is not None
+    assert isinstance(cdn._private_key, SecretString)
+
+    url = cdn.sign("originals/u1/up1", expires=2_000_000_000)
+
+    assert cloudfront.check(url, now=0).key == "originals/u1/up1"

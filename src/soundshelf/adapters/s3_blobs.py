@@ -2,7 +2,8 @@
 
 Clients upload with a presigned POST whose policy pins the size range and the content
 type, and download with presigned GET URLs; S3 itself enforces signatures, expiry and
-the policy, so the API never proxies media bytes.
+the policy, so the API never proxies media bytes. Given a ``CloudFrontUrls`` (``cdn``),
+downloads of the keys the distribution serves go through CloudFront signed URLs instead.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import boto3
 from botocore.config import Config
@@ -30,6 +31,9 @@ from soundshelf.ports.blobs import (
     check_key,
     download_url_window,
 )
+
+if TYPE_CHECKING:
+    from soundshelf.adapters.cloudfront_urls import CloudFrontUrls
 
 CHUNK_SIZE = 256 * 1024
 MAX_PARTS = 10_000
@@ -63,6 +67,8 @@ class S3BlobStore:
         endpoint_url: str | None = None,
         create_if_missing: bool = False,
         client: Any = None,
+        cdn: CloudFrontUrls | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._bucket = bucket
         self._region = region
@@ -71,6 +77,8 @@ class S3BlobStore:
         self._client = client
         self._ready = client is not None and not create_if_missing
         self._lock = threading.Lock()
+        self._cdn = cdn
+        self._clock = clock
         self._signed_download = functools.lru_cache(DOWNLOAD_URL_CACHE_SIZE)(self._sign_download)
 
     @property
@@ -235,19 +243,32 @@ class S3BlobStore:
         content_type: str | None = None,
     ) -> str:
         # Made once per window and handed out again within it (SigV4 signing costs
-        # ~100 us); botocore dates the URL itself, so it lives at most ``ttl``.
-        window = download_url_window(time.time(), ttl)
+        # ~100 us, RSA ~1 ms); botocore dates an S3 URL itself, so it lives at most ``ttl``.
+        window = download_url_window(self._clock(), ttl)
         return self._signed_download(key, ttl, window, filename, content_type)
 
     def _sign_download(
         self, key: str, ttl: int, window: int, filename: str | None, content_type: str | None
     ) -> str:
         check_key(key)
-        params: dict[str, Any] = {"Bucket": self._bucket, "Key": key}
-        if filename:
-            params["ResponseContentDisposition"] = content_disposition(filename)
+        disposition = content_disposition(filename) if filename else None
         if content_type:
-            params["ResponseContentType"] = check_content_type(content_type)
+            check_content_type(content_type)
+        if self._cdn is not None and self._cdn.serves(key):
+            # Expiring at the window's start + ttl, like the filesystem store's URLs: the
+            # same URL for the whole window, from every container, so browsers and the
+            # edge cache see one URL per object and window.
+            return self._cdn.sign(
+                key,
+                expires=window + ttl,
+                content_disposition=disposition,
+                content_type=content_type or None,
+            )
+        params: dict[str, Any] = {"Bucket": self._bucket, "Key": key}
+        if disposition:
+            params["ResponseContentDisposition"] = disposition
+        if content_type:
+            params["ResponseContentType"] = content_type
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=ttl)
 
     # -- multipart

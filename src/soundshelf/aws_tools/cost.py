@@ -64,7 +64,7 @@ class Workload:
     log_compression: float = 0.15  # stored size over ingested size
     sqs_requests_per_job: float = 3  # send, receive, delete
     sqs_idle_polls_month: float = 648_000  # the event source's long polls (5 x 3/min)
-    media_via_cloudfront: bool = False  # True once media URLs are CloudFront-signed
+    media_via_cloudfront: bool = False  # True with CloudFront media URLs (deploy step 2)
 
     @property
     def plays(self) -> float:
