@@ -337,6 +337,7 @@ def _local(settings: Settings, clock: Clock) -> _Adapters:
 
 
 def _aws(settings: Settings) -> _Adapters:
+    from soundshelf.adapters.cloudfront_urls import cloudfront_urls
     from soundshelf.adapters.cognito_identity import CognitoIdentityProvider
     from soundshelf.adapters.dynamodb_table import DynamoDbTable
     from soundshelf.adapters.s3_blobs import S3BlobStore
@@ -354,6 +355,13 @@ def _aws(settings: Settings) -> _Adapters:
             region=settings.aws_region,
             endpoint_url=settings.s3_endpoint,
             create_if_missing=settings.create_resources,
+            # Downloads through CloudFront signed URLs when configured (docs/deploy-aws.md).
+            cdn=cloudfront_urls(
+                domain=settings.media_cdn_domain,
+                key_pair_id=settings.media_cdn_key_pair_id,
+                private_key_secret=settings.media_cdn_private_key_secret,
+                region=settings.aws_region,
+            ),
         ),
         identity=CognitoIdentityProvider(
             settings.cognito_user_pool_id,
