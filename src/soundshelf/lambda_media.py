@@ -16,7 +16,14 @@ retry policy: backoff, the dead-letter queue and ``give_up`` all belong to the j
 
 A record that fails, or that is neither kind, is reported in ``batchItemFailures``; after
 ``max_attempts`` deliveries the queue's redrive policy moves it to the dead-letter queue
-for a person to look at. Nothing raises out of ``handler``.
+for a person to look at. Nothing raises out of ``handler`` for a batch.
+
+The function is also invoked directly, every hour, by the template's housekeeping
+schedule with ``HOUSEKEEPING`` as its event: it then runs what the embedded worker runs
+every few minutes (``Worker.housekeeping``): the sweep of uploads abandoned for a day
+(their records, objects and unfinished multipart uploads). A sweep that fails raises, so
+Lambda counts an error (the errors alarm) and retries the invocation; the next hour's
+sweep picks up whatever is left anyway.
 """
 
 from __future__ import annotations
@@ -34,19 +41,45 @@ if TYPE_CHECKING:
 log = logging.getLogger("soundshelf.lambda_media")
 
 BatchResponse = dict[str, list[dict[str, str]]]
+# The event the housekeeping schedule sends (infra/template.yaml, the processing function's
+# Housekeeping event); tests/infra checks that the two agree.
+HOUSEKEEPING = {"soundshelf": "housekeeping"}
+SWEEP_BATCH = 100
+MAX_SWEEPS = 100  # 10,000 uploads an invocation; the rest waits for the next hour
+TIME_TO_SPARE_MS = 60_000
 
 
 class MalformedRecord(ValueError):
     """Neither an S3 event nor one of our jobs."""
 
 
-def handler(event: dict[str, Any], context: Any) -> BatchResponse:
+def handler(event: dict[str, Any], context: Any) -> Any:
+    if event == HOUSEKEEPING:
+        return housekeeping(context)
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):
         log.error("not an SQS event; nothing to do")
         return {"batchItemFailures": []}
     failed = [record for record in records if not _settle(record)]
     return {"batchItemFailures": [{"itemIdentifier": _message_id(r)} for r in failed]}
+
+
+def housekeeping(context: Any) -> dict[str, int]:
+    """Remove abandoned uploads, a batch at a time, while there are more and time left."""
+    services = _services()
+    removed = 0
+    for _ in range(MAX_SWEEPS):
+        swept = services.uploads.remove_abandoned(limit=SWEEP_BATCH)
+        removed += swept
+        if swept < SWEEP_BATCH or _remaining_ms(context) < TIME_TO_SPARE_MS:
+            break
+    log.info("housekeeping done", extra={"removedUploads": removed})
+    return {"removedUploads": removed}
+
+
+def _remaining_ms(context: Any) -> int:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return int(remaining()) if callable(remaining) else 0
 
 
 def _settle(record: Any) -> bool:

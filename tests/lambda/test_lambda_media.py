@@ -4,11 +4,13 @@ SQS queue, partial batch responses, idempotency, and records that are not ours."
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import boto3
 import pytest
 
 from soundshelf import lambda_media
@@ -333,3 +335,97 @@ def test_the_services_are_built_once_per_container(
     for _ in range(3):
         assert media(record(object_created("other-bucket", "originals/a/b"))) == NO_FAILURES
     assert len(calls) == 1
+
+
+# --------------------------------------------------------------------------- housekeeping
+
+
+def abandon(stack: Stack, item: dict[str, Any]) -> None:
+    """Make a pending upload look as old as an abandoned one (a day and more)."""
+    stack.services.table.update(
+        item["PK"], item["SK"], set={"GSI2SK": f"{int(time.time()) - 60:012d}#{item['uploadId']}"}
+    )
+
+
+def test_the_housekeeping_schedule_removes_abandoned_uploads(stack: Stack, tmp_path: Path) -> None:
+    owner = stack.user("hana")
+    posted = upload(stack, owner, song(tmp_path), "audio/mpeg")  # bytes, never completed
+    settings = stack.services.settings
+    multipart = stack.services.uploads.create(
+        owner,
+        filename="long-mix.flac",
+        content_type="audio/flac",
+        size=settings.multipart_threshold_bytes + 1,
+    ).item
+    recent = stack.services.uploads.create(
+        owner, filename="new.mp3", content_type="audio/mpeg", size=10
+    ).item
+    for item in (posted, multipart):
+        abandon(stack, item)
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=stack.s3_endpoint)
+    bucket = stack.settings.media_bucket
+    assert stack.services.blobs.head(posted["blobKey"]) is not None
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+
+    answer = lambda_media.handler(lambda_media.HOUSEKEEPING, lambda_context())
+
+    assert answer == {"removedUploads": 2}
+    table = stack.services.table
+    assert table.get(posted["PK"], posted["SK"]) is None
+    assert table.get(multipart["PK"], multipart["SK"]) is None
+    assert stack.services.blobs.head(posted["blobKey"]) is None
+    assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    assert stack.upload_status(recent["uploadId"])["status"] == "pending"  # not a day old
+    assert stack.in_queue() == 0  # the sweep is not a job: nothing queued, nothing to settle
+    # Nothing left: the next hour's run removes nothing.
+    assert lambda_media.handler(lambda_media.HOUSEKEEPING, lambda_context()) == {
+        "removedUploads": 0
+    }
+
+
+def test_the_sweep_goes_on_while_there_is_more_and_time_left(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = stack.user("ines")
+    for n in range(3):
+        item = stack.services.uploads.create(
+            owner, filename=f"{n}.mp3", content_type="audio/mpeg", size=10
+        ).item
+        abandon(stack, item)
+    monkeypatch.setattr(lambda_media, "SWEEP_BATCH", 1)
+
+    short = lambda_context()
+    short.get_remaining_time_in_millis = lambda: lambda_media.TIME_TO_SPARE_MS - 1
+    assert lambda_media.handler(lambda_media.HOUSEKEEPING, short) == {"removedUploads": 1}
+    assert lambda_media.handler(lambda_media.HOUSEKEEPING, lambda_context()) == {
+        "removedUploads": 2
+    }
+
+
+def test_a_failing_sweep_raises_so_lambda_counts_an_error_and_retries(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = lambda_media._services()
+
+    def broken(**_: Any) -> int:
+        raise RuntimeError("table unavailable")
+
+    monkeypatch.setattr(services.uploads, "remove_abandoned", broken)
+    with pytest.raises(RuntimeError, match="table unavailable"):
+        lambda_media.handler(lambda_media.HOUSEKEEPING, lambda_context())
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"soundshelf": "housekeeping", "extra": 1},
+        {"soundshelf": "other"},
+        {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}},
+    ],
+)
+def test_only_the_housekeeping_event_runs_the_sweep(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, event: dict[str, Any]
+) -> None:
+    services = lambda_media._services()
+    monkeypatch.setattr(services.uploads, "remove_abandoned", lambda **_: pytest.fail("swept"))
+    assert lambda_media.handler(event, lambda_context()) == NO_FAILURES
