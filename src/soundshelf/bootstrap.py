@@ -17,6 +17,7 @@ from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.artists import Artists
 from soundshelf.catalog.tracks import Tracks
 from soundshelf.config import Settings
+from soundshelf.events import ChangeEvents
 from soundshelf.files.service import Files
 from soundshelf.moderation.admin import DELETE_USER, UserAdmin
 from soundshelf.moderation.audit import AuditLog
@@ -109,95 +110,84 @@ class _Adapters:
     mounts: dict[str, ASGIApp] = field(default_factory=dict)
 
 
+@dataclass
+class _Base:
+    """What every feature area is wired with."""
+
+    settings: Settings
+    clock: Clock
+    adapters: _Adapters
+    audit: AuditLog
+    limiter: RateLimiter
+
+    @property
+    def table(self) -> Table:
+        return self.adapters.table
+
+    @property
+    def blobs(self) -> BlobStore:
+        return self.adapters.blobs
+
+    @property
+    def jobs(self) -> JobQueue:
+        return self.adapters.jobs
+
+
+@dataclass
+class _Uploads:
+    service: UploadsService
+    jobs: dict[str, JobHandler]
+
+
+@dataclass
+class _Social:
+    friends: Friends
+    notifications: NotificationService
+    friend_requests: FriendRequests
+    jobs: dict[str, JobHandler]
+
+
+@dataclass
+class _Catalog:
+    tracks: Tracks
+    albums: Albums
+    playlists: Playlists
+    artists: Artists
+    photos: Photos
+    files: Files
+
+
+@dataclass
+class _Moderation:
+    reports: Reports
+    takedowns: Takedowns
+    user_admin: UserAdmin
+    platform_stats: PlatformStats
+    exports: Exports
+    jobs: dict[str, JobHandler]
+
+
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Services:
     settings = settings or Settings()
     clock = clock or SystemClock()
     adapters = _aws(settings) if settings.backend == "aws" else _local(settings, clock)
-    limiter = RateLimiter(adapters.table, clock)
-    audit = AuditLog(table=adapters.table, clock=clock)
-    uploads = UploadsService(
-        table=adapters.table,
-        blobs=adapters.blobs,
-        jobs=adapters.jobs,
-        clock=clock,
-        settings=settings,
+    base = _Base(
+        settings,
+        clock,
+        adapters,
+        audit=AuditLog(table=adapters.table, clock=clock),
+        limiter=RateLimiter(adapters.table, clock),
     )
-    # The embedded store tells us itself when an upload arrived (S3 does it by event).
-    if hasattr(adapters.blobs, "on_upload_complete"):
-        adapters.blobs.on_upload_complete = uploads.complete_by_key
-    accounts = AccountsService(
-        table=adapters.table,
-        identity=adapters.identity,
-        clock=clock,
-        limiter=limiter,
-        api_key_requests_per_minute=settings.api_key_requests_per_minute,
-        audit=audit,
-    )
-    friends = Friends(adapters.table, clock)
-    tracks = Tracks(
-        table=adapters.table, blobs=adapters.blobs, clock=clock, friends=friends, settings=settings
-    )
-    albums = Albums(table=adapters.table, clock=clock, tracks=tracks)
-    notifications = NotificationService(table=adapters.table, jobs=adapters.jobs, clock=clock)
-    tracks.on_published = notifications.item_published
-    playlists = Playlists(table=adapters.table, clock=clock, tracks=tracks)
+    accounts = _accounts(base)
+    social = _social(base, accounts)
     index = SearchIndex(adapters.table)
     indexer = SearchIndexer(adapters.table, index)
-    photos = Photos(
-        table=adapters.table,
-        blobs=adapters.blobs,
-        friends=friends,
-        notifications=notifications,
-        settings=settings,
-    )
-    files = Files(table=adapters.table, blobs=adapters.blobs, settings=settings)
-    artists = Artists(
-        table=adapters.table, clock=clock, accounts=accounts, tracks=tracks, albums=albums
-    )
-    for service in (tracks, albums, artists, playlists, photos):
-        service.on_change = indexer.refresh
-    friend_requests = FriendRequests(
-        table=adapters.table,
-        clock=clock,
-        jobs=adapters.jobs,
-        accounts=accounts,
-        friends=friends,
-        notifications=notifications,
-    )
-    targets = Targets(table=adapters.table, clock=clock, friends=friends)
-    takedowns = Takedowns(
-        table=adapters.table,
-        clock=clock,
-        targets=targets,
-        notifications=notifications,
-        audit_log=audit,
-    )
-    takedowns.on_change = indexer.refresh
-    reports = Reports(
-        table=adapters.table,
-        clock=clock,
-        jobs=adapters.jobs,
-        targets=targets,
-        takedowns=takedowns,
-        audit_log=audit,
-    )
-    delete_user = DeleteUserJob(
-        table=adapters.table,
-        blobs=adapters.blobs,
-        identity=adapters.identity,
-        jobs=adapters.jobs,
-        clock=clock,
-        tracks=tracks,
-        albums=albums,
-        playlists=playlists,
-        photos=photos,
-        files=files,
-        friends=friends,
-        friend_requests=friend_requests,
-        reports=reports,
-        audit_log=audit,
-    )
-    delete_user.on_change = indexer.refresh
+    # What services announce after their writes: search re-indexes the item, the
+    # item's audience hears of a newly visible track or photo.
+    events = ChangeEvents(indexer=indexer, notifications=social.notifications)
+    uploads = _uploads(base, events)
+    catalog = _catalog(base, accounts, social, events)
+    moderation = _moderation(base, catalog, social, events)
     return Services(
         settings=settings,
         clock=clock,
@@ -207,83 +197,223 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         mailer=adapters.mailer,
         jobs=adapters.jobs,
         accounts=accounts,
-        uploads=uploads,
+        uploads=uploads.service,
+        friends=social.friends,
+        notifications=social.notifications,
+        friend_requests=social.friend_requests,
+        tracks=catalog.tracks,
+        albums=catalog.albums,
+        playlists=catalog.playlists,
+        artists=catalog.artists,
+        photos=catalog.photos,
+        files=catalog.files,
+        shares=_shares(base, catalog),
+        indexer=indexer,
+        search=_search(base, index, catalog),
+        audit=base.audit,
+        reports=moderation.reports,
+        takedowns=moderation.takedowns,
+        user_admin=moderation.user_admin,
+        platform_stats=moderation.platform_stats,
+        exports=moderation.exports,
+        app_passwords=_app_passwords(base),
+        job_handlers={**uploads.jobs, **social.jobs, **moderation.jobs},
+        jwks_document=adapters.jwks_document,
+        mounts=adapters.mounts,
+    )
+
+
+def _accounts(base: _Base) -> AccountsService:
+    return AccountsService(
+        table=base.table,
+        identity=base.adapters.identity,
+        clock=base.clock,
+        limiter=base.limiter,
+        api_key_requests_per_minute=base.settings.api_key_requests_per_minute,
+        audit=base.audit,
+    )
+
+
+def _uploads(base: _Base, events: ChangeEvents) -> _Uploads:
+    uploads = UploadsService(
+        table=base.table,
+        blobs=base.blobs,
+        jobs=base.jobs,
+        clock=base.clock,
+        settings=base.settings,
+    )
+    # The embedded store tells us itself when an upload arrived (S3 does it by event).
+    if hasattr(base.blobs, "on_upload_complete"):
+        base.blobs.on_upload_complete = uploads.complete_by_key
+    return _Uploads(
+        service=uploads,
+        jobs={PROCESS_UPLOAD: _Deferred(lambda: _upload_processor(base, events))},
+    )
+
+
+def _upload_processor(base: _Base, events: ChangeEvents) -> JobHandler:
+    # Made for the first job (``_Deferred``): the API Lambda never imports PyAV.
+    from soundshelf.uploads.processing import UploadProcessor
+
+    return UploadProcessor(table=base.table, blobs=base.blobs, clock=base.clock, events=events)
+
+
+def _social(base: _Base, accounts: AccountsService) -> _Social:
+    friends = Friends(base.table, base.clock)
+    notifications = NotificationService(table=base.table, jobs=base.jobs, clock=base.clock)
+    return _Social(
         friends=friends,
+        notifications=notifications,
+        friend_requests=FriendRequests(
+            table=base.table,
+            clock=base.clock,
+            jobs=base.jobs,
+            accounts=accounts,
+            friends=friends,
+            notifications=notifications,
+        ),
+        jobs={
+            FAN_OUT: FanOutJob(table=base.table, jobs=base.jobs, notifications=notifications),
+            FEED_BACKFILL: FeedBackfillJob(table=base.table, friends=friends),
+            READ_ALL: ReadAllJob(jobs=base.jobs, notifications=notifications),
+        },
+    )
+
+
+def _catalog(
+    base: _Base, accounts: AccountsService, social: _Social, events: ChangeEvents
+) -> _Catalog:
+    """Music (tracks, albums, playlists, artists), photos and files."""
+    table, clock, friends = base.table, base.clock, social.friends
+    tracks = Tracks(
+        table=table,
+        blobs=base.blobs,
+        clock=clock,
+        friends=friends,
+        settings=base.settings,
+        events=events,
+    )
+    albums = Albums(table=table, clock=clock, tracks=tracks, events=events)
+    return _Catalog(
         tracks=tracks,
         albums=albums,
-        playlists=playlists,
-        artists=artists,
-        indexer=indexer,
-        search=Search(
-            table=adapters.table,
-            index=index,
-            tracks=tracks,
-            albums=albums,
-            playlists=playlists,
-            photos=photos,
-        ),
-        notifications=notifications,
-        friend_requests=friend_requests,
-        photos=photos,
-        files=files,
-        shares=Shares(
-            table=adapters.table,
+        playlists=Playlists(table=table, clock=clock, tracks=tracks, events=events),
+        artists=Artists(
+            table=table,
             clock=clock,
-            settings=settings,
-            limiter=limiter,
+            accounts=accounts,
             tracks=tracks,
             albums=albums,
-            playlists=playlists,
-            photos=photos,
-            files=files,
-            audit=audit,
+            events=events,
         ),
-        audit=audit,
+        photos=Photos(
+            table=table,
+            blobs=base.blobs,
+            friends=friends,
+            settings=base.settings,
+            events=events,
+        ),
+        files=Files(table=table, blobs=base.blobs, settings=base.settings),
+    )
+
+
+def _search(base: _Base, index: SearchIndex, catalog: _Catalog) -> Search:
+    return Search(
+        table=base.table,
+        index=index,
+        tracks=catalog.tracks,
+        albums=catalog.albums,
+        playlists=catalog.playlists,
+        photos=catalog.photos,
+    )
+
+
+def _shares(base: _Base, catalog: _Catalog) -> Shares:
+    return Shares(
+        table=base.table,
+        clock=base.clock,
+        settings=base.settings,
+        limiter=base.limiter,
+        tracks=catalog.tracks,
+        albums=catalog.albums,
+        playlists=catalog.playlists,
+        photos=catalog.photos,
+        files=catalog.files,
+        audit=base.audit,
+    )
+
+
+def _moderation(
+    base: _Base, catalog: _Catalog, social: _Social, events: ChangeEvents
+) -> _Moderation:
+    """Reports, takedowns, user administration, statistics, exports, account deletion."""
+    table, clock, jobs, identity = base.table, base.clock, base.jobs, base.adapters.identity
+    targets = Targets(table=table, clock=clock, friends=social.friends)
+    takedowns = Takedowns(
+        table=table,
+        clock=clock,
+        targets=targets,
+        notifications=social.notifications,
+        audit_log=base.audit,
+        events=events,
+    )
+    reports = Reports(
+        table=table,
+        clock=clock,
+        jobs=jobs,
+        targets=targets,
+        takedowns=takedowns,
+        audit_log=base.audit,
+    )
+    delete_user = DeleteUserJob(
+        table=table,
+        blobs=base.blobs,
+        identity=identity,
+        jobs=jobs,
+        clock=clock,
+        tracks=catalog.tracks,
+        albums=catalog.albums,
+        playlists=catalog.playlists,
+        photos=catalog.photos,
+        files=catalog.files,
+        friends=social.friends,
+        friend_requests=social.friend_requests,
+        reports=reports,
+        audit_log=base.audit,
+        events=events,
+    )
+    return _Moderation(
         reports=reports,
         takedowns=takedowns,
         user_admin=UserAdmin(
-            table=adapters.table,
-            clock=clock,
-            identity=adapters.identity,
-            jobs=adapters.jobs,
-            audit_log=audit,
+            table=table, clock=clock, identity=identity, jobs=jobs, audit_log=base.audit
         ),
-        platform_stats=PlatformStats(table=adapters.table, clock=clock),
+        platform_stats=PlatformStats(table=table, clock=clock),
         exports=Exports(
-            table=adapters.table,
-            blobs=adapters.blobs,
-            jobs=adapters.jobs,
+            table=table,
+            blobs=base.blobs,
+            jobs=jobs,
             clock=clock,
-            settings=settings,
-            audit_log=audit,
+            settings=base.settings,
+            audit_log=base.audit,
         ),
-        app_passwords=AppPasswords(
-            table=adapters.table,
-            clock=clock,
-            key=(
-                fernet_key(settings.app_password_key)
-                if settings.app_password_key
-                else adapters.app_password_key
-            ),
-        ),
-        job_handlers={
-            PROCESS_UPLOAD: _Deferred(
-                lambda: _upload_processor(adapters, clock, notifications, indexer)
-            ),
-            FAN_OUT: FanOutJob(
-                table=adapters.table, jobs=adapters.jobs, notifications=notifications
-            ),
-            FEED_BACKFILL: FeedBackfillJob(table=adapters.table, friends=friends),
-            READ_ALL: ReadAllJob(jobs=adapters.jobs, notifications=notifications),
+        jobs={
             RESOLVE_REPORTS: ResolveReportsJob(reports),
             DELETE_USER: delete_user,
-            RELEASE_USERNAME: ReleaseUsernameJob(
-                table=adapters.table, jobs=adapters.jobs, clock=clock
-            ),
-            EXPORT_USER: ExportJob(table=adapters.table, blobs=adapters.blobs, clock=clock),
+            RELEASE_USERNAME: ReleaseUsernameJob(table=table, jobs=jobs, clock=clock),
+            EXPORT_USER: ExportJob(table=table, blobs=base.blobs, clock=clock),
         },
-        jwks_document=adapters.jwks_document,
-        mounts=adapters.mounts,
+    )
+
+
+def _app_passwords(base: _Base) -> AppPasswords:
+    """Subsonic clients sign in with app passwords, encrypted with a configured key or
+    (embedded) one kept in the data dir."""
+    key = base.settings.app_password_key
+    return AppPasswords(
+        table=base.table,
+        clock=base.clock,
+        key=fernet_key(key) if key else base.adapters.app_password_key,
     )
 
 
@@ -384,23 +514,6 @@ def _static_jwks(path: Path | None) -> JwksSource | None:
     from soundshelf.adapters.jwt_verifier import StaticJwks
 
     return StaticJwks(json.loads(path.read_text()))
-
-
-def _upload_processor(
-    adapters: _Adapters, clock: Clock, notifications: NotificationService, indexer: SearchIndexer
-) -> JobHandler:
-    from soundshelf.uploads.processing import UploadProcessor
-
-    processor = UploadProcessor(table=adapters.table, blobs=adapters.blobs, clock=clock)
-
-    def ready(kind: str, item: dict[str, Any]) -> None:
-        if kind in {"track", "photo"}:
-            indexer.refresh(kind, item[f"{kind}Id"])  # the owner finds it at once
-        # A ready track or photo that is already public/friends-visible fans out.
-        notifications.item_published(kind, item)
-
-    processor.on_ready = ready
-    return processor
 
 
 class _Deferred:

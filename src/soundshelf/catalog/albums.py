@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from ulid import ULID
@@ -11,6 +10,7 @@ from soundshelf.accounts.models import Principal
 from soundshelf.catalog.indexes import listing_keys, split_changes
 from soundshelf.catalog.tracks import Tracks, track_key
 from soundshelf.errors import Conflict, PreconditionFailed, ValidationFailed
+from soundshelf.events import ChangeEvents
 from soundshelf.policies import VISIBILITIES, ensure_can_edit, ensure_can_view
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.table import (
@@ -44,13 +44,11 @@ def rank_sort_key(album: dict[str, Any]) -> str:
 
 
 class Albums:
-    # Told (kind, id) after every write, to keep the search index current; set by bootstrap.
-    on_change: Callable[[str, str], object] | None = None
-
-    def __init__(self, *, table: Table, clock: Clock, tracks: Tracks) -> None:
+    def __init__(self, *, table: Table, clock: Clock, tracks: Tracks, events: ChangeEvents) -> None:
         self.table = table
         self.clock = clock
         self.tracks = tracks
+        self.events = events  # item_changed after every write
 
     def load(self, album_id: str) -> dict[str, Any] | None:
         return self.table.get(*album_key(album_id))
@@ -97,8 +95,7 @@ class Albums:
             )
         except TransactionFailed:
             raise _duplicate(album) from None
-        if self.on_change:
-            self.on_change("album", album_id)
+        self.events.item_changed("album", album_id)
         return album
 
     def get(self, viewer: Principal | None, album_id: str) -> dict[str, Any]:
@@ -195,8 +192,7 @@ class Albums:
             if 0 in exc.failed_indexes:
                 raise PreconditionFailed("The album changed meanwhile; reload and retry") from None
             raise _duplicate(new) from None
-        if self.on_change:
-            self.on_change("album", album_id)
+        self.events.item_changed("album", album_id)
         return self.get(viewer, album_id)
 
     def delete(self, viewer: Principal, album_id: str) -> None:
@@ -214,8 +210,7 @@ class Albums:
                 Delete(*name_key(album["ownerId"], album["title"], album["artist"])),
             ]
         )
-        if self.on_change:
-            self.on_change("album", album_id)
+        self.events.item_changed("album", album_id)
 
 
 def _checked(fields: dict[str, Any], *, partial: bool) -> dict[str, Any]:

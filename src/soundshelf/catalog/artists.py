@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +10,7 @@ from soundshelf.accounts.service import AccountsService
 from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.tracks import Tracks
 from soundshelf.errors import NotFound, ValidationFailed
+from soundshelf.events import ChangeEvents
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.table import (
     Delete,
@@ -30,9 +30,6 @@ def follow_key(follower_id: str, artist_id: str) -> tuple[str, str]:
 
 
 class Artists:
-    # Told (kind, id) after every write, to keep the search index current; set by bootstrap.
-    on_change: Callable[[str, str], object] | None = None
-
     def __init__(
         self,
         *,
@@ -41,12 +38,14 @@ class Artists:
         accounts: AccountsService,
         tracks: Tracks,
         albums: Albums,
+        events: ChangeEvents,
     ) -> None:
         self.table = table
         self.clock = clock
         self.accounts = accounts
         self.tracks = tracks
         self.albums = albums
+        self.events = events  # item_changed after every write
 
     def enable(self, principal: Principal, *, name: str | None, bio: str | None) -> dict:
         """Turn on (or edit) the caller's artist profile; grants the ``artist`` role."""
@@ -62,15 +61,13 @@ class Artists:
         if not changes["artistName"]:
             raise ValidationFailed("An artist needs a name")
         self.table.update(*profile_key(principal.user_id), set=changes, condition=ItemPresent())
-        if self.on_change:
-            self.on_change("artist", principal.user_id)
+        self.events.item_changed("artist", principal.user_id)
         return self.page(principal, principal.username)
 
     def disable(self, principal: Principal) -> None:
         profile = self.accounts.get_profile(principal.user_id)
         self.accounts.set_roles(principal.user_id, roles_of(profile) - {"artist"})
-        if self.on_change:
-            self.on_change("artist", principal.user_id)
+        self.events.item_changed("artist", principal.user_id)
 
     def _artist(self, username: str) -> dict[str, Any]:
         profile = self.accounts.find_by_username(username)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +14,8 @@ from soundshelf.accounts.models import Principal, username_key
 from soundshelf.catalog.indexes import listing_keys, owner_listing, split_changes
 from soundshelf.config import Settings
 from soundshelf.errors import NotFound, PreconditionFailed, ValidationFailed
-from soundshelf.moderation.stats import count, item_counters
+from soundshelf.events import ChangeEvents
+from soundshelf.moderation.stats import count
 from soundshelf.policies import VISIBILITIES, can_view, ensure_can_edit, ensure_can_view
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import Clock, iso
@@ -30,6 +31,7 @@ from soundshelf.ports.table import (
     Update,
 )
 from soundshelf.social.friends import Friends
+from soundshelf.uploads.stored import delete_blobs, derived_prefix, removal_ops
 
 KIND = "TRACKS"
 QUALITIES = ("original", "high", "low")
@@ -58,20 +60,23 @@ def album_entry_key(album_id: str, disc: int | None, number: int | None, track_i
 
 
 class Tracks:
-    # Told (kind, id) after every write, to keep the search index current; set by bootstrap.
-    on_change: Callable[[str, str], object] | None = None
-
-    # Told when a track becomes public (followers get notified); set by bootstrap.
-    on_published: Callable[[str, dict[str, Any]], object] | None = None
-
     def __init__(
-        self, *, table: Table, blobs: BlobStore, clock: Clock, friends: Friends, settings: Settings
+        self,
+        *,
+        table: Table,
+        blobs: BlobStore,
+        clock: Clock,
+        friends: Friends,
+        settings: Settings,
+        events: ChangeEvents,
     ) -> None:
         self.table = table
         self.blobs = blobs
         self.clock = clock
         self.friends = friends
         self.settings = settings
+        # item_changed after every write; item_published when a track becomes public.
+        self.events = events
 
     # --- reading -------------------------------------------------------------------------
 
@@ -221,10 +226,9 @@ class Tracks:
             if 0 in exc.failed_indexes:
                 raise PreconditionFailed("The track changed meanwhile; reload and retry") from None
             raise
-        if self.on_published and track["visibility"] != "public" and new["visibility"] == "public":
-            self.on_published("track", new)
-        if self.on_change:
-            self.on_change("track", track_id)
+        if track["visibility"] != "public" and new["visibility"] == "public":
+            self.events.item_published("track", new)
+        self.events.item_changed("track", track_id)
         return self.get(viewer, track_id)
 
     def _album_moves(
@@ -272,18 +276,7 @@ class Tracks:
         track = ensure_can_edit(
             viewer, self.load(track_id), friends=self.friends.are_friends, what="track"
         )
-        stored = track["size"] + track.get("derivedBytes", 0)
-        ops: list[Any] = [
-            Delete(*track_key(track_id), condition=ItemPresent()),
-            Delete(f"HASH#{track['ownerId']}#{track['sha256']}", "HASH"),
-            Update(
-                f"USER#{track['ownerId']}",
-                "PROFILE",
-                add={"storageBytes": -stored, "trackCount": -1},
-                condition=ItemPresent(),
-            ),
-            item_counters("track", -1, stored),
-        ]
+        ops: list[Any] = removal_ops("track", track_key(track_id), track)
         if track.get("hasLyrics"):
             ops.append(Delete(*lyrics_key(track_id)))
         if track.get("albumId"):
@@ -301,12 +294,8 @@ class Tracks:
             self.table.transact(ops)
         except TransactionFailed:
             raise NotFound("No such track") from None
-        if self.on_change:
-            self.on_change("track", track_id)
-        # Bytes go after the records: a crash here leaves orphan blobs, never a broken track.
-        self.blobs.delete(track["originalKey"])
-        for key in list(self.blobs.list(f"derived/{track['ownerId']}/{track_id}/")):
-            self.blobs.delete(key)
+        self.events.item_changed("track", track_id)
+        delete_blobs(self.blobs, track["originalKey"], derived_prefix(track["ownerId"], track_id))
 
     # --- listening -------------------------------------------------------------------------
 

@@ -12,18 +12,10 @@ from typing import Any
 from soundshelf.accounts.models import Principal
 from soundshelf.config import Settings
 from soundshelf.errors import NotFound
-from soundshelf.moderation.stats import item_counters
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import iso
-from soundshelf.ports.table import (
-    Delete,
-    ItemPresent,
-    Key,
-    Table,
-    TransactionFailed,
-    Update,
-    WriteOp,
-)
+from soundshelf.ports.table import Key, Table, TransactionFailed
+from soundshelf.uploads.stored import delete_blobs, removal_ops
 
 
 def file_key(file_id: str) -> Key:
@@ -82,21 +74,8 @@ class Files:
 
     def delete(self, viewer: Principal, file_id: str) -> None:
         item = self._mine(viewer, file_id)
-        stored = item["size"] + item.get("derivedBytes", 0)
-        ops: list[WriteOp] = [
-            Delete(*file_key(file_id), condition=ItemPresent()),
-            Delete(f"HASH#{item['ownerId']}#{item['sha256']}", "HASH"),
-            Update(
-                f"USER#{item['ownerId']}",
-                "PROFILE",
-                add={"storageBytes": -stored, "fileCount": -1},
-                condition=ItemPresent(),
-            ),
-            item_counters("file", -1, stored),
-        ]
         try:
-            self.table.transact(ops)
+            self.table.transact(removal_ops("file", file_key(file_id), item))
         except TransactionFailed:
             raise NotFound("No such file") from None
-        # Bytes after records: a crash leaves an orphan blob, never a file without bytes.
-        self.blobs.delete(item["originalKey"])
+        delete_blobs(self.blobs, item["originalKey"])  # a file has no derivatives

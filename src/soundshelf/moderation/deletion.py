@@ -32,6 +32,7 @@ from soundshelf.accounts.models import Principal, email_key, principal_of, profi
 from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.tracks import Tracks, track_key
 from soundshelf.errors import NotFound
+from soundshelf.events import ChangeEvents
 from soundshelf.files.service import Files
 from soundshelf.moderation import audit
 from soundshelf.moderation.admin import DELETE_USER
@@ -84,9 +85,6 @@ def feed_pointers_pk(photo_id: str) -> str:
 
 
 class DeleteUserJob:
-    # Told (kind, id) once the profile is gone, so search drops the artist; set by bootstrap.
-    on_change: Callable[[str, str], object] | None = None
-
     def __init__(
         self,
         *,
@@ -104,6 +102,7 @@ class DeleteUserJob:
         friend_requests: FriendRequests,
         reports: Reports,
         audit_log: AuditRecorder,
+        events: ChangeEvents,
     ) -> None:
         self.table = table
         self.blobs = blobs
@@ -119,6 +118,7 @@ class DeleteUserJob:
         self.friend_requests = friend_requests
         self.reports = reports
         self.audit = audit_log
+        self.events = events  # item_changed("artist") once the profile is gone
         # In order: what points at items goes before the items; the profile goes last
         # (item deletes ADD to its counters, conditioned on it existing).
         self.steps: list[tuple[str, Step]] = [
@@ -345,8 +345,7 @@ class DeleteUserJob:
             )
         except TransactionFailed:
             return  # another delivery finished first
-        if self.on_change is not None:
-            self.on_change("artist", user_id)
+        self.events.item_changed("artist", user_id)
         self.audit.record(
             audit.ACCOUNT_DELETED,
             target_type="user",

@@ -6,8 +6,9 @@ the public GSI2/GSI3 entries of a taken-down item), so the item leaves the publi
 the owner's public lists and artist pages at once. Everything else already checks the
 flag on read: ``policies.can_view`` (item pages, streams, likes, history, feeds),
 playlists (the entry shows as unavailable), share links (404), search (re-indexed as
-taken down through ``on_change``). The update bumps ``version``, so an owner's edit
-prepared before the takedown fails (412) instead of writing the public keys back.
+taken down through ``events.item_changed``). The update bumps ``version``, so an
+owner's edit prepared before the takedown fails (412) instead of writing the public keys
+back.
 
 An artist takedown flags the profile, which hides the artist page (``Artists._artist``)
 whatever the artist does with their artist role; a share takedown kills the link.
@@ -16,12 +17,12 @@ whatever the artist does with their artist role; a share takedown kills the link
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from soundshelf.accounts.models import Principal
 from soundshelf.catalog.indexes import listing_keys, split_changes
 from soundshelf.errors import Conflict, NotFound
+from soundshelf.events import ChangeEvents
 from soundshelf.moderation import audit
 from soundshelf.moderation.audit import AuditRecorder
 from soundshelf.moderation.targets import LISTING_KINDS, Targets, owner_of, target_key, title_of
@@ -36,10 +37,6 @@ SEARCH_KINDS = frozenset({"track", "album", "artist", "playlist", "photo"})
 
 
 class Takedowns:
-    # Told (kind, id) after a takedown or restore of a searchable kind, so the search
-    # index re-indexes the item as (not) taken down; bootstrap sets it to the indexer.
-    on_change: Callable[[str, str], object] | None = None
-
     def __init__(
         self,
         *,
@@ -48,12 +45,16 @@ class Takedowns:
         targets: Targets,
         notifications: NotificationService,
         audit_log: AuditRecorder,
+        events: ChangeEvents,
     ) -> None:
         self.table = table
         self.clock = clock
         self.targets = targets
         self.notifications = notifications
         self.audit = audit_log
+        # item_changed after a takedown or restore of a searchable kind, so search
+        # re-indexes the item as (not) taken down.
+        self.events = events
 
     def take_down(
         self, admin: Principal, target_type: str, target_id: str, *, reason: str, note: str
@@ -109,8 +110,8 @@ class Takedowns:
                 updated = self._write(target_type, target_id, item, meta)
             except ConditionFailed:
                 continue  # the owner changed it meanwhile: recompute from a fresh read
-            if self.on_change is not None and target_type in SEARCH_KINDS:
-                self.on_change(target_type, target_id)
+            if target_type in SEARCH_KINDS:
+                self.events.item_changed(target_type, target_id)
             return updated, True
         raise Conflict("The item is being changed right now; retry")
 

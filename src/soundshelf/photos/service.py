@@ -28,7 +28,7 @@ from soundshelf.accounts.models import Principal, username_key
 from soundshelf.catalog.indexes import listing_keys, split_changes
 from soundshelf.config import Settings
 from soundshelf.errors import NotAuthenticated, NotFound, PreconditionFailed, ValidationFailed
-from soundshelf.moderation.stats import item_counters
+from soundshelf.events import ChangeEvents
 from soundshelf.policies import VISIBILITIES, can_view, ensure_can_edit, ensure_can_view
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import iso
@@ -36,7 +36,6 @@ from soundshelf.ports.table import (
     AttributeEquals,
     Delete,
     Item,
-    ItemPresent,
     Key,
     Page,
     Put,
@@ -46,7 +45,8 @@ from soundshelf.ports.table import (
     WriteOp,
 )
 from soundshelf.social.friends import Friends
-from soundshelf.social.notifications import NotificationService, announceable, friend_feed_pk
+from soundshelf.social.notifications import announceable, friend_feed_pk
+from soundshelf.uploads.stored import delete_blobs, derived_prefix, removal_ops
 
 KIND = "PHOTOS"
 MAX_TAGS = 20
@@ -109,23 +109,21 @@ def memo(check: Callable[[str], bool]) -> Callable[[str], bool]:
 
 
 class Photos:
-    # Told (kind, id) after every write, to keep the search index current; set by bootstrap.
-    on_change: Callable[[str, str], object] | None = None
-
     def __init__(
         self,
         *,
         table: Table,
         blobs: BlobStore,
         friends: Friends,
-        notifications: NotificationService,
         settings: Settings,
+        events: ChangeEvents,
     ) -> None:
         self.table = table
         self.blobs = blobs
         self.friends = friends
-        self.notifications = notifications
         self.settings = settings
+        # item_changed after every write; item_published when friends may newly see one.
+        self.events = events
 
     # --- reading -------------------------------------------------------------------------
 
@@ -345,9 +343,8 @@ class Photos:
                 raise PreconditionFailed("The photo changed meanwhile; reload and retry") from None
             raise
         if announceable("photo", new) and not announceable("photo", photo):
-            self.notifications.item_published("photo", new)
-        if self.on_change:
-            self.on_change("photo", photo_id)
+            self.events.item_published("photo", new)
+        self.events.item_changed("photo", photo_id)
         return self.get(viewer, photo_id)
 
     @staticmethod
@@ -383,27 +380,11 @@ class Photos:
         photo = ensure_can_edit(
             viewer, self.load(photo_id), friends=self.friends.are_friends, what="photo"
         )
-        stored = photo["size"] + photo.get("derivedBytes", 0)
-        ops: list[WriteOp] = [
-            Delete(*photo_key(photo_id), condition=ItemPresent()),
-            Delete(f"HASH#{photo['ownerId']}#{photo['sha256']}", "HASH"),
-            Update(
-                f"USER#{photo['ownerId']}",
-                "PROFILE",
-                add={"storageBytes": -stored, "photoCount": -1},
-                condition=ItemPresent(),
-            ),
-            item_counters("photo", -1, stored),
-            *self._tag_moves(photo, []),
-        ]
+        ops = [*removal_ops("photo", photo_key(photo_id), photo), *self._tag_moves(photo, [])]
         try:
             self.table.transact(ops)
         except TransactionFailed:
             raise NotFound("No such photo") from None
-        if self.on_change:
-            self.on_change("photo", photo_id)
-        # Bytes go after the records: a crash here leaves orphan blobs, never a broken
-        # photo. Feed entries pointing here are skipped on read.
-        self.blobs.delete(photo["originalKey"])
-        for key in list(self.blobs.list(f"derived/{photo['ownerId']}/{photo_id}/")):
-            self.blobs.delete(key)
+        self.events.item_changed("photo", photo_id)
+        # Feed entries pointing here are skipped on read.
+        delete_blobs(self.blobs, photo["originalKey"], derived_prefix(photo["ownerId"], photo_id))

@@ -33,6 +33,7 @@ from soundshelf.accounts.models import Principal, username_key
 from soundshelf.catalog.indexes import listing_keys, owner_listing, split_changes
 from soundshelf.catalog.tracks import Tracks, track_key
 from soundshelf.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from soundshelf.events import ChangeEvents
 from soundshelf.policies import VISIBILITIES, can_view, ensure_can_edit, ensure_can_view
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.table import (
@@ -86,13 +87,11 @@ class Loaded:
 
 
 class Playlists:
-    # Told (kind, id) after every write, to keep the search index current; set by bootstrap.
-    on_change: Callable[[str, str], object] | None = None
-
-    def __init__(self, *, table: Table, clock: Clock, tracks: Tracks) -> None:
+    def __init__(self, *, table: Table, clock: Clock, tracks: Tracks, events: ChangeEvents) -> None:
         self.table = table
         self.clock = clock
         self.tracks = tracks
+        self.events = events  # item_changed after every write
 
     # --- reading -------------------------------------------------------------------------
 
@@ -204,8 +203,7 @@ class Playlists:
         header.update(_checked(fields, partial=False))
         header.update(split_changes(listing_keys(KIND, header, _sort_key(header)))[0])
         self.table.put(header, condition=ItemAbsent())
-        if self.on_change:
-            self.on_change("playlist", playlist_id)
+        self.events.item_changed("playlist", playlist_id)
         return {**self.summary(header), "entries": [], "nextCursor": None}
 
     def update(
@@ -238,8 +236,7 @@ class Playlists:
             )
 
         self._retrying(expected_version, write)
-        if self.on_change:
-            self.on_change("playlist", playlist_id)
+        self.events.item_changed("playlist", playlist_id)
         return self.get(viewer, playlist_id)
 
     def delete(
@@ -265,8 +262,7 @@ class Playlists:
             raise PreconditionFailed(
                 "The playlist changed since you read it; reload and retry"
             ) from None
-        if self.on_change:
-            self.on_change("playlist", playlist_id)
+        self.events.item_changed("playlist", playlist_id)
 
     # --- editing entries ---------------------------------------------------------------------
 

@@ -14,12 +14,12 @@ import hashlib
 import json
 import logging
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from soundshelf.accounts.models import profile_key
 from soundshelf.catalog.tracks import lyrics_key
+from soundshelf.events import ChangeEvents
 from soundshelf.media.audio import needs_rendition, probe_audio, transcode_with_waveform
 from soundshelf.media.errors import UnsupportedMedia
 from soundshelf.media.image import process_image
@@ -38,6 +38,7 @@ from soundshelf.ports.table import (
     Update,
 )
 from soundshelf.uploads.models import upload_key
+from soundshelf.uploads.stored import derived_key, hash_key
 
 log = logging.getLogger("soundshelf.processing")
 
@@ -49,25 +50,18 @@ def result_key(result_type: str, item_id: str) -> tuple[str, str]:
     return f"{result_type.upper()}#{item_id}", result_type.upper()
 
 
-def hash_key(owner_id: str, sha256: str) -> tuple[str, str]:
-    return f"HASH#{owner_id}#{sha256}", "HASH"
-
-
-def derived_key(owner_id: str, item_id: str, name: str) -> str:
-    return f"derived/{owner_id}/{item_id}/{name}"
-
-
 class UploadProcessor:
     """The ``process_upload`` job handler."""
 
-    # Told (result type, record) once a new item is committed; bootstrap points it at
-    # the notifications, which only enqueue their fan-out.
-    on_ready: Callable[[str, dict[str, Any]], object] | None = None
-
-    def __init__(self, *, table: Table, blobs: BlobStore, clock: Clock) -> None:
+    def __init__(
+        self, *, table: Table, blobs: BlobStore, clock: Clock, events: ChangeEvents
+    ) -> None:
         self.table = table
         self.blobs = blobs
         self.clock = clock
+        # Once a new item is committed: item_changed (tracks and photos, so the owner
+        # finds it at once) and item_published (an already visible one fans out).
+        self.events = events
 
     def handle(self, payload: dict[str, Any]) -> None:
         self.process(payload["uploadId"])
@@ -325,8 +319,9 @@ class UploadProcessor:
             if not self._finish_as_duplicate(item, sha256):
                 raise RuntimeError("the content-hash entry changed during processing") from exc
         else:
-            if self.on_ready is not None:
-                self.on_ready(result_type, record)
+            if result_type in {"track", "photo"}:  # files are not searchable
+                self.events.item_changed(result_type, record[f"{result_type}Id"])
+            self.events.item_published(result_type, record)
 
     def _fail(self, item: dict[str, Any], reason: str) -> None:
         self._set_status(item, "failed", error=reason)

@@ -1,0 +1,41 @@
+"""What services announce after a write, and who hears it.
+
+Services take one ``ChangeEvents`` in their constructor and call it once their write is
+committed; ``bootstrap.build`` makes it, in one place, with the listeners:
+
+- ``item_changed(kind, item_id)``: a searchable item (track, album, artist, playlist,
+  photo) was created, edited, taken down or deleted; the search indexer re-reads it;
+- ``item_published(kind, item)``: a track or photo became visible to its audience; the
+  notifications queue its fan-out (they decide who, if anyone, hears of it).
+
+Listeners run in the caller, after its write is committed. A ``ChangeEvents()`` without
+listeners tells nobody.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from soundshelf.search.documents import SearchIndexer
+    from soundshelf.social.notifications import NotificationService
+
+
+class ChangeEvents:
+    def __init__(
+        self,
+        *,
+        indexer: SearchIndexer | None = None,
+        notifications: NotificationService | None = None,
+    ) -> None:
+        self._indexer = indexer
+        self._notifications = notifications
+
+    def item_changed(self, kind: str, item_id: str) -> None:
+        if self._indexer is not None:
+            self._indexer.refresh(kind, item_id)
+
+    def item_published(self, kind: str, item: Mapping[str, Any]) -> None:
+        if self._notifications is not None:
+            self._notifications.item_published(kind, item)
