@@ -29,6 +29,11 @@ ALL_FEATURES = {
     "FacebookAppId": "facebook-app",
     "FacebookAppSecret": "facebook-secret",
     "AppPasswordKeySecret": "soundshelf/app-password-key",
+    "MediaSigningPrivateKeySecret": (
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:soundshelf/media-signing-key-AbC123"
+    ),
+    "ApiDomainName": "api.music.example.com",
+    "ApiCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/def",
 }
 
 
@@ -102,3 +107,83 @@ def references(value: Any) -> set[str]:
         for inner in value:
             found |= references(inner)
     return {name for name in found if not name.startswith("AWS::")}
+
+
+PSEUDO = {
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::StackName": "soundshelf",
+    "AWS::Partition": "aws",
+}
+
+
+class Rendering:
+    """What CloudFormation would make of (parts of) a translated template for some
+    parameters: conditions evaluated, Fn::If chosen, Ref and Fn::Sub filled in. Resources
+    stand in as ``<Logical.Attribute>`` (a Ref as ``<Logical>``); None is AWS::NoValue."""
+
+    def __init__(self, template: Mapping[str, Any], parameters: Mapping[str, str]) -> None:
+        self.template = template
+        defaults = {n: str(p.get("Default", "")) for n, p in template["Parameters"].items()}
+        self.parameters = {**defaults, **parameters}
+
+    def condition(self, name: str) -> bool:
+        return bool(self._evaluate(self.template["Conditions"][name]))
+
+    def __call__(self, value: Any) -> Any:
+        return self._evaluate(value)
+
+    def _evaluate(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [v for v in (self._evaluate(item) for item in value) if v is not None]
+        if not isinstance(value, dict):
+            return value
+        if len(value) != 1 or not next(iter(value)).startswith(("Fn::", "Ref", "Condition")):
+            rendered = {k: self._evaluate(v) for k, v in value.items()}
+            return {k: v for k, v in rendered.items() if v is not None}
+        ((kind, arg),) = value.items()
+        if kind == "Ref":
+            return self._ref(arg)
+        if kind == "Condition":
+            return self.condition(arg)
+        if kind == "Fn::If":
+            name, yes, no = arg
+            return self._evaluate(yes if self.condition(name) else no)
+        if kind == "Fn::Equals":
+            left, right = (self._evaluate(a) for a in arg)
+            return left == right
+        if kind == "Fn::Not":
+            return not self._evaluate(arg[0])
+        if kind == "Fn::And":
+            return all(self._evaluate(a) for a in arg)
+        if kind == "Fn::Or":
+            return any(self._evaluate(a) for a in arg)
+        if kind == "Fn::GetAtt":
+            target = ".".join(arg) if isinstance(arg, list) else arg
+            return f"<{target}>"
+        if kind == "Fn::Sub":
+            text, local = (arg[0], arg[1]) if isinstance(arg, list) else (arg, {})
+            names = {k: self._evaluate(v) for k, v in local.items()}
+
+            def fill(match: re.Match[str]) -> str:
+                name = match.group(1)
+                if name in names:
+                    return str(names[name])
+                if "." in name:
+                    return f"<{name}>"
+                return str(self._ref(name))
+
+            return re.sub(r"\$\{([^}!]+)\}", fill, text)
+        if kind == "Fn::Join":
+            sep, items = arg
+            return sep.join(str(i) for i in self._evaluate(items))
+        raise AssertionError(f"no rendering for {kind}")
+
+    def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return None
+        if name in PSEUDO:
+            return PSEUDO[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        return f"<{name}>"

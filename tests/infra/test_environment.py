@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from typing import Any
 
 import pytest
 
+from soundshelf.adapters.cloudfront_urls import SecretString, cloudfront_urls
 from soundshelf.config import Settings
 from soundshelf.subsonic.app_passwords import fernet_key
+from tests.infra.conftest import ALL_FEATURES, Rendering
 
 # What the AWS adapters are built from (bootstrap._aws) for every function.
 AWS_SETTINGS = {
@@ -22,9 +25,17 @@ AWS_SETTINGS = {
     "sqs_queue_url",
     "sqs_dead_letter_url",
 }
-# The API also answers browsers (CORS), builds share links for them, and encrypts and
-# checks app passwords (Subsonic clients) when the stack is given a key.
-API_SETTINGS = AWS_SETTINGS | {"web_origins", "public_url", "app_password_key"}
+# The API also answers browsers (CORS), builds share links for them, encrypts and checks
+# app passwords (Subsonic clients) when the stack is given a key, and signs CloudFront
+# media URLs when it is given a signing key.
+API_SETTINGS = AWS_SETTINGS | {
+    "web_origins",
+    "public_url",
+    "app_password_key",
+    "media_cdn_domain",
+    "media_cdn_key_pair_id",
+    "media_cdn_private_key_secret",
+}
 SECRET_KEY = "A" * 43 + "="  # base64 of 32 bytes, standing in for a secret's value
 EXPECTED = {"ApiFunction": API_SETTINGS, "ProcessingFunction": AWS_SETTINGS}
 
@@ -86,6 +97,16 @@ def test_settings_load_from_the_functions_environment(
     assert settings.backend == "aws"
     assert settings.table_name == "table-id"
     assert settings.app_password_key == ""  # no secret given: app passwords are off
+    assert settings.media_cdn_domain == ""  # no signing key: presigned S3 URLs
+    assert (
+        cloudfront_urls(
+            domain=settings.media_cdn_domain,
+            key_pair_id=settings.media_cdn_key_pair_id,
+            private_key_secret=settings.media_cdn_private_key_secret,
+            region=settings.aws_region,
+        )
+        is None
+    )
     if function == "ApiFunction":
         # pydantic-settings reads list settings as JSON: a bare URL here would not load.
         assert settings.web_origins == ["https://webdistribution"]
@@ -114,3 +135,56 @@ def test_the_app_password_key_comes_from_secrets_manager(
     assert key == SECRET_KEY
     monkeypatch.setenv("SOUNDSHELF_APP_PASSWORD_KEY", key)
     assert fernet_key(Settings().app_password_key)  # what bootstrap makes of it
+
+
+def test_the_api_signs_cloudfront_media_urls_with_a_key_it_reads_from_secrets_manager(
+    cfn_template_all_features: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The function gets the secret's *name*, never its value (no dynamic reference: the
+    key is read by the function itself, which its role allows, at its first signed URL)."""
+    template = cfn_template_all_features
+    variables = Rendering(template, ALL_FEATURES)(environment(template, "ApiFunction"))
+    secret = ALL_FEATURES["MediaSigningPrivateKeySecret"]
+    assert variables["SOUNDSHELF_MEDIA_CDN_PRIVATE_KEY_SECRET"] == secret
+    assert "resolve:secretsmanager" not in json.dumps(
+        environment(template, "ApiFunction")["SOUNDSHELF_MEDIA_CDN_PRIVATE_KEY_SECRET"]
+    )
+    processing = environment(template, "ProcessingFunction")
+    assert not [name for name in processing if name.startswith("SOUNDSHELF_MEDIA_CDN")]
+
+    for name in [n for n in os.environ if n.startswith("SOUNDSHELF_")]:
+        monkeypatch.delenv(name)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value.replace("<MediaPublicKey>", "K2JCJMDEHXQW5F"))
+    settings = Settings()
+    urls = cloudfront_urls(
+        domain=settings.media_cdn_domain,
+        key_pair_id=settings.media_cdn_key_pair_id,
+        private_key_secret=settings.media_cdn_private_key_secret,
+        region=settings.aws_region,
+    )
+    assert urls is not None  # what bootstrap gives the S3 store
+    assert urls.domain == ALL_FEATURES["WebDomainName"]
+    assert urls.key_pair_id == "K2JCJMDEHXQW5F"
+    assert isinstance(urls._private_key, SecretString)
+    assert urls._private_key.secret_id == secret
+
+
+@pytest.mark.parametrize(
+    "missing",
+    ["media_cdn_domain", "media_cdn_key_pair_id", "media_cdn_private_key_secret"],
+)
+def test_half_a_cloudfront_configuration_is_refused(missing: str) -> None:
+    given = {
+        "media_cdn_domain": "d111111abcdef8.cloudfront.net",
+        "media_cdn_key_pair_id": "K2JCJMDEHXQW5F",
+        "media_cdn_private_key_secret": "soundshelf/media-signing-key",
+        missing: "",
+    }
+    with pytest.raises(ValueError, match=f"SOUNDSHELF_{missing.upper()}"):
+        cloudfront_urls(
+            domain=given["media_cdn_domain"],
+            key_pair_id=given["media_cdn_key_pair_id"],
+            private_key_secret=given["media_cdn_private_key_secret"],
+            region="us-east-1",
+        )

@@ -55,6 +55,8 @@ EXPECTED_ACTIONS = {
         "s3:AbortMultipartUpload",
         "s3:ListBucket",
         "sqs:SendMessage",
+        # The private key of CloudFront media URLs, when the stack is given one.
+        "secretsmanager:GetSecretValue",
     },
     "ProcessingFunctionRole": TELEMETRY
     | ITEM_ACTIONS
@@ -81,6 +83,7 @@ ALLOWED_TARGETS = {
     "s3": {"MediaBucket"},
     "sqs": {"JobsQueue"},
     "cognito-idp": {"UserPool"},
+    "secretsmanager": {"MediaSigningPrivateKeySecret"},
     "logs": {"ApiFunctionLogGroup", "ProcessingFunctionLogGroup"},
 }
 # Wildcards and administration: nothing at run time needs them.
@@ -91,10 +94,15 @@ NEVER = re.compile(
 
 
 def statements(template: dict[str, Any], role: str) -> Iterator[dict[str, Any]]:
+    """Every statement the role can have (an optional one as if its option were on)."""
     properties = template["Resources"][role]["Properties"]
     assert "ManagedPolicyArns" not in properties, "managed policies grant more than we use"
     for policy in properties["Policies"]:
-        yield from policy["PolicyDocument"]["Statement"]
+        for statement in policy["PolicyDocument"]["Statement"]:
+            if "Fn::If" in statement:
+                _, statement, otherwise = statement["Fn::If"]
+                assert otherwise == {"Ref": "AWS::NoValue"}
+            yield statement
 
 
 def as_list(value: Any) -> list[Any]:
@@ -217,3 +225,46 @@ def test_processing_role_can_do_what_run_job_does_with_a_message(
     calls = _operations(ADAPTERS / "sqs_jobs.py", r"client\.(\w+)\(")
     actions = {f"sqs:{_iam(c)}" for c in calls}
     assert actions <= set(granted(cfn_template, "ProcessingFunctionRole"))
+
+
+def test_only_the_api_may_read_the_media_signing_key_and_only_that_secret(
+    cfn_template: dict[str, Any],
+) -> None:
+    processing = granted(cfn_template, "ProcessingFunctionRole")
+    assert not [action for action in processing if action.startswith(("secretsmanager:", "kms:"))]
+    (statement,) = [
+        s
+        for s in cfn_template["Resources"]["ApiFunctionRole"]["Properties"]["Policies"][0][
+            "PolicyDocument"
+        ]["Statement"]
+        if "Fn::If" in s
+    ]
+    condition, allowed, _ = statement["Fn::If"]
+    assert condition == "HasMediaSigning"  # no statement at all without the option
+    assert allowed["Action"] == "secretsmanager:GetSecretValue"
+    assert allowed["Resource"] == {"Ref": "MediaSigningPrivateKeySecret"}
+    # A full ARN, so the statement names exactly one secret (no wildcard for the suffix).
+    pattern = cfn_template["Parameters"]["MediaSigningPrivateKeySecret"]["AllowedPattern"]
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:soundshelf/media-signing-key"
+    assert re.fullmatch(pattern, f"{arn}-AbC123")
+    assert re.fullmatch(pattern, "")
+    assert not re.fullmatch(pattern, arn)  # a partial ARN would not match the secret
+    assert not re.fullmatch(pattern, "soundshelf/media-signing-key")
+    assert not re.fullmatch(pattern, f"{arn}-*")
+
+
+def test_only_the_housekeeping_schedule_may_invoke_the_processing_function(
+    cfn_template: dict[str, Any],
+) -> None:
+    permissions = [
+        p["Properties"]
+        for p in resources_of(cfn_template, "AWS::Lambda::Permission").values()
+        if p["Properties"]["FunctionName"] == {"Ref": "ProcessingFunction"}
+    ]
+    assert [(p["Principal"], references(p["SourceArn"])) for p in permissions] == [
+        ("events.amazonaws.com", {"ProcessingFunctionHousekeeping"})
+    ]
+    # The sweep needs nothing the role did not already allow: a Query of GSI2, conditional
+    # deletes, and deleting originals and aborting their multipart uploads.
+    actions = granted(cfn_template, "ProcessingFunctionRole")
+    assert {"dynamodb:Query", "dynamodb:DeleteItem", "s3:AbortMultipartUpload"} <= set(actions)

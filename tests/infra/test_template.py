@@ -10,10 +10,20 @@ from typing import Any
 
 import pytest
 
+from soundshelf import lambda_media
+from soundshelf.adapters import cloudfront_urls
 from soundshelf.adapters.sqs_jobs import SqsJobQueue
 from soundshelf.aws_tools import cost, lambda_build, publish
+from soundshelf.http.middleware import CONTENT_SECURITY_POLICY
 from soundshelf.ports.table import INDEXES
-from tests.infra.conftest import ROOT, references, resources_of
+from tests.infra.conftest import (
+    ALL_FEATURES,
+    ROOT,
+    Rendering,
+    references,
+    resources_of,
+    translate,
+)
 
 
 def lint_errors(template: dict[str, Any]) -> list[str]:
@@ -180,12 +190,191 @@ def test_cloudfront_serves_only_https_from_private_buckets(
 def test_web_app_gets_strict_security_headers(cfn_template: dict[str, Any]) -> None:
     policy = cfn_template["Resources"]["SecurityHeadersPolicy"]["Properties"]
     headers = policy["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
-    csp = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    csp = Rendering(cfn_template, {})(headers["ContentSecurityPolicy"]["ContentSecurityPolicy"])
     assert "script-src 'self';" in csp
     assert "unsafe-inline" not in csp
+    assert "unsafe-eval" not in csp
     assert "frame-ancestors 'none'" in csp
+    assert headers["ContentSecurityPolicy"]["Override"] is True
     assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
     assert headers["FrameOptions"]["FrameOption"] == "DENY"
+
+
+def directives(csp: str) -> dict[str, list[str]]:
+    parsed = {}
+    for directive in filter(None, (d.strip() for d in csp.split(";"))):
+        name, *sources = directive.split()
+        assert name not in parsed, f"{name} twice"
+        parsed[name] = sources
+    return parsed
+
+
+BUCKET = "soundshelf-media-123456789012-us-east-1"
+BUCKET_ORIGINS = [
+    f"https://{BUCKET}.s3.amazonaws.com",
+    f"https://{BUCKET}.s3.us-east-1.amazonaws.com",
+]
+API_WILDCARD = "https://*.execute-api.us-east-1.amazonaws.com"
+
+
+@pytest.mark.parametrize(
+    ("parameters", "api", "media"),
+    [
+        ({}, API_WILDCARD, BUCKET_ORIGINS),  # media from presigned S3 URLs
+        ({"MediaSigningPublicKey": "pem"}, API_WILDCARD, BUCKET_ORIGINS),  # no private key
+        (ALL_FEATURES, f"https://{ALL_FEATURES['ApiDomainName']}", []),  # through CloudFront
+        ({**ALL_FEATURES, "ApiDomainName": "", "ApiCertificateArn": ""}, API_WILDCARD, []),
+    ],
+)
+def test_the_web_apps_csp_is_the_embedded_one_plus_the_origins_it_reaches_on_aws(
+    sam_template: dict[str, Any], parameters: dict[str, str], api: str, media: list[str]
+) -> None:
+    """The CloudFront-served web app gets the embedded server's CSP, plus the API and the
+    bucket (direct uploads) in connect-src, and the bucket in img-src/media-src only when
+    media comes from presigned S3 URLs: CloudFront media URLs are on the web app's own
+    distribution, which 'self' covers (see the next test)."""
+    template = translate(sam_template, parameters)
+    config = template["Resources"]["SecurityHeadersPolicy"]["Properties"][
+        "ResponseHeadersPolicyConfig"
+    ]
+    csp = Rendering(template, parameters)(
+        config["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    )
+    embedded = directives(CONTENT_SECURITY_POLICY)
+    aws = directives(csp)
+    assert set(aws) == set(embedded)
+    extra = {name: [s for s in aws[name] if s not in embedded[name]] for name in aws}
+    assert all(set(embedded[name]) <= set(aws[name]) for name in aws)
+    assert extra == {
+        **{name: [] for name in aws},
+        "connect-src": [api, *BUCKET_ORIGINS],
+        "img-src": media,
+        "media-src": media,
+    }
+    assert len(csp) <= 1783  # CloudFront's limit for a CSP in a response headers policy
+
+
+@pytest.mark.parametrize("custom_domain", [False, True])
+def test_cloudfront_media_urls_are_on_the_web_apps_own_origin(
+    sam_template: dict[str, Any], custom_domain: bool
+) -> None:
+    parameters = dict(ALL_FEATURES)
+    if not custom_domain:
+        parameters.update(WebDomainName="", WebCertificateArn="")
+    template = translate(sam_template, parameters)
+    render = Rendering(template, parameters)
+    variables = render(template["Resources"]["ApiFunction"]["Properties"]["Environment"])[
+        "Variables"
+    ]
+    web_origin = variables["SOUNDSHELF_PUBLIC_URL"]
+    assert f"https://{variables['SOUNDSHELF_MEDIA_CDN_DOMAIN']}" == web_origin
+    assert render(template["Outputs"]["WebUrl"]["Value"]) == web_origin
+    assert json.loads(variables["SOUNDSHELF_WEB_ORIGINS"]) == [web_origin]
+
+
+def test_media_behaviours_forward_exactly_the_overrides_the_signed_urls_carry(
+    cfn_template_all_features: dict[str, Any],
+) -> None:
+    resources = cfn_template_all_features["Resources"]
+    policy = resources["MediaCachePolicy"]
+    assert policy["Condition"] == "HasMediaKey"
+    parameters = policy["Properties"]["CachePolicyConfig"][
+        "ParametersInCacheKeyAndForwardedToOrigin"
+    ]
+    assert parameters["QueryStringsConfig"] == {
+        "QueryStringBehavior": "whitelist",
+        "QueryStrings": list(cloudfront_urls.FORWARDED_QUERY),
+    }
+    # Nothing else varies the cache: no header, no cookie, no signature parameter.
+    assert parameters["HeadersConfig"] == {"HeaderBehavior": "none"}
+    assert parameters["CookiesConfig"] == {"CookieBehavior": "none"}
+    config = resources["WebDistribution"]["Properties"]["DistributionConfig"]
+    behaviors = config["CacheBehaviors"]["Fn::If"][1]
+    assert {b["PathPattern"] for b in behaviors} == {
+        f"{prefix}*" for prefix in cloudfront_urls.SERVED_PREFIXES
+    }
+    for behavior in behaviors:
+        assert behavior["CachePolicyId"] == {"Ref": "MediaCachePolicy"}
+        assert behavior["TrustedKeyGroups"] == [{"Ref": "MediaKeyGroup"}]
+        assert behavior["AllowedMethods"] == ["GET", "HEAD"]
+    # The bucket lets the distribution read exactly those prefixes.
+    (statement,) = [
+        s["Fn::If"][1]
+        for s in resources["MediaBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        if "Fn::If" in s
+    ]
+    assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert [r["Fn::Sub"] for r in statement["Resource"]] == [
+        f"${{MediaBucket.Arn}}/{prefix}*" for prefix in cloudfront_urls.SERVED_PREFIXES
+    ]
+
+
+def test_the_signing_key_pair_is_the_key_groups(cfn_template_all_features: dict[str, Any]) -> None:
+    resources = cfn_template_all_features["Resources"]
+    assert resources["MediaKeyGroup"]["Properties"]["KeyGroupConfig"]["Items"] == [
+        {"Ref": "MediaPublicKey"}
+    ]
+    key = resources["MediaPublicKey"]["Properties"]["PublicKeyConfig"]
+    assert key["EncodedKey"] == {"Ref": "MediaSigningPublicKey"}
+    variables = resources["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["SOUNDSHELF_MEDIA_CDN_KEY_PAIR_ID"] == {
+        "Fn::If": ["HasMediaSigning", {"Ref": "MediaPublicKey"}, {"Ref": "AWS::NoValue"}]
+    }
+    conditions = cfn_template_all_features["Conditions"]
+    assert {"Condition": "HasMediaKey"} in conditions["HasMediaSigning"]["Fn::And"]
+    # A private key without its public half in the key group would sign URLs nobody checks.
+    rule = cfn_template_all_features["Rules"]["MediaSigningNeedsThePublicKey"]
+    assert rule["RuleCondition"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "MediaSigningPrivateKeySecret"}, ""]}]
+    }
+
+
+def test_the_api_may_have_a_custom_domain(cfn_template_all_features: dict[str, Any]) -> None:
+    resources = cfn_template_all_features["Resources"]
+    domain = resources["ApiDomain"]
+    assert domain["Condition"] == "HasApiDomain"
+    (configuration,) = domain["Properties"]["DomainNameConfigurations"]
+    assert configuration["EndpointType"] == "REGIONAL"
+    mapping = resources["ApiDomainMapping"]["Properties"]
+    assert mapping["ApiId"] == {"Ref": "HttpApi"}
+    assert mapping["DomainName"] == {"Ref": "ApiDomain"}
+    stage = mapping["Stage"]["Ref"]
+    assert resources[stage]["Type"] == "AWS::ApiGatewayV2::Stage"
+    render = Rendering(cfn_template_all_features, ALL_FEATURES)
+    api_url = render(cfn_template_all_features["Outputs"]["ApiUrl"]["Value"])
+    assert api_url == f"https://{ALL_FEATURES['ApiDomainName']}"  # config.json's apiBase
+    default = Rendering(cfn_template_all_features, {})
+    assert default(cfn_template_all_features["Outputs"]["ApiUrl"]["Value"]) == (
+        "https://<HttpApi>.execute-api.us-east-1.amazonaws.com"
+    )
+
+
+def test_an_hourly_schedule_runs_the_housekeeping_on_the_processing_function(
+    cfn_template: dict[str, Any],
+) -> None:
+    resources = cfn_template["Resources"]
+    (name,) = [
+        n
+        for n, r in resources_of(cfn_template, "AWS::Events::Rule").items()
+        if "ScheduleExpression" in r["Properties"]
+    ]
+    rule = resources[name]["Properties"]
+    assert rule["ScheduleExpression"] == "rate(1 hour)"
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["ProcessingFunction", "Arn"]}
+    assert json.loads(target["Input"]) == lambda_media.HOUSEKEEPING
+    # Only that rule may invoke the function (the queue reaches it through the event
+    # source mapping, which needs no permission).
+    permissions = resources_of(cfn_template, "AWS::Lambda::Permission").values()
+    (permission,) = [
+        p for p in permissions if p["Properties"]["FunctionName"] == {"Ref": "ProcessingFunction"}
+    ]
+    assert permission["Properties"] == {
+        "Action": "lambda:InvokeFunction",
+        "FunctionName": {"Ref": "ProcessingFunction"},
+        "Principal": "events.amazonaws.com",
+        "SourceArn": {"Fn::GetAtt": [name, "Arn"]},
+    }
 
 
 def test_user_pool_matches_what_the_cognito_adapter_expects(cfn_template: dict[str, Any]) -> None:

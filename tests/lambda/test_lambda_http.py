@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import pytest
 from soundshelf import lambda_http
 from soundshelf.http.problems import PROBLEM_JSON
 from soundshelf.worker import run_job
-from tests import mediagen
+from tests import cloudfront, mediagen
 
 from .conftest import PASSWORD, Stack, lambda_context
 
@@ -214,6 +215,58 @@ def test_an_upload_through_the_api_on_the_aws_stack(stack: Stack, tmp_path: Path
     ready = call("GET", f"/api/v1/uploads/{upload_id}", headers=headers).json()
     assert (ready["status"], ready["resultType"]) == ("ready", "track")
     assert stack.in_queue() == 0  # acknowledged
+
+
+def test_stream_urls_go_through_cloudfront_when_the_stack_signs_them(
+    stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API function's environment as the template sets it with a signing key: the
+    private key is read from Secrets Manager (moto) and the stream URLs are CloudFront
+    URLs that verify with the public key."""
+    import boto3
+
+    secret = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+        Name="soundshelf/media-signing-key", SecretString=cloudfront.private_pem()
+    )["ARN"]
+    monkeypatch.setenv("SOUNDSHELF_MEDIA_CDN_DOMAIN", "d111111abcdef8.cloudfront.net")
+    monkeypatch.setenv("SOUNDSHELF_MEDIA_CDN_KEY_PAIR_ID", cloudfront.KEY_PAIR_ID)
+    monkeypatch.setenv("SOUNDSHELF_MEDIA_CDN_PRIVATE_KEY_SECRET", secret)
+    lambda_http._asgi_handler.cache_clear()  # a new container, with that environment
+    headers = sign_in("dee")
+    data = mediagen.make_audio(tmp_path / "tune.flac", "flac", 1.0).read_bytes()
+    created = call(
+        "POST",
+        "/api/v1/uploads",
+        headers=headers,
+        body={"filename": "tune.flac", "contentType": "audio/flac", "size": len(data)},
+    ).json()
+    direct = created["upload"]
+    assert "cloudfront" not in direct["url"]  # uploads still go straight to S3
+    stack.post_form(direct["url"], direct["fields"], data, "tune.flac")
+    call("POST", f"/api/v1/uploads/{created['uploadId']}/complete", headers=headers)
+    [job] = stack.services.jobs.receive(max_jobs=10)
+    assert run_job(stack.services, stack.services.job_handlers, job)
+    track_id = call("GET", f"/api/v1/uploads/{created['uploadId']}", headers=headers).json()[
+        "resultId"
+    ]
+
+    streamed = {}
+    for quality in ("high", "original"):
+        answer = call(
+            "GET",
+            f"/api/v1/tracks/{track_id}/stream",
+            headers={**headers, "Accept": "application/json"},
+            query=f"quality={quality}",
+        )
+        assert answer.status == 200, answer.body
+        streamed[quality] = cloudfront.check(answer.json()["url"])
+
+    assert streamed["high"].resource.startswith("https://d111111abcdef8.cloudfront.net/derived/")
+    assert streamed["original"].key.startswith("originals/")
+    assert streamed["high"].overrides == {"response-content-type": "audio/mp4"}
+    assert streamed["original"].overrides == {"response-content-type": "audio/flac"}
+    ttl = stack.settings.media_url_ttl
+    assert all(0 < c.expires - time.time() <= ttl for c in streamed.values())
 
 
 # --------------------------------------------------------------------------- cold start
