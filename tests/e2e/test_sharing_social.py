@@ -100,6 +100,7 @@ def test_share_a_photo_by_link_then_revoke_it(
     page.locator(".lightbox").get_by_role("button", name="Share").click()
     share = page.get_by_role("dialog", name=re.compile("^Share"))
     share.get_by_label("The link works for").select_option(label="1 hour")
+    share.get_by_label("Note for whoever opens it (optional)").fill("From our trip")
     share.get_by_role("button", name="Create link").click()
     link = share.get_by_label("Share link")
     expect(link).to_have_value(re.compile(r"/s/[\w-]{20,}$"))
@@ -116,6 +117,7 @@ def test_share_a_photo_by_link_then_revoke_it(
     visitor.emulate_media(reduced_motion="reduce")
     visitor.goto(url)
     expect(visitor.get_by_text(f"Shared by {username}")).to_be_visible()
+    expect(visitor.locator(".share-note")).to_have_text("From our trip")
     expect(visitor.locator(".shared-photo .photo-frame.loaded")).to_be_visible()
     expect(visitor.get_by_role("link", name="Sign in")).to_be_visible()
     assert api_calls

@@ -1,5 +1,6 @@
-// Sharing one of my items by link: how long the link works, an optional password and
-// downloads; then the link with a Copy button, and the item's links to revoke.
+// Sharing one of my items by link: how long the link works, a note for whoever opens it,
+// an optional password and downloads; then the link with a Copy button, and the item's
+// links to revoke.
 import { api } from "../api.js";
 import { h } from "../dom.js";
 import { field, onSubmit, submitButton } from "../forms.js";
@@ -25,6 +26,11 @@ export function openShareDialog({ targetType, targetId, title }) {
       type: "select",
       choices: EXPIRY,
       value: "86400",
+    }),
+    field("Note for whoever opens it (optional)", "description", {
+      type: "textarea",
+      maxlength: 1000,
+      rows: 2,
     }),
     field("Password (optional)", "password", {
       type: "password",
@@ -67,6 +73,7 @@ export function openShareDialog({ targetType, targetId, title }) {
           targetType,
           targetId,
           expiresInSeconds: Number(values.expiresInSeconds),
+          description: values.description.trim() || undefined,
           password: values.password || undefined,
           allowDownload: values.allowDownload === "on",
         },

@@ -73,6 +73,7 @@ export function render(container, { params, signal }) {
         { class: "muted share-by" },
         `Shared by ${share.owner} · the link works until ${until}`,
       ),
+      share.description ? h("blockquote", { class: "share-note" }, share.description) : null,
       view.draw(item, share),
     );
   }
