@@ -93,7 +93,8 @@ def create_app(services: Services) -> FastAPI:
             raise NotFound("This server's identity provider publishes its keys elsewhere")
         return services.jwks_document
 
-    # Blob URLs first: a ranged read should not walk every API route before matching.
+    # Blob URLs (under /blobs/) take the shortcut set up below; the mounts stay in the
+    # router too, for whatever reaches it (the bare mount path answers there).
     for path, asgi_app in services.mounts.items():
         app.mount(path, asgi_app)
     # FastAPI tries routes in order (twice per request); the catalog's hot reads come
