@@ -10,9 +10,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from soundshelf.adapters.outbox_mail import latest_message_to
+
+if TYPE_CHECKING:
+    import pytest
 
 
 class FakeClock:
@@ -108,3 +111,19 @@ def write_moto_jwks(path: Path) -> Path:
     """``moto_jwks()`` as a file, for ``Settings.cognito_jwks_file``."""
     path.write_text(json.dumps(moto_jwks()))
     return path
+
+
+# Credentials that could never reach a real account: moto answers in their place.
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def use_fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only ``FAKE_AWS_ENV`` for boto3, whatever the machine's profile says."""
+    for name, value in FAKE_AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)

@@ -13,21 +13,13 @@ from moto import mock_aws
 from soundshelf.adapters.dynamodb_table import DynamoDbTable
 from soundshelf.adapters.sqlite_table import SqliteTable
 from soundshelf.ports.table import Table
-
-FAKE_AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
+from tests.support import use_fake_aws_credentials
 
 
 @pytest.fixture
 def fake_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto in place of AWS, with credentials that could never reach a real account."""
-    for name, value in FAKE_AWS_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    use_fake_aws_credentials(monkeypatch)
     with mock_aws():
         yield
 

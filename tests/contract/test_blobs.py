@@ -63,7 +63,7 @@ from soundshelf.ports.blobs import (
     PresignedUpload,
 )
 from tests import cloudfront
-from tests.support import FakeClock
+from tests.support import FakeClock, use_fake_aws_credentials
 
 MiB = 1024 * 1024
 BASE_URL = "http://testserver"
@@ -135,14 +135,7 @@ def fs(fs_store: FsBlobStore) -> Iterator[Blobs]:
 
 @pytest.fixture
 def s3(monkeypatch: pytest.MonkeyPatch, moto_endpoint: str) -> Iterator[Blobs]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    use_fake_aws_credentials(monkeypatch)
     store = S3BlobStore(
         f"blobs-{uuid4().hex[:12]}",
         region="us-east-1",
@@ -160,14 +153,7 @@ CDN_DOMAIN = "media.cdn.test"
 @pytest.fixture
 def s3_cloudfront(monkeypatch: pytest.MonkeyPatch, moto_endpoint: str) -> Iterator[Blobs]:
     """The S3 store with every download through CloudFront (prefixes: all keys)."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    use_fake_aws_credentials(monkeypatch)
     bucket = f"blobs-{uuid4().hex[:12]}"
     cdn = CloudFrontUrls(
         CDN_DOMAIN, cloudfront.KEY_PAIR_ID, cloudfront.private_pem(), prefixes=("",)

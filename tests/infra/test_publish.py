@@ -14,6 +14,7 @@ from moto import mock_aws
 
 from soundshelf.aws_tools.publish import WEB_DIR, PublishError, publish_web
 from soundshelf.cli import main
+from tests.support import use_fake_aws_credentials
 
 REGION = "us-east-1"
 STACK = "soundshelf-test"
@@ -29,14 +30,7 @@ class Deployed:
 
 @pytest.fixture
 def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployed]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    use_fake_aws_credentials(monkeypatch)
     with mock_aws():
         session = boto3.session.Session(region_name=REGION)
         distribution_id = _distribution(session)

@@ -29,17 +29,11 @@ from soundshelf import lambda_http, lambda_media
 from soundshelf.accounts.models import Principal, principal_of
 from soundshelf.bootstrap import Services, build
 from soundshelf.config import Settings
-from tests.support import create_cognito_pool, write_moto_jwks
+from tests.support import create_cognito_pool, use_fake_aws_credentials, write_moto_jwks
 
 REGION = "us-east-1"
 PASSWORD = "Correct-Horse-7-battery"
 MAX_ATTEMPTS = 5  # SqsJobQueue's default; the redrive policy must match it
-FAKE_AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-}
 LambdaFunction = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
@@ -157,9 +151,7 @@ def moto_endpoint() -> Iterator[str]:
 @pytest.fixture
 def fake_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto in place of AWS, with credentials that could never reach a real account."""
-    for name, value in FAKE_AWS_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    use_fake_aws_credentials(monkeypatch)
     with mock_aws():
         yield
 
