@@ -129,7 +129,7 @@ def test_albums_rank_order_uniqueness_and_versions(services: Services) -> None:
     owner = user(services, "albumist")
     for title, rank in (("B", 2), ("C", 3), ("A", 1)):
         services.albums.create(owner, {"title": title, "artist": "Me", "rank": rank})
-    listed, _ = services.albums.list(owner, owner_id=owner.user_id, limit=10, cursor=None)
+    listed, _ = services.albums.list(owner, owner="me", limit=10, cursor=None)
     assert [a["title"] for a in listed] == ["A", "B", "C"]
     with pytest.raises(Conflict):
         services.albums.create(owner, {"title": "a", "artist": "ME"})

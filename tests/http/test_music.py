@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from soundshelf.bootstrap import Services
@@ -344,3 +345,15 @@ def test_stream_as_json_for_players_that_cannot_follow_redirects(
     assert answer.status_code == 200
     assert answer.headers["cache-control"] == "no-store"
     assert client.get(answer.json()["url"], headers={"Range": "bytes=0-0"}).status_code == 206
+
+
+@pytest.mark.parametrize("kind", ["tracks", "albums", "playlists", "photos"])
+def test_a_listing_of_nobody_is_404_and_of_me_needs_a_session(
+    client: TestClient, sign_up: SignUp, kind: str
+) -> None:
+    someone = sign_up("lister")
+    unknown = get(client, f"/api/v1/{kind}?owner=no-such-user", someone)
+    assert (unknown.status_code, unknown.json()["detail"]) == (404, "No such user")
+    anonymous = get(client, f"/api/v1/{kind}?owner=me")
+    assert anonymous.status_code == (401 if kind == "photos" else 404)
+    assert get(client, f"/api/v1/{kind}?owner=me", someone).json()["items"] == []

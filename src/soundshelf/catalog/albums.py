@@ -7,7 +7,7 @@ from typing import Any
 from ulid import ULID
 
 from soundshelf.accounts.models import Principal
-from soundshelf.catalog.indexes import listing_keys, split_changes
+from soundshelf.catalog.indexes import listing_keys, owner_id_of, split_changes
 from soundshelf.catalog.tracks import Tracks, track_key
 from soundshelf.errors import Conflict, PreconditionFailed, ValidationFailed
 from soundshelf.events import ChangeEvents
@@ -129,7 +129,14 @@ class Albums:
         ]
 
     def list(
-        self, viewer: Principal | None, *, owner_id: str, limit: int, cursor: str | None
+        self, viewer: Principal | None, *, owner: str, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """The albums of ``owner`` (``me`` or a username), as ``list_of``."""
+        owner_id = owner_id_of(self.table, viewer, owner, what="albums")
+        return self.list_of(viewer, owner_id, limit=limit, cursor=cursor)
+
+    def list_of(
+        self, viewer: Principal | None, owner_id: str, *, limit: int, cursor: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
         """An owner's albums ascending by rank (the owner sees all, others public ones)."""
         mine = viewer is not None and viewer.user_id == owner_id

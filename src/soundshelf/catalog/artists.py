@@ -80,7 +80,7 @@ class Artists:
     def page(self, viewer: Principal | None, username: str) -> dict[str, Any]:
         """The public artist page: profile, published albums and tracks, followers."""
         artist = self._artist(username)
-        albums, _ = self.albums.list(viewer, owner_id=artist["userId"], limit=100, cursor=None)
+        albums, _ = self.albums.list_of(viewer, artist["userId"], limit=100, cursor=None)
         tracks, _ = self.tracks.list(viewer, owner=artist["username"], limit=50, cursor=None)
         followed = (
             viewer is not None

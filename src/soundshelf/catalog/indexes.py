@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from soundshelf.accounts.models import username_key
+from soundshelf.errors import NotFound
 from soundshelf.ports.table import Page, Table
 
 if TYPE_CHECKING:
@@ -41,6 +43,19 @@ def split_changes(changes: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         {k: v for k, v in changes.items() if v is not None},
         [k for k, v in changes.items() if v is None],
     )
+
+
+def owner_id_of(table: Table, viewer: Principal | None, owner: str, *, what: str) -> str:
+    """The user whose ``what`` (tracks, albums…) a listing asks for: ``me`` (the viewer)
+    or a username."""
+    if owner == "me":
+        if viewer is None:
+            raise NotFound(f"Sign in to list your {what}")
+        return viewer.user_id
+    reservation = table.get(*username_key(owner.strip().lower()))
+    if reservation is None:
+        raise NotFound("No such user")
+    return reservation["userId"]
 
 
 def owner_listing(

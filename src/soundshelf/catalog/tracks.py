@@ -10,8 +10,8 @@ from typing import Any
 
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal, username_key
-from soundshelf.catalog.indexes import listing_keys, owner_listing, split_changes
+from soundshelf.accounts.models import Principal
+from soundshelf.catalog.indexes import listing_keys, owner_id_of, owner_listing, split_changes
 from soundshelf.config import Settings
 from soundshelf.errors import NotFound, PreconditionFailed, ValidationFailed
 from soundshelf.events import ChangeEvents
@@ -141,20 +141,12 @@ class Tracks:
         cursor: str | None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Tracks newest first: mine (``owner="me"``), someone's, or the public feed."""
-        if owner == "me":
-            if viewer is None:
-                raise NotFound("Sign in to list your tracks")
-            owner_id = viewer.user_id
-        elif owner:
-            reservation = self.table.get(*username_key(owner.strip().lower()))
-            if reservation is None:
-                raise NotFound("No such user")
-            owner_id = reservation["userId"]
-        else:
+        if not owner:
             page = self.table.query(
                 f"PUBLIC#{KIND}", index="GSI3", forward=False, limit=limit, cursor=cursor
             )
             return self.views(viewer, page.items), page.next_cursor
+        owner_id = owner_id_of(self.table, viewer, owner, what="tracks")
         page = self._owner_page(viewer, owner_id, limit=limit, cursor=cursor)
         items = [t for t in page.items if self.can_view(viewer, t)]
         return self.views(viewer, items), page.next_cursor

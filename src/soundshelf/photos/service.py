@@ -24,8 +24,8 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from soundshelf.accounts.models import Principal, username_key
-from soundshelf.catalog.indexes import listing_keys, split_changes
+from soundshelf.accounts.models import Principal
+from soundshelf.catalog.indexes import listing_keys, owner_id_of, split_changes
 from soundshelf.config import Settings
 from soundshelf.errors import NotAuthenticated, NotFound, PreconditionFailed, ValidationFailed
 from soundshelf.events import ChangeEvents
@@ -183,7 +183,7 @@ class Photos:
         owner = (owner or "me").strip()
         if owner not in ("me", "friends"):
             photos, next_cursor = self._owner_list(
-                viewer, self._user_id(owner), wanted, limit, cursor
+                viewer, owner_id_of(self.table, viewer, owner, what="photos"), wanted, limit, cursor
             )
         elif viewer is None:
             raise NotAuthenticated("Sign in to see your own or your friends' photos")
@@ -285,12 +285,6 @@ class Photos:
             if cursor is None or len(found) >= limit:
                 break
         return found, cursor
-
-    def _user_id(self, username: str) -> str:
-        reservation = self.table.get(*username_key(username.lower()))
-        if reservation is None:
-            raise NotFound("No such user")
-        return reservation["userId"]
 
     def _url(self, blob: Mapping[str, Any]) -> str:
         return self.blobs.presign_download(

@@ -29,8 +29,8 @@ from typing import Any, TypeVar
 
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal, username_key
-from soundshelf.catalog.indexes import listing_keys, owner_listing, split_changes
+from soundshelf.accounts.models import Principal
+from soundshelf.catalog.indexes import listing_keys, owner_id_of, owner_listing, split_changes
 from soundshelf.catalog.tracks import Tracks, track_key
 from soundshelf.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from soundshelf.events import ChangeEvents
@@ -160,7 +160,7 @@ class Playlists:
                 f"PUBLIC#{KIND}", index="GSI3", forward=False, limit=limit, cursor=cursor
             )
             return [self.summary(p) for p in page.items], page.next_cursor
-        owner_id = self._owner_id(viewer, owner)
+        owner_id = owner_id_of(self.table, viewer, owner, what="playlists")
         page = self._owner_page(viewer, owner_id, limit=limit, cursor=cursor)
         friends = self.tracks.friends.are_friends
         items = [p for p in page.items if can_view(viewer, p, friends=friends)]
@@ -487,16 +487,6 @@ class Playlists:
         unique = list(dict.fromkeys(track_ids))
         found = self.table.batch_get([track_key(i) for i in unique])
         return {v["trackId"]: v for v in self.tracks.views(viewer, [t for t in found if shown(t)])}
-
-    def _owner_id(self, viewer: Principal | None, owner: str) -> str:
-        if owner == "me":
-            if viewer is None:
-                raise NotFound("Sign in to list your playlists")
-            return viewer.user_id
-        reservation = self.table.get(*username_key(owner.strip().lower()))
-        if reservation is None:
-            raise NotFound("No such user")
-        return reservation["userId"]
 
     def _owner_page(
         self, viewer: Principal | None, owner_id: str, *, limit: int, cursor: str | None

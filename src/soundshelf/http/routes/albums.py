@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import Field
 
-from soundshelf.errors import NotFound
 from soundshelf.http.deps import CurrentUser, OptionalUser, ServicesDep
 from soundshelf.http.etags import expected_version, set_etag
 from soundshelf.http.models import ApiModel, ItemStatus
@@ -80,16 +79,7 @@ async def list_albums(
     cursor: Cursor = None,
 ) -> Response:
     """An owner's albums, ascending by rank (the owner sees all, others public ones)."""
-    if owner == "me":
-        if viewer is None:
-            raise NotFound("Sign in to list your albums")
-        owner_id = viewer.user_id
-    else:
-        profile = services.accounts.find_by_username(owner)
-        if profile is None:
-            raise NotFound("No such user")
-        owner_id = profile["userId"]
-    items, next_cursor = services.albums.list(viewer, owner_id=owner_id, limit=limit, cursor=cursor)
+    items, next_cursor = services.albums.list(viewer, owner=owner, limit=limit, cursor=cursor)
     return json_page(AlbumList, {"items": items, "nextCursor": next_cursor})
 
 
