@@ -25,17 +25,15 @@ from soundshelf.adapters.sqlite_table import SqliteTable
 from soundshelf.ports.table import Page
 from soundshelf.search import KINDS, SearchIndex
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from catalog_fixture import VOCABULARY, make_words  # the HTTP benchmark's vocabulary
+
 TRACKS = 100_000
 OWNERS = 2_000
 ARTISTS = 5_000
-VOCABULARY = 20_000
 FILL_BATCH = 1_000  # tracks per put_many call
 SEARCHES = 1_000  # timed searches per row, after a short warm-up
 WARMUP = 50
-
-_ONSETS = ["", "b", "br", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "st", "t", "v", "z"]
-_VOWELS = ["a", "e", "i", "o", "u", "ai", "ou"]
-_CODAS = ["", "", "n", "r", "s", "l", "m"]
 
 
 @dataclass(frozen=True)
@@ -43,19 +41,6 @@ class Corpus:
     words: list[str]
     weights: list[float]
     titles: list[str]
-
-
-def make_words(rng: random.Random) -> list[str]:
-    """``VOCABULARY`` distinct pronounceable words of two or three syllables."""
-    words: dict[str, None] = {}
-    while len(words) < VOCABULARY:
-        syllables = rng.choice((2, 2, 3))
-        word = "".join(
-            rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS) for _ in range(syllables)
-        )
-        if len(word) >= 4:
-            words.setdefault(word)
-    return list(words)
 
 
 def make_corpus(rng: random.Random) -> Corpus:

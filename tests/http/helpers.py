@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 
 from soundshelf.bootstrap import Services
@@ -13,6 +14,10 @@ from soundshelf.worker import Worker
 
 def bearer(tokens: dict[str, str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['accessToken']}"}
+
+
+def get(client: TestClient, path: str, tokens: dict[str, str] | None = None) -> httpx.Response:
+    return client.get(path, headers=bearer(tokens) if tokens else {})
 
 
 def start(client: TestClient, tokens: dict[str, str], name: str, ctype: str, size: int):

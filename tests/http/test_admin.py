@@ -22,7 +22,7 @@ from soundshelf.config import Settings
 from soundshelf.moderation import deletion
 from tests import mediagen
 from tests.http.conftest import PASSWORD
-from tests.http.helpers import bearer, run_worker, upload
+from tests.http.helpers import bearer, get, run_worker, upload
 from tests.http.moderation_support import (
     make_admin,
     make_photo,
@@ -35,10 +35,6 @@ from tests.support import FakeClock, code_from_outbox
 SignUp = Callable[..., dict[str, str]]
 Tokens = dict[str, str]
 ADMIN = "/api/v1/admin"
-
-
-def get(client: TestClient, path: str, tokens: Tokens | None = None) -> httpx.Response:
-    return client.get(path, headers=bearer(tokens) if tokens else {})
 
 
 def login(client: TestClient, username: str) -> Tokens:

@@ -18,7 +18,7 @@ from soundshelf.bootstrap import Services
 from soundshelf.config import Settings
 from soundshelf.moderation import reports as reports_module
 from tests import mediagen
-from tests.http.helpers import bearer, run_worker, status, upload
+from tests.http.helpers import bearer, get, run_worker, status, upload
 from tests.http.moderation_support import (
     make_admin,
     make_photo,
@@ -32,10 +32,6 @@ from tests.support import FakeClock
 SignUp = Callable[..., dict[str, str]]
 Tokens = dict[str, str]
 ADMIN = "/api/v1/admin"
-
-
-def get(client: TestClient, path: str, tokens: Tokens | None = None) -> httpx.Response:
-    return client.get(path, headers=bearer(tokens) if tokens else {})
 
 
 def queue(client: TestClient, admin: Tokens, query: str = "") -> dict[str, Any]:

@@ -7,19 +7,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from soundshelf.bootstrap import Services
-from tests.http.helpers import bearer
+from tests.http.helpers import bearer, get
 from tests.support import FakeClock
 
 SignUp = Callable[..., dict[str, str]]
-
-
-def get(client: TestClient, path: str, tokens: dict[str, str] | None = None) -> httpx.Response:
-    return client.get(path, headers=bearer(tokens) if tokens else {})
 
 
 def user_id(client: TestClient, tokens: dict[str, str]) -> str:

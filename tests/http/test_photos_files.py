@@ -15,16 +15,12 @@ from fastapi.testclient import TestClient
 from soundshelf.bootstrap import Services
 from soundshelf.config import Settings
 from tests import mediagen
-from tests.http.helpers import bearer, run_worker, status, upload
+from tests.http.helpers import bearer, get, run_worker, status, upload
 from tests.support import FakeClock
 
 SignUp = Callable[..., dict[str, str]]
 Tokens = dict[str, str]
 MakePhoto = Callable[..., str]
-
-
-def get(client: TestClient, path: str, tokens: Tokens | None = None) -> httpx.Response:
-    return client.get(path, headers=bearer(tokens) if tokens else {})
 
 
 def user_id(client: TestClient, tokens: Tokens) -> str:

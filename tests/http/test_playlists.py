@@ -18,7 +18,7 @@ from soundshelf.catalog.tracks import track_key
 from soundshelf.errors import PreconditionFailed, ValidationFailed
 from soundshelf.playlists.service import MAX_ENTRIES, entries_key, item_size
 from soundshelf.ports.table import Table, WriteOp
-from tests.http.helpers import bearer
+from tests.http.helpers import bearer, get
 from tests.support import FakeClock
 
 SignUp = Callable[..., dict[str, str]]
@@ -31,10 +31,6 @@ def auth(tokens: Tokens | None, version: int | None = None) -> dict[str, str]:
     if version is not None:
         headers["If-Match"] = f'"v{version}"'
     return headers
-
-
-def get(client: TestClient, path: str, tokens: Tokens | None = None) -> httpx.Response:
-    return client.get(path, headers=auth(tokens))
 
 
 def create(client: TestClient, tokens: Tokens, name: str, **fields: Any) -> dict[str, Any]:

@@ -22,16 +22,12 @@ from soundshelf.social.notifications import (
     unread_key,
 )
 from tests import mediagen
-from tests.http.helpers import bearer, run_worker, status, upload
+from tests.http.helpers import bearer, get, run_worker, status, upload
 from tests.http.test_photos_files import befriend, new_photo, patch_photo, user_id
 from tests.support import FakeClock
 
 SignUp = Callable[..., dict[str, str]]
 Tokens = dict[str, str]
-
-
-def get(client: TestClient, path: str, tokens: Tokens) -> httpx.Response:
-    return client.get(path, headers=bearer(tokens))
 
 
 def ask(client: TestClient, tokens: Tokens, username: str) -> httpx.Response:
