@@ -6,7 +6,7 @@ half checks what moto does not enforce (signatures, expiry, size and type limits
 only our own filesystem adapter can be tested for; the last part checks the CloudFront
 URLs themselves.
 
-The S3 half needs ``moto[server]`` (Flask) for ``ThreadedMotoServer``.
+The S3 half runs against moto as a real HTTP server (``tests.support.moto_server``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import errno
 import hashlib
 import io
 import json
-import logging
 import os
 import random
 import threading
@@ -63,7 +62,7 @@ from soundshelf.ports.blobs import (
     PresignedUpload,
 )
 from tests import cloudfront
-from tests.support import FakeClock, use_fake_aws_credentials
+from tests.support import FakeClock, moto_server, use_fake_aws_credentials
 
 MiB = 1024 * 1024
 BASE_URL = "http://testserver"
@@ -105,15 +104,8 @@ class Blobs:
 
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    pytest.importorskip("flask", reason="the S3 contract needs moto[server] (Flask)")
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ Lambda; the fixture exports the same settings it builds the test's ``services`` 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,12 @@ from soundshelf import lambda_http, lambda_media
 from soundshelf.accounts.models import Principal, principal_of
 from soundshelf.bootstrap import Services, build
 from soundshelf.config import Settings
-from tests.support import create_cognito_pool, use_fake_aws_credentials, write_moto_jwks
+from tests.support import (
+    create_cognito_pool,
+    moto_server,
+    use_fake_aws_credentials,
+    write_moto_jwks,
+)
 
 REGION = "us-east-1"
 PASSWORD = "Correct-Horse-7-battery"
@@ -138,14 +142,8 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
