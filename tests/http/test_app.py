@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import anyio.to_thread
 from fastapi.testclient import TestClient
 
 from soundshelf import __version__
+from soundshelf.http.app import THREADPOOL_SIZE
 
 
 def test_health_reports_the_backend(client: TestClient) -> None:
@@ -67,3 +69,9 @@ def test_web_app_is_served_at_root_and_deep_links_get_the_shell(client: TestClie
 def test_missing_asset_is_404_not_the_shell(client: TestClient) -> None:
     assert client.get("/missing.js").status_code == 404
     assert client.get("/.well-known/nothing").status_code == 404
+
+
+def test_the_threadpool_is_capped(client: TestClient) -> None:
+    # Writes run in threads; dozens of them only take turns holding the GIL.
+    limiter = client.portal.call(anyio.to_thread.current_default_thread_limiter)
+    assert limiter.total_tokens == THREADPOOL_SIZE == 8
