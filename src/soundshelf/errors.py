@@ -40,10 +40,6 @@ class PreconditionFailed(DomainError):
     status, code, title = 412, "precondition_failed", "The resource has changed"
 
 
-class PayloadTooLarge(DomainError):
-    status, code, title = 413, "too_large", "Too large"
-
-
 class RangeNotSatisfiable(DomainError):
     status, code, title = 416, "range_not_satisfiable", "Range not satisfiable"
 

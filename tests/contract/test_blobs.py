@@ -198,9 +198,6 @@ def test_missing_key(blobs: Blobs) -> None:
         store.read("nothing/here")
     with pytest.raises(BlobNotFound):
         store.open("nothing/here", start=3)
-    with pytest.raises(BlobNotFound):
-        store.copy("nothing/here", "elsewhere")
-    assert store.head("elsewhere") is None
 
 
 def test_delete(blobs: Blobs) -> None:
@@ -214,18 +211,6 @@ def test_delete(blobs: Blobs) -> None:
     assert store.head("a/b/c") is None
     assert store.read("a/b/d") == b"y"
     assert list(store.list("a/")) == ["a/b/d"]
-
-
-def test_copy_keeps_bytes_and_type(blobs: Blobs) -> None:
-    store = blobs.store
-    store.put("src/x", b"original bytes", content_type="audio/flac")
-
-    info = store.copy("src/x", "dst/y")
-
-    assert (info.key, info.size, info.content_type) == ("dst/y", 14, "audio/flac")
-    assert store.read("dst/y") == b"original bytes"
-    store.put("src/x", b"changed", content_type="audio/flac")
-    assert store.read("dst/y") == b"original bytes"  # a copy, not a link
 
 
 def test_list_by_prefix_in_byte_order(blobs: Blobs) -> None:
@@ -377,8 +362,6 @@ def test_unsafe_keys_are_refused(blobs: Blobs, key: str) -> None:
         lambda: store.open(key),
         lambda: store.head(key),
         lambda: store.delete(key),
-        lambda: store.copy(key, "fine"),
-        lambda: store.copy("fine", key),
         lambda: store.presign_upload(key, content_type="text/plain", max_bytes=10, ttl=60),
         lambda: store.presign_download(key, ttl=60),
         lambda: store.create_multipart(key, content_type="text/plain"),
@@ -881,7 +864,6 @@ def test_no_symlink_is_followed_on_reads(
         lambda: fs_store.read(key),
         lambda: fs_store.open(key, start=1),
         lambda: fs_store.head(key),
-        lambda: fs_store.copy(key, "copied"),
     ):
         with pytest.raises(InvalidKey):
             attempt()

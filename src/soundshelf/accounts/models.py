@@ -25,10 +25,6 @@ class Principal:
     def is_admin(self) -> bool:
         return "admin" in self.roles
 
-    @property
-    def is_artist(self) -> bool:
-        return "artist" in self.roles
-
 
 def profile_key(user_id: str) -> tuple[str, str]:
     return f"USER#{user_id}", "PROFILE"

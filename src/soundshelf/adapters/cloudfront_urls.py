@@ -32,8 +32,6 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 # The query parameters S3 answers with response headers, in the order they appear in a
 # URL; the template's media cache policy forwards exactly these (tests/infra checks it).
 FORWARDED_QUERY = ("response-content-disposition", "response-content-type")
-# What CloudFront appends to a URL signed with a canned policy.
-SIGNING_QUERY = ("Expires", "Signature", "Key-Pair-Id")
 # The distribution's media behaviours. Other keys (exports/: one-off personal data zips
 # that no edge should keep) are not behind it, and get presigned S3 URLs.
 SERVED_PREFIXES = ("derived/", "originals/")

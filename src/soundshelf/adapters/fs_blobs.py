@@ -497,17 +497,6 @@ class FsBlobStore:
                     tmp.write(chunk)
             return self._commit(key, tmp, content_type)[0]
 
-    def copy(self, src: str, dst: str) -> BlobInfo:
-        self._path(dst)
-        version = self._open_version(src)
-        try:
-            with self._new_file(dst) as tmp:
-                for chunk in _chunks(version.fd, 0, version.info.size):
-                    tmp.write(chunk)
-                return self._commit(dst, tmp, version.info.content_type)[0]
-        finally:
-            version.close()
-
     def delete(self, key: str) -> None:
         path, meta = self._path(key), self._meta_path(key)
         self._described.discard(key)

@@ -182,20 +182,6 @@ class S3BlobStore:
         check_key(key)
         self.client.delete_object(Bucket=self._bucket, Key=key)
 
-    def copy(self, src: str, dst: str) -> BlobInfo:
-        check_key(src)
-        check_key(dst)
-        try:
-            # One request, metadata kept; S3 limits it to 5 GB, above every media limit.
-            self.client.copy_object(
-                Bucket=self._bucket, Key=dst, CopySource={"Bucket": self._bucket, "Key": src}
-            )
-        except ClientError as err:
-            if _error_code(err) in _NOT_FOUND:
-                raise BlobNotFound(f"no object {src!r}") from None
-            raise
-        return self._head_or_raise(dst)
-
     def list(self, prefix: str = "") -> Iterator[str]:
         folder = prefix.rpartition("/")[0]
         if folder:

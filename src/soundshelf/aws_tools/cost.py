@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from typing import Any
 
@@ -527,10 +527,6 @@ def estimate(workload: Workload, prices: dict[str, Any] | None = None) -> Estima
 
 def workload_fields() -> list[str]:
     return [f.name for f in fields(Workload) if f.name != "users"]
-
-
-def with_users(workload: Workload, users: int) -> Workload:
-    return replace(workload, users=users)
 
 
 # --- text output ---------------------------------------------------------------------------

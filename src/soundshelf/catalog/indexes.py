@@ -20,8 +20,6 @@ from soundshelf.ports.table import Page, Table
 if TYPE_CHECKING:
     from soundshelf.accounts.models import Principal
 
-INDEX_ATTRIBUTES = ("GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
-
 
 def listing_keys(kind: str, item: dict[str, Any], sort_key: str) -> dict[str, Any]:
     """The GSI attributes ``item`` should have now (``None`` values mean remove)."""

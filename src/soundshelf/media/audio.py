@@ -168,13 +168,6 @@ def needs_rendition(info: AudioInfo, *, mime: str) -> bool:
     return info.bitrate is None or info.bitrate > STREAMABLE_MAX_BITRATE
 
 
-def transcode(src: Path, dst: Path, *, bitrate: int = 128_000) -> RenditionInfo:
-    """Write a stereo AAC-LC rendition of ``src`` to ``dst`` (MP4, moov first)."""
-    rendition, _ = transcode_with_waveform(src, dst, bitrate=bitrate, points=1)
-    assert rendition is not None
-    return rendition
-
-
 def waveform(path: Path, *, points: int = 1000) -> list[float]:
     """Peak amplitude per bucket, normalised to the loudest bucket (0..1, 3 decimals)."""
     _, peaks = transcode_with_waveform(path, None, points=points)
