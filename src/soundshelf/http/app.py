@@ -82,12 +82,12 @@ def create_app(services: Services) -> FastAPI:
     install_problem_handlers(app)
 
     @app.get("/api/health", tags=["service"])
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         """Liveness and which backend this server runs on."""
         return {"status": "ok", "backend": services.settings.backend, "version": __version__}
 
     @app.get("/.well-known/jwks.json", tags=["service"])
-    def jwks() -> dict[str, Any]:
+    async def jwks() -> dict[str, Any]:
         """Public keys of the embedded identity provider (Cognito publishes its own)."""
         if services.jwks_document is None:
             raise NotFound("This server's identity provider publishes its keys elsewhere")
