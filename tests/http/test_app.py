@@ -52,6 +52,33 @@ def test_openapi_and_docs_are_served(client: TestClient) -> None:
     assert client.get("/api/docs").status_code == 200
 
 
+def test_openapi_lists_the_security_schemes_on_the_routes_that_authenticate(
+    client: TestClient,
+) -> None:
+    spec = client.get("/api/openapi.json").json()
+    assert spec["components"]["securitySchemes"] == {
+        "HTTPBearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An access token from /auth/login",
+        },
+        "APIKeyHeader": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Api-Key",
+            "description": "A key from /me/api-keys",
+        },
+    }
+    both = [{"HTTPBearer": []}, {"APIKeyHeader": []}]
+    paths = spec["paths"]
+    assert paths["/api/v1/tracks"]["get"]["security"] == both  # optional
+    assert paths["/api/v1/tracks/{track_id}"]["patch"]["security"] == both  # signed in
+    assert paths["/api/v1/admin/users"]["get"]["security"] == both  # admins
+    assert paths["/api/v1/auth/logout"]["post"]["security"] == both  # and the token
+    assert "security" not in paths["/api/health"]["get"]
+    assert "security" not in paths["/api/v1/auth/login"]["post"]
+
+
 def test_web_app_is_served_at_root_and_deep_links_get_the_shell(client: TestClient) -> None:
     root = client.get("/")
     assert root.status_code == 200

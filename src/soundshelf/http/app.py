@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from soundshelf import __version__
 from soundshelf.bootstrap import Services
 from soundshelf.errors import NotFound
+from soundshelf.http.deps import document_security
 from soundshelf.http.middleware import RequestContextMiddleware
 from soundshelf.http.problems import install_problem_handlers
 from soundshelf.http.routes import (
@@ -56,7 +57,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 class _App(FastAPI):
     """FastAPI with a shortcut: requests under a prefix of ``direct`` go straight to
     their app, which carries its own middleware, instead of through FastAPI's layers and
-    router (signed blob URLs: a player seeking in a track sends many ranged reads)."""
+    router (signed blob URLs: a player seeking in a track sends many ranged reads). Its
+    OpenAPI document names the security schemes that ``optional_user`` reads itself."""
 
     direct: tuple[tuple[str, ASGIApp], ...] = ()
 
@@ -67,6 +69,12 @@ class _App(FastAPI):
                     await target(scope, receive, send)
                     return
         await super().__call__(scope, receive, send)
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = super().openapi()
+            document_security(self.openapi_schema, self.routes)
+        return self.openapi_schema
 
 
 def create_app(services: Services) -> FastAPI:
