@@ -38,6 +38,7 @@ from soundshelf.ports.table import Table
 from soundshelf.ratelimit import RateLimiter
 from soundshelf.search.documents import SearchIndexer
 from soundshelf.search.index import SearchIndex
+from soundshelf.search.reindex import Reindexer
 from soundshelf.search.service import Search
 from soundshelf.sharing.service import Shares
 from soundshelf.social.friends import Friends
@@ -82,6 +83,7 @@ class Services:
     files: Files
     shares: Shares
     indexer: SearchIndexer
+    reindexer: Reindexer
     search: Search
     audit: AuditLog
     reports: Reports
@@ -209,6 +211,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         files=catalog.files,
         shares=_shares(base, catalog),
         indexer=indexer,
+        reindexer=Reindexer(adapters.table, index),
         search=_search(base, index, catalog),
         audit=base.audit,
         reports=moderation.reports,

@@ -62,6 +62,7 @@ class Worker:
         self.services = services
         self.handlers = handlers
         self._last_housekeeping = 0.0
+        self._search_layout_current = False
 
     def run_once(self, *, max_jobs: int = 1) -> int:
         """Run the jobs due now; returns how many were taken."""
@@ -76,11 +77,19 @@ class Worker:
             self._last_housekeeping = now
             self.services.uploads.remove_abandoned()
 
+    def upgrade_search_index(self) -> bool:
+        """One step of moving the search index to its current layout, between jobs;
+        False once there is nothing left to do."""
+        if self._search_layout_current:
+            return False
+        self._search_layout_current = self.services.reindexer.step()
+        return True
+
     def run(self, should_stop: Callable[[], bool], *, idle_sleep: float = 0.2) -> None:
         while not should_stop():
             try:
                 self.housekeeping()
-                if self.run_once() == 0:
+                if self.run_once() == 0 and not self.upgrade_search_index():
                     time.sleep(idle_sleep)
             except Exception:  # the loop must outlive any one failure (a locked DB…)
                 log.exception("worker loop error")

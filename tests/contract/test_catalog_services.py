@@ -16,8 +16,12 @@ from soundshelf.bootstrap import Services, build
 from soundshelf.catalog.tracks import lyrics_key
 from soundshelf.config import Settings
 from soundshelf.errors import Conflict, NotFound, PreconditionFailed
+from soundshelf.search import index as search_index
+from soundshelf.search import reindex
+from soundshelf.search import service as search_service
 from soundshelf.sharing.service import share_key, token_key
 from soundshelf.uploads.service import PROCESS_UPLOAD
+from soundshelf.worker import Worker
 from tests import mediagen
 from tests.support import create_cognito_pool, write_moto_jwks
 
@@ -212,3 +216,56 @@ def test_share_description_and_expiry_change_together_with_the_token(
     services.shares.revoke(owner, share_id)
     with pytest.raises(NotFound):
         services.shares.update(owner, share_id, expires_in=600)
+
+
+def test_the_reindexer_moves_every_item_to_the_current_search_layout(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def found(viewer: Principal | None, q: str) -> dict[str, list[str]]:
+        results = services.search.search(viewer, q=q, types=search_service.TYPES)
+        return {
+            kind: [hit.get("title") or hit["name"] for hit in hits]
+            for kind, hits in results.items()
+            if hits
+        }
+
+    with monkeypatch.context() as older_release:  # what was indexed before an upgrade
+        older_release.setattr(search_index, "LAYOUT_VERSION", 1)
+        older_release.setattr(reindex, "LAYOUT_VERSION", 1)
+        older_release.setattr(search_index, "OTHERS", "pub")
+        ada, bob = user(services, "ada"), user(services, "bob")
+        services.artists.enable(ada, name="Harbour Band", bio=None)
+        track(services, ada, tmp_path, "Harbour Lights", "public")
+        track(services, ada, tmp_path, "Harbour Demo")  # private
+        services.albums.create(
+            ada, {"title": "Harbour Nights", "artist": "Ada", "visibility": "public"}
+        )
+        services.playlists.create(bob, {"name": "Harbour Mix", "visibility": "public"})
+        assert services.reindexer.step()  # done for that release's layout
+    assert found(bob, "harbour") == {}  # the upgrade moved where entries are looked for
+    assert not services.reindexer.done()
+
+    assert services.reindexer.run()
+
+    assert services.reindexer.done()
+    assert found(bob, "harbour") == {
+        "tracks": ["Harbour Lights"],
+        "albums": ["Harbour Nights"],
+        "artists": ["Harbour Band"],
+        "playlists": ["Harbour Mix"],
+    }
+    assert sorted(found(ada, "harbour")["tracks"]) == ["Harbour Demo", "Harbour Lights"]
+    old_entries = services.table.query("SEARCH#pub#track#ha", begins_with="harbour")
+    assert old_entries.items == []  # the old layout's entries went with the move
+
+
+def test_the_worker_moves_the_search_index_while_it_has_no_jobs(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reindex, "USERS_PER_STEP", 1)
+    user(services, "ann"), user(services, "ben")
+    worker = Worker(services, services.job_handlers)
+
+    # A step per user (the second finds no more), then nothing left to do.
+    assert [worker.upgrade_search_index() for _ in range(3)] == [True, True, False]
+    assert services.reindexer.done()

@@ -66,6 +66,28 @@ def ids(
     return [hit.item_id for hit in hits]
 
 
+def friends_with(*users: str) -> Any:
+    """A ``friends_among`` for a viewer whose friends are ``users``; it records each call."""
+
+    def friends_among(owner_ids: set[str]) -> list[str]:
+        friends_among.calls.append(set(owner_ids))  # type: ignore[attr-defined]
+        return [o for o in owner_ids if o in users]
+
+    friends_among.calls = []  # type: ignore[attr-defined]
+    return friends_among
+
+
+def many_words(stem: str) -> str:
+    """30 words of 12 letters ("alpha00alpha"…): ~130 prefixes, more than a transaction
+    holds once deletes and puts of a change are counted."""
+    return " ".join(f"{stem}{i:02d}{stem}" for i in range(30))
+
+
+def entries(table: Table, scope: str, prefix: str, kind: str = "track") -> list[dict[str, Any]]:
+    """The index entries of one prefix in one scope (``all`` or ``own:{owner}``)."""
+    return table.query(f"SEARCH#{scope}#{kind}#{prefix[:2]}", begins_with=f"{prefix}#").items
+
+
 @pytest.fixture
 def index(table: Table) -> SearchIndex:
     return SearchIndex(table)
@@ -135,6 +157,17 @@ def test_every_query_word_must_match(index: SearchIndex) -> None:
     assert ids(index, "night d") == ["01A"]  # a one-letter word still narrows
     assert sorted(ids(index, "night")) == ["01A", "01B"]
     assert ids(index, "night drive away") == []
+
+
+def test_words_longer_than_a_prefix_entry_still_match_whole(index: SearchIndex) -> None:
+    put(index, "01A", "Extraordinary")
+    put(index, "01B", "Extraordinarily Loud")
+
+    assert ids(index, "extraordinary") == ["01A"]
+    assert ids(index, "extraordinarily") == ["01B"]
+    assert ids(index, "extraordinar") == ["01B", "01A"]  # equals: the newest first
+    assert ids(index, "extraordinarily lou") == ["01B"]
+    assert ids(index, "extraordinaire") == []
 
 
 def test_text_words_are_found_too(index: SearchIndex) -> None:
@@ -220,18 +253,42 @@ def test_taken_down_item_is_hidden_from_all_but_its_owner(index: SearchIndex) ->
 
     assert ids(index, "stolen", viewer=None) == []
     assert ids(index, "stolen", viewer=STRANGER) == []
-    assert ids(index, "stolen", viewer=FRIEND, friends_of=[OWNER]) == []
+    assert ids(index, "stolen", viewer=FRIEND, friends_among=friends_with(OWNER)) == []
     assert sorted(ids(index, "stolen", viewer=OWNER)) == ["01A", "01B"]
 
 
-def test_friends_items_are_found_through_friends_of_only(index: SearchIndex) -> None:
+def test_friends_items_are_found_by_friends_only(index: SearchIndex) -> None:
     put(index, "01A", "Family Trip", visibility="friends")
     put(index, "01B", "Family Diary", visibility="private")
     put(index, "01C", "Family Album")
+    stranger = friends_with(FRIEND)  # the stranger's friends do not include the owner
 
+    assert ids(index, "family", viewer=STRANGER, friends_among=stranger) == ["01C"]
+    assert stranger.calls == [{OWNER}]
     assert ids(index, "family", viewer=STRANGER) == ["01C"]
-    assert sorted(ids(index, "family", viewer=FRIEND, friends_of=[OWNER])) == ["01A", "01C"]
+    assert ids(index, "family", viewer=None, friends_among=friends_with(OWNER)) == ["01C"]
+    friend = friends_with(OWNER)
+    assert sorted(ids(index, "family", viewer=FRIEND, friends_among=friend)) == ["01A", "01C"]
+    assert sorted(ids(index, "fam trip", viewer=FRIEND, friends_among=friend)) == ["01A"]
     assert sorted(ids(index, "family", viewer=OWNER)) == ["01A", "01B", "01C"]
+
+
+def test_strangers_friends_only_items_do_not_crowd_out_public_ones(table: Table) -> None:
+    counting = CountingTable(table)
+    index = SearchIndex(counting)  # type: ignore[arg-type]
+    for n in range(30):  # the most popular "echo" items are friends-only
+        put(index, f"01F{n:02d}", "Echo", visibility="friends", rank=1_000 + n)
+    for n in range(5):
+        put(index, f"01P{n}", "Echo", rank=n)
+    counting.reset()
+    stranger = friends_with()
+
+    found = ids(index, "echo", viewer=STRANGER, friends_among=stranger, limit_per_type=3)
+
+    assert found == ["01P4", "01P3", "01P2"]
+    assert stranger.calls == [{OWNER}]  # asked once about the one owner met
+    # Others' scope: the first 3, then the rest of the bounded read; the viewer's own: 3.
+    assert counting.query_limits == [3, MAX_CANDIDATES - 3, 3]
 
 
 # --- changes -------------------------------------------------------------------------------
@@ -247,7 +304,8 @@ def test_removed_item_is_found_by_nobody(index: SearchIndex, table: Table) -> No
 
     assert ids(index, "gone", viewer=None) == ["01B"]
     assert ids(index, "gone", viewer=OWNER) == ["01B"]
-    assert table.query(f"SEARCH#u:{OWNER}#track#to", begins_with="tomorrow").items == []
+    assert entries(table, "all", "tomorrow") == entries(table, "all", "tom") == []
+    assert len(entries(table, "all", "go")) == 1
 
 
 def test_reindexing_drops_words_that_are_gone(index: SearchIndex) -> None:
@@ -285,25 +343,21 @@ def test_rank_change_moves_the_item(index: SearchIndex) -> None:
 def test_item_with_many_words_is_reindexed_across_transactions(
     index: SearchIndex, table: Table
 ) -> None:
-    # 30 words × 2 scopes = 60 entries; replacing them all is 121 writes, more than one
-    # transaction holds.
-    def entries(scope: str, word: str) -> int:
-        return len(table.query(f"SEARCH#{scope}#track#{word[:2]}", begins_with=word).items)
-
-    put(index, "01A", " ".join(f"alpha{i:02d}" for i in range(30)))
-    put(index, "01A", " ".join(f"omega{i:02d}" for i in range(30)))
+    put(index, "01A", many_words("alpha"), visibility="private")
+    assert len(entries(table, f"own:{OWNER}", "alpha0")) == 1  # one entry per prefix
+    put(index, "01A", many_words("omega"))
 
     assert ids(index, "alpha", viewer=OWNER) == []
     assert ids(index, "omega29", viewer=None) == ["01A"]
-    assert [entries(s, w) for s in ("pub", f"u:{OWNER}") for w in ("alpha", "omega")] == [
+    assert [len(entries(table, s, w)) for s in ("all", f"own:{OWNER}") for w in ("al", "om")] == [
         0,
-        30,
+        1,
         0,
-        30,
+        0,
     ]
     index.remove(kind="track", item_id="01A")
     assert ids(index, "omega", viewer=OWNER) == []
-    assert entries("pub", "omega") == entries(f"u:{OWNER}", "omega") == 0
+    assert entries(table, "all", "om") == []
 
 
 class FailingTable(CountingTable):
@@ -322,10 +376,10 @@ class FailingTable(CountingTable):
 
 @pytest.mark.parametrize("fail_at", [2, 3])  # after the manifest; after one chunk too
 def test_an_interrupted_reindex_is_cleaned_up_by_the_next_put(table: Table, fail_at: int) -> None:
-    put(SearchIndex(table), "01A", " ".join(f"alpha{i:02d}" for i in range(30)))
+    put(SearchIndex(table), "01A", many_words("alpha"))
     failing = FailingTable(table, fail_at=fail_at)
     with pytest.raises(RuntimeError, match="interrupted"):
-        put(SearchIndex(failing), "01A", " ".join(f"omega{i:02d}" for i in range(30)))  # type: ignore[arg-type]
+        put(SearchIndex(failing), "01A", many_words("omega"))  # type: ignore[arg-type]
 
     index = SearchIndex(table)
     put(index, "01A", "Delta Final")
@@ -334,9 +388,9 @@ def test_an_interrupted_reindex_is_cleaned_up_by_the_next_put(table: Table, fail
         assert ids(index, "alpha", viewer=viewer) == []
         assert ids(index, "omega", viewer=viewer) == []
         assert ids(index, "delta final", viewer=viewer) == ["01A"]
-    for scope in ("pub", f"u:{OWNER}"):
-        for word in ("alpha", "omega"):
-            assert table.query(f"SEARCH#{scope}#track#{word[:2]}", begins_with=word).items == []
+    for scope in ("all", f"own:{OWNER}"):
+        for word in ("al", "om"):
+            assert entries(table, scope, word) == []
 
 
 def track(item_id: str, title: str, **fields: Any) -> dict[str, Any]:
@@ -358,14 +412,14 @@ def test_put_many_packs_items_into_few_transactions(table: Table) -> None:
 def test_put_many_ends_like_successive_puts(index: SearchIndex) -> None:
     put(index, "01A", "Old Title")
     put(index, "01B", "Stays Put")
-    put(index, "01BIG", " ".join(f"alpha{i:02d}" for i in range(30)))
+    put(index, "01BIG", many_words("alpha"))
 
     index.put_many(
         [
             track("01A", "New Title"),
             track("01B", "Stays Put"),
             track("01C", "Hidden Title", visibility="private"),
-            track("01BIG", " ".join(f"omega{i:02d}" for i in range(30))),  # 121 writes
+            track("01BIG", many_words("omega")),  # too many writes for one transaction
             track("01D", "First Draft"),
             track("01D", "Final Title"),
         ]
@@ -497,8 +551,8 @@ def test_a_search_is_one_query_per_kind_and_scope(table: Table) -> None:
     assert counting.calls == {"query": 5}
 
     counting.reset()
-    index.search(q="moon 3", viewer_id=OWNER, types=set(KINDS), friends_of=[FRIEND])
-    assert counting.calls == {"query": 15}
+    index.search(q="moon 3", viewer_id=OWNER, types=set(KINDS), friends_among=friends_with())
+    assert counting.calls == {"query": 10}  # the other users' scope and the viewer's own
 
 
 def test_a_rare_word_rescues_a_common_one(table: Table, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -533,9 +587,10 @@ def test_search_cost_stays_bounded_on_a_large_corpus(tmp_path: Path) -> None:
         hits = index.search(q="love", viewer_id=OWNER, types={"track"})["track"]
         two_words = index.search(q="love song", viewer_id=None, types={"track"})["track"]
 
-        # "love" alone: 2 scopes; "love song": both words have more than one read's worth.
+        # "love" alone: 2 scopes, the first 20 entries of each (stored in ranking order);
+        # "love song": both words have more than one read's worth.
         assert counting.calls == {"query": 4}
-        assert max(counting.query_limits) <= MAX_CANDIDATES
+        assert counting.query_limits == [20, 20, MAX_CANDIDATES, MAX_CANDIDATES]
         assert [h.rank for h in hits] == list(range(1_999, 1_979, -1))
         assert len(two_words) == 20
         assert all(h.score == 8.0 for h in two_words)  # "love" and "song": exact title

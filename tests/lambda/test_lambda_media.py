@@ -369,7 +369,7 @@ def test_the_housekeeping_schedule_removes_abandoned_uploads(stack: Stack, tmp_p
 
     answer = lambda_media.handler(lambda_media.HOUSEKEEPING, lambda_context())
 
-    assert answer == {"removedUploads": 2}
+    assert answer == {"removedUploads": 2, "searchIndexCurrent": True}
     table = stack.services.table
     assert table.get(posted["PK"], posted["SK"]) is None
     assert table.get(multipart["PK"], multipart["SK"]) is None
@@ -379,7 +379,8 @@ def test_the_housekeeping_schedule_removes_abandoned_uploads(stack: Stack, tmp_p
     assert stack.in_queue() == 0  # the sweep is not a job: nothing queued, nothing to settle
     # Nothing left: the next hour's run removes nothing.
     assert lambda_media.handler(lambda_media.HOUSEKEEPING, lambda_context()) == {
-        "removedUploads": 0
+        "removedUploads": 0,
+        "searchIndexCurrent": True,
     }
 
 
@@ -396,9 +397,13 @@ def test_the_sweep_goes_on_while_there_is_more_and_time_left(
 
     short = lambda_context()
     short.get_remaining_time_in_millis = lambda: lambda_media.TIME_TO_SPARE_MS - 1
-    assert lambda_media.handler(lambda_media.HOUSEKEEPING, short) == {"removedUploads": 1}
+    assert lambda_media.handler(lambda_media.HOUSEKEEPING, short) == {
+        "removedUploads": 1,
+        "searchIndexCurrent": False,  # no time left to check the search index either
+    }
     assert lambda_media.handler(lambda_media.HOUSEKEEPING, lambda_context()) == {
-        "removedUploads": 2
+        "removedUploads": 2,
+        "searchIndexCurrent": True,
     }
 
 

@@ -28,74 +28,74 @@ class SearchIndexer:
         self.table = table
         self.index = index
 
-    def track(self, track: dict[str, Any]) -> None:
-        self.index.put(
-            kind="track",
-            item_id=track["trackId"],
-            owner_id=track["ownerId"],
-            visibility=track["visibility"],
-            title=track["title"],
-            text=" ".join(str(track.get(f) or "") for f in ("artist", "album", "genre")),
-            rank=track.get("likeCount", 0) * 5 + track.get("playCount", 0),
-            taken_down=bool(track.get("takenDown")),
-        )
-
-    def album(self, album: dict[str, Any]) -> None:
-        self.index.put(
-            kind="album",
-            item_id=album["albumId"],
-            owner_id=album["ownerId"],
-            visibility=album["visibility"],
-            title=album["title"],
-            text=f"{album.get('artist', '')} {album.get('genre', '')}",
-            taken_down=bool(album.get("takenDown")),
-        )
-
-    def artist(self, profile: dict[str, Any]) -> None:
-        if "artist" not in profile.get("roles", []) or profile.get("disabled"):
-            self.remove("artist", profile["userId"])
-            return
-        self.index.put(
-            kind="artist",
-            item_id=profile["userId"],
-            owner_id=profile["userId"],
-            visibility="public",
-            title=profile.get("artistName") or profile["displayName"],
-            text=profile["username"],
-            rank=profile.get("followerCount", 0),
-            taken_down=bool(profile.get("takenDown")),
-        )
-
-    def playlist(self, header: dict[str, Any]) -> None:
-        self.index.put(
-            kind="playlist",
-            item_id=header["playlistId"],
-            owner_id=header["ownerId"],
-            visibility=header["visibility"],
-            title=header["name"],
-            text=header.get("description", ""),
-            taken_down=bool(header.get("takenDown")),
-        )
-
-    def photo(self, photo: dict[str, Any]) -> None:
-        self.index.put(
-            kind="photo",
-            item_id=photo["photoId"],
-            owner_id=photo["ownerId"],
-            visibility=photo["visibility"],
-            title=photo.get("caption") or "",
-            text=" ".join(photo.get("tags", [])),
-            taken_down=bool(photo.get("takenDown")),
-        )
-
-    def remove(self, kind: str, item_id: str) -> None:
-        self.index.remove(kind=kind, item_id=item_id)
-
     def refresh(self, kind: str, item_id: str) -> None:
         """Re-index one item as it is now stored (or drop it when it is gone). Services
         call this after every write, so they never need to know what the index keeps."""
         item = self.table.get(*_KEYS[kind](item_id))
-        if item is None:
-            self.remove(kind, item_id)
+        document = document_of(kind, item) if item is not None else None
+        if document is None:
+            self.index.remove(kind=kind, item_id=item_id)
         else:
-            getattr(self, kind)(item)
+            self.index.put(**document)
+
+    def remove(self, kind: str, item_id: str) -> None:
+        self.index.remove(kind=kind, item_id=item_id)
+
+
+def document_of(kind: str, item: dict[str, Any]) -> dict[str, Any] | None:
+    """``SearchIndex.put``'s arguments for a stored item; None: it is not to be found."""
+    if kind == "track":
+        return {
+            "kind": "track",
+            "item_id": item["trackId"],
+            "owner_id": item["ownerId"],
+            "visibility": item["visibility"],
+            "title": item["title"],
+            "text": " ".join(str(item.get(f) or "") for f in ("artist", "album", "genre")),
+            "rank": item.get("likeCount", 0) * 5 + item.get("playCount", 0),
+            "taken_down": bool(item.get("takenDown")),
+        }
+    if kind == "album":
+        return {
+            "kind": "album",
+            "item_id": item["albumId"],
+            "owner_id": item["ownerId"],
+            "visibility": item["visibility"],
+            "title": item["title"],
+            "text": f"{item.get('artist', '')} {item.get('genre', '')}",
+            "taken_down": bool(item.get("takenDown")),
+        }
+    if kind == "artist":
+        if "artist" not in item.get("roles", []) or item.get("disabled"):
+            return None
+        return {
+            "kind": "artist",
+            "item_id": item["userId"],
+            "owner_id": item["userId"],
+            "visibility": "public",
+            "title": item.get("artistName") or item["displayName"],
+            "text": item["username"],
+            "rank": item.get("followerCount", 0),
+            "taken_down": bool(item.get("takenDown")),
+        }
+    if kind == "playlist":
+        return {
+            "kind": "playlist",
+            "item_id": item["playlistId"],
+            "owner_id": item["ownerId"],
+            "visibility": item["visibility"],
+            "title": item["name"],
+            "text": item.get("description", ""),
+            "taken_down": bool(item.get("takenDown")),
+        }
+    if kind == "photo":
+        return {
+            "kind": "photo",
+            "item_id": item["photoId"],
+            "owner_id": item["ownerId"],
+            "visibility": item["visibility"],
+            "title": item.get("caption") or "",
+            "text": " ".join(item.get("tags", [])),
+            "taken_down": bool(item.get("takenDown")),
+        }
+    raise ValueError(f"no search document for {kind!r}")

@@ -5,26 +5,31 @@ Nothing here knows which adapter it runs on: the index is ordinary items written
 
 Key layout
 ----------
-One **entry** per (word, scope) of an item, one **manifest** per item::
+One **entry** per (prefix, item), one **manifest** per item::
 
-    entry     PK  SEARCH#{scope}#{kind}#{word[:2]}
-              SK  {word}#{field}#{inverted rank}#{itemId}
+    entry     PK  SEARCH#{scope}#{kind}#{prefix[:2]}
+              SK  {prefix}#{class}#{inverted rank}#{inverted itemId}
     manifest  PK  SEARCHDOC#{kind}#{itemId}
               SK  DOC
 
-- ``scope`` is ``pub`` (public and not taken down: what anyone may find) or
-  ``u:{ownerId}`` (every item of that owner, whatever its visibility: what the owner finds).
-  A public item therefore has two entries per word; a private one has one.
-- ``field`` is ``t`` when the word is in the title and ``x`` when it is only in the other
-  text; ``t`` < ``x``, so title entries of a word come before text entries.
-- ``inverted rank`` is ``RANK_CEILING - rank`` zero-padded, so within a word and field the
-  most popular items come first. ``#`` sorts before every letter and digit, so the entries
-  of the exact word come before those of longer words with that prefix: a prefix query
-  that stops after ``MAX_CANDIDATES`` entries keeps the best ones.
-- Each entry carries the item's words (``titleTokens``/``textTokens``), its owner,
-  visibility, taken-down flag and rank, so a search never reads anything but entries: a
-  multi-word query is answered by querying its longest word and checking the others on
-  the entries that come back.
+- Every prefix of two to ``MAX_PREFIX`` characters of every word of an item gets an
+  entry (edge n-grams): "beatles" has entries under "be", "bea", "beat"… "beatles". One
+  entry per prefix and item, with the best ``class`` of the item's words for it: ``0`` a
+  title word equal to the prefix, ``1`` a text word equal to it, ``2`` a title word
+  starting with it, ``3`` a text word starting with it (title: the name; text: artist,
+  album, tags…).
+- ``inverted rank`` is ``RANK_CEILING - rank`` zero-padded and ``inverted itemId`` the id
+  with its characters mirrored, so the entries of one prefix are stored **in the order a
+  one-word search ranks them**: best class, then most popular, then newest. A one-word
+  search reads just the first ``limit`` entries; nothing is scored or sorted.
+- ``scope`` is ``all`` for items others may find (public or friends-only, not taken
+  down) and ``own:{ownerId}`` for the rest (private or taken down: only the owner finds
+  them). Each item is in exactly one scope, so a search reads two partitions per kind,
+  whatever the number of the caller's friends: friends-only entries carry their owner,
+  and the caller's friendship with the owners met is checked in one batch.
+- Each entry carries the item's words (``titleTokens``/``textTokens``), owner,
+  visibility and rank, so a search reads nothing but entries: a multi-word query reads
+  the entries of its longest word and checks the other words on them.
 - The manifest lists the item's entry keys. A re-put compares the new keys with it and
   deletes the stale ones in the same transaction, without scanning; an unchanged re-put
   (same fingerprint) writes nothing. The manifest's ``version`` guards against concurrent
@@ -32,33 +37,31 @@ One **entry** per (word, scope) of an item, one **manifest** per item::
   its manifest rewritten to list old and new keys, then deletes run before puts, so an
   interruption leaves nothing the next put cannot clean up and a public → private change
   never leaves the item findable by others. ``put_many`` packs several items' writes
-  into one transaction for bulk loads.
+  into one transaction for bulk loads. A layout change (``LAYOUT_VERSION``) changes every
+  fingerprint, so re-putting an item moves it to the new layout (``reindex.py``).
 
-Hot spots: partitions are split by scope, by kind and by the word's first two
-characters, so reads and writes for different prefixes land on different partitions, and
-owner scopes spread over users. The busiest global partitions are those of very common
-prefixes ("th", "lo", "ma"); without local secondary indexes DynamoDB has no size limit
-per partition key and splits a hot key's sort-key range across partitions on its own, and
-a search reads at most ``MAX_CANDIDATES`` entries from any one of them, so a popular
-prefix costs the same bounded read as a rare one. A prefix is never shorter than two
-characters, so no query ever needs a partition per first letter.
+Hot spots: partitions are split by scope, kind and the prefix's first two characters, so
+reads and writes for different prefixes land on different partitions, and owner scopes
+spread over users. The busiest partitions are those of common prefixes ("th", "lo");
+without local secondary indexes DynamoDB has no size limit per partition key and splits a
+hot key's sort-key range on its own, and a search reads at most ``MAX_CANDIDATES``
+entries of any partition, so a popular prefix costs the same bounded read as a rare one.
 
-Bounded work: a search reads at most ``MAX_CANDIDATES`` entries per Query, in the order
-above, and makes at most ``MAX_DRIVER_WORDS`` Queries per (kind, scope): the longest query
-word first; when that word has more entries than were read, the next longest, and so on,
+Bounded work: a one-word search reads ``limit`` entries per (kind, scope), a few more
+when some are friends-only items of strangers, never more than ``MAX_CANDIDATES``. A
+multi-word search (or a word longer than ``MAX_PREFIX``) reads at most ``MAX_CANDIDATES``
+entries per Query and makes at most ``MAX_DRIVER_WORDS`` Queries per (kind, scope): the
+longest word first; when it has more entries than were read, the next longest, and so on,
 stopping at the first word whose entries were all read (filtering a complete list by the
-other words is an exact answer). Single-word searches are one Query per (kind, scope).
+other words is an exact answer); the entries read are scored and the best kept.
 
-Limitations: for a short prefix shared by many words ("lo") the candidates are the exact
-word first and then words in alphabetical order, not the most popular matches overall; a
-multi-word query whose words all have more than ``MAX_CANDIDATES`` entries only finds
-matches among the best placed entries of each. The rank is a snapshot taken at ``put``
-time. Friends-only items are found by others only when the caller names their owners in
-``friends_of`` (at most ``MAX_FRIEND_SCOPES``); admins find others' private items only
-through other lists. Words of one character get no entry, so a query made only of them
-("x", "5") finds nothing, though such words do narrow a longer query ("night d").
-Search results are index entries: a service still loads the items and applies
-``policies.can_view`` before showing them.
+Costs and limitations: an item has about four entries per word (~40 for a track with its
+artist and album), written when it changes. A multi-word query whose words all have more
+than ``MAX_CANDIDATES`` entries only finds matches among the best placed entries of
+each. The rank is a snapshot taken at ``put`` time. Words of one character get no
+entry, so a query made only of them ("x", "5") finds nothing, though such words do
+narrow a longer query ("night d"). Search results are index entries: a service still
+loads the items and applies ``policies.can_view`` before showing them.
 """
 
 from __future__ import annotations
@@ -93,21 +96,28 @@ T = TypeVar("T")
 KINDS: frozenset[str] = frozenset({"track", "album", "artist", "playlist", "photo"})
 
 MIN_ENTRY_LENGTH = 2  # shorter words get no entry: a 1-letter partition would be huge
-MAX_CANDIDATES = 200  # entries read per Query: bounds every search
+MAX_PREFIX = 10  # longer words get entries for their first 10 characters
+MAX_CANDIDATES = 200  # entries read per (kind, scope) and query word at most
 MAX_DRIVER_WORDS = 3  # Queries per (kind, scope) at most, one per query word tried
-MAX_FRIEND_SCOPES = 20  # friends whose friends-only items one search may look into
-FRIEND_CANDIDATES = 50  # entries read per friend scope
 MAX_QUERY_CHARS = 200  # a search box, not a document: longer queries are cut
 MAX_QUERY_WORDS = 8
 MAX_LIMIT_PER_TYPE = 100
 RANK_CEILING = 10**12 - 1  # ranks above this sort as this (12 digits in the sort key)
-LAYOUT_VERSION = 1  # part of the fingerprint: a layout change re-writes items on re-put
+LAYOUT_VERSION = 2  # part of the fingerprint: a layout change re-writes items on re-put
 PUT_ATTEMPTS = 5  # a concurrent re-put of the same item makes ours retry
 PUT_MANY_BATCH = 100  # manifests read by one batch_get in put_many
+OTHERS = "all"  # the scope of what others may find
 
 # Points for one query word, by its best match in the item: an exact word beats a
-# prefix, and within each the title beats the other text.
+# prefix, and within each the title beats the other text. The entry classes 0-3 of the
+# key layout are these, best first.
 EXACT_TITLE, EXACT_TEXT, PREFIX_TITLE, PREFIX_TEXT = 4.0, 3.0, 2.0, 1.0
+
+# Mirrors printable ASCII ("0" ↔ "N", "A" ↔ "=" …), so ids of one length sort backwards.
+_PRINTABLE = "".join(map(chr, range(0x21, 0x7F)))
+_MIRROR = str.maketrans(_PRINTABLE, _PRINTABLE[::-1])
+
+FriendsAmong = Callable[[set[str]], Collection[str]]
 
 
 @dataclass(frozen=True)
@@ -134,10 +144,10 @@ class _Doc:
     text_tokens: list[str]
 
     @property
-    def scopes(self) -> list[str]:
-        owner = [_owner_scope(self.owner_id)]
-        public = self.visibility == "public" and not self.taken_down
-        return ["pub", *owner] if public else owner
+    def scope(self) -> str:
+        if self.visibility == "private" or self.taken_down:
+            return _owner_scope(self.owner_id)
+        return OTHERS
 
     def attributes(self) -> Item:
         return {
@@ -152,16 +162,32 @@ class _Doc:
         }
 
     def entries(self) -> list[Item]:
-        """One entry per scope and word of two or more characters."""
-        attributes = self.attributes()
-        words = [(w, "t") for w in self.title_tokens] + [(w, "x") for w in self.text_tokens]
-        entries = []
-        for scope in self.scopes:
-            for word, field in words:
-                if len(word) >= MIN_ENTRY_LENGTH:
-                    pk, sk = _entry_key(scope, self, word, field)
-                    entries.append({"PK": pk, "SK": sk, **attributes})
-        return entries
+        """One entry per prefix of the item's words, with the best class among them."""
+        classes: dict[str, int] = {}
+        for words, exact in ((self.title_tokens, 0), (self.text_tokens, 1)):
+            for word in words:
+                for end in range(MIN_ENTRY_LENGTH, min(len(word), MAX_PREFIX) + 1):
+                    prefix = word[:end]
+                    match = exact if end == len(word) else exact + 2
+                    classes[prefix] = min(match, classes.get(prefix, match))
+        carried = {
+            "itemId": self.item_id,
+            "ownerId": self.owner_id,
+            "visibility": self.visibility,
+            "rank": self.rank,
+            "titleTokens": self.title_tokens,
+            "textTokens": self.text_tokens,
+        }
+        inverted_rank = RANK_CEILING - min(max(int(self.rank), 0), RANK_CEILING)
+        newest_first = self.item_id.translate(_MIRROR)
+        return [
+            {
+                "PK": _entry_pk(self.scope, self.kind, prefix),
+                "SK": f"{prefix}#{match}#{inverted_rank:012d}#{newest_first}",
+                **carried,
+            }
+            for prefix, match in classes.items()
+        ]
 
     def fingerprint(self) -> str:
         raw = json.dumps([LAYOUT_VERSION, self.attributes()], sort_keys=True)
@@ -335,67 +361,119 @@ class SearchIndex:
         viewer_id: str | None,
         types: Collection[str],
         limit_per_type: int = 20,
-        friends_of: Collection[str] = (),
+        friends_among: FriendsAmong | None = None,
     ) -> dict[str, list[SearchHit]]:
         """Items of each kind in ``types`` whose words start with every word of ``q``.
 
         Finds public items, the viewer's own items (any visibility, taken down or not)
-        and the friends-only and public items of the owners in ``friends_of`` (the
-        caller's friends; at most ``MAX_FRIEND_SCOPES``). Best first: points per query
-        word (exact title word 4, exact text word 3, title prefix 2, text prefix 1), then
-        rank, then the newest id. Cost: one Query per kind and scope (up to
-        ``MAX_DRIVER_WORDS`` for a multi-word query whose words are all common), each
-        reading at most ``MAX_CANDIDATES`` entries (``FRIEND_CANDIDATES`` per friend);
-        nothing else.
+        and the friends-only items of the viewer's friends: ``friends_among(owner_ids)``
+        answers which of the owners met are the viewer's friends (None: nobody is).
+        Best first: points per query word (exact title word 4, exact text word 3, title
+        prefix 2, text prefix 1), then rank, then the newest id. Cost: two Queries per
+        kind (one for an anonymous viewer), up to ``MAX_DRIVER_WORDS`` times that for a
+        multi-word query whose words are all common, and one ``friends_among`` call per
+        page of entries that holds friends-only items of others; nothing else.
         """
         for kind in types:
             _check_kind(kind)
         if not 1 <= limit_per_type <= MAX_LIMIT_PER_TYPE:
             raise ValueError(f"limit_per_type must be between 1 and {MAX_LIMIT_PER_TYPE}")
-        if len(friends_of) > MAX_FRIEND_SCOPES:
-            raise ValueError(f"friends_of names at most {MAX_FRIEND_SCOPES} users")
+        if viewer_id is not None:
+            _check_id("viewer_id", viewer_id)
         results: dict[str, list[SearchHit]] = {kind: [] for kind in types}
         words = tokens(q[:MAX_QUERY_CHARS], limit=MAX_QUERY_WORDS)
         usable = [w for w in words if len(w) >= MIN_ENTRY_LENGTH]
         if not usable:
             return results
-        # Longer words are likely the more selective: they are tried first.
-        drivers = sorted(usable, key=len, reverse=True)[:MAX_DRIVER_WORDS]
-        scopes = _search_scopes(viewer_id, friends_of)
+        query = _Query(words, usable, viewer_id, friends_among)
         for kind in types:
-            best = heapq.nlargest(limit_per_type, self._kind_hits(kind, drivers, words, scopes))
+            best = heapq.nlargest(limit_per_type, self._kind_hits(kind, query, limit_per_type))
             # Item ids are ULIDs: among equals the larger id is the newer item.
             results[kind] = [SearchHit(kind, item_id, score, rank) for score, rank, item_id in best]
         return results
 
     def _kind_hits(
-        self, kind: str, drivers: list[str], words: list[str], scopes: list[tuple[str, bool]]
+        self, kind: str, query: _Query, limit: int
     ) -> Iterable[tuple[float, float, str]]:
-        """(score, rank, item id) of every matching item: plain tuples, as they sort."""
-        best: dict[str, tuple[float, float, str]] = {}
-        for scope, friend in scopes:
-            for entry in self._candidates(scope, kind, drivers, friend):
-                item_id = entry["itemId"]
-                if item_id in best:  # seen from another word, field or scope
-                    continue
-                if friend and not _friend_may_see(entry):
-                    continue
-                score = _score(words, entry["titleTokens"], entry["textTokens"])
+        """(score, rank, item id) of matching items, plain tuples as they sort: at least
+        the best ``limit`` of them."""
+        hits: dict[str, tuple[float, float, str]] = {}
+        for scope in query.scopes:
+            entries = (
+                self._first_entries(scope, kind, query, limit)
+                if query.in_key_order
+                else self._candidates(scope, kind, query)
+            )
+            for entry in entries:
+                score = _score(query.words, entry["titleTokens"], entry["textTokens"])
                 if score is not None:
-                    best[item_id] = (score, float(entry.get("rank", 0)), item_id)
-        return best.values()
+                    item_id = entry["itemId"]
+                    hits[item_id] = (score, float(entry.get("rank", 0)), item_id)
+        return hits.values()
 
-    def _candidates(self, scope: str, kind: str, drivers: list[str], friend: bool) -> list[Item]:
+    def _first_entries(self, scope: str, kind: str, query: _Query, limit: int) -> list[Item]:
+        """The first ``limit`` entries of a one-word query the viewer may see: stored in
+        rank order, so they are the best matches. When strangers' friends-only items were
+        among them, the rest of the bounded read (``MAX_CANDIDATES``) follows at once."""
+        word = query.usable[0]
+        pk = _entry_pk(scope, kind, word)
+        page = self.table.query(pk, begins_with=f"{word}#", limit=min(limit, MAX_CANDIDATES))
+        found = query.visible(page.items)
+        rest = MAX_CANDIDATES - len(page.items)
+        if len(found) < limit and page.next_cursor is not None and rest > 0:
+            more = self.table.query(pk, begins_with=f"{word}#", limit=rest, cursor=page.next_cursor)
+            found += query.visible(more.items)
+        return found
+
+    def _candidates(self, scope: str, kind: str, query: _Query) -> list[Item]:
         """Entries of one scope for the first driver word whose entries all fit in one
         read, plus the best placed entries of the words tried before it."""
-        limit = FRIEND_CANDIDATES if friend else MAX_CANDIDATES
         found: list[Item] = []
-        for word in drivers:
-            page = self.table.query(_entry_pk(scope, kind, word), begins_with=word, limit=limit)
-            found.extend(page.items)
+        for word in query.drivers:
+            prefix = word[:MAX_PREFIX]
+            page = self.table.query(
+                _entry_pk(scope, kind, prefix), begins_with=f"{prefix}#", limit=MAX_CANDIDATES
+            )
+            found += query.visible(page.items)
             if page.next_cursor is None:
                 break  # every item with this word is here: no other word can add a match
         return found
+
+
+class _Query:
+    """One search request: its words, where to look, and whom the viewer befriends."""
+
+    def __init__(
+        self,
+        words: list[str],
+        usable: list[str],
+        viewer_id: str | None,
+        friends_among: FriendsAmong | None,
+    ) -> None:
+        self.words = words
+        self.usable = usable
+        # Longer words are likely the more selective: they are tried first.
+        self.drivers = sorted(usable, key=len, reverse=True)[:MAX_DRIVER_WORDS]
+        # One word that fits a prefix entry: entries come in ranking order.
+        self.in_key_order = len(words) == 1 and len(words[0]) <= MAX_PREFIX
+        self.viewer_id = viewer_id
+        self.scopes = [OTHERS] if viewer_id is None else [OTHERS, _owner_scope(viewer_id)]
+        self._friends_among = friends_among
+        self._friend: dict[str, bool] = {} if viewer_id is None else {viewer_id: True}
+
+    def visible(self, entries: list[Item]) -> list[Item]:
+        """``entries`` without the friends-only items of owners who are not the viewer's
+        friends (entries of the viewer's own scope are all theirs)."""
+        owners = {e["ownerId"] for e in entries if e["visibility"] == "friends"}
+        if not owners:
+            return entries
+        unknown = owners - self._friend.keys()
+        if unknown:
+            friends: set[str] = set()
+            if self.viewer_id is not None and self._friends_among is not None:
+                friends = set(self._friends_among(unknown))
+            self._friend.update((owner, owner in friends) for owner in unknown)
+        return [e for e in entries if e["visibility"] != "friends" or self._friend[e["ownerId"]]]
 
 
 # --- plans --------------------------------------------------------------------------------
@@ -457,16 +535,11 @@ def _put_plan(doc: _Doc, key: Key, old: Item | None) -> _Plan | None:
 
 
 def _owner_scope(owner_id: str) -> str:
-    return f"u:{owner_id}"
+    return f"own:{owner_id}"
 
 
-def _entry_pk(scope: str, kind: str, word: str) -> str:
-    return f"SEARCH#{scope}#{kind}#{word[:MIN_ENTRY_LENGTH]}"
-
-
-def _entry_key(scope: str, doc: _Doc, word: str, field: str) -> Key:
-    inverted = RANK_CEILING - min(max(int(doc.rank), 0), RANK_CEILING)
-    return _entry_pk(scope, doc.kind, word), f"{word}#{field}#{inverted:012d}#{doc.item_id}"
+def _entry_pk(scope: str, kind: str, prefix: str) -> str:
+    return f"SEARCH#{scope}#{kind}#{prefix[:MIN_ENTRY_LENGTH]}"
 
 
 def _manifest_key(kind: str, item_id: str) -> Key:
@@ -481,18 +554,6 @@ def _entry_keys(manifest: Item | None) -> list[Key]:
 
 def _version(manifest: Item | None) -> int:
     return 0 if manifest is None else int(manifest.get("version", 0))
-
-
-def _search_scopes(viewer_id: str | None, friends_of: Iterable[str]) -> list[tuple[str, bool]]:
-    """(scope, is a friend's scope), without duplicates."""
-    scopes: dict[str, bool] = {"pub": False}
-    if viewer_id is not None:
-        _check_id("viewer_id", viewer_id)
-        scopes[_owner_scope(viewer_id)] = False
-    for friend in friends_of:
-        _check_id("friends_of", friend)
-        scopes.setdefault(_owner_scope(friend), True)
-    return list(scopes.items())
 
 
 # --- matching --------------------------------------------------------------------------------
@@ -525,10 +586,6 @@ def _starts_one(prefix: str, candidates: Sequence[str]) -> bool:
         if candidate.startswith(prefix):
             return True
     return False
-
-
-def _friend_may_see(entry: Item) -> bool:
-    return entry.get("visibility") in ("friends", "public") and not entry.get("takenDown")
 
 
 # --- checks and helpers ----------------------------------------------------------------------

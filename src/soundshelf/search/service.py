@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from functools import partial
 from typing import Any
 
 from soundshelf.accounts.models import Principal, profile_key
@@ -12,7 +13,8 @@ from soundshelf.photos.service import Photos, photo_key
 from soundshelf.playlists.service import Playlists, playlist_key
 from soundshelf.policies import can_view
 from soundshelf.ports.table import Table
-from soundshelf.search.index import MAX_FRIEND_SCOPES, SearchIndex
+from soundshelf.search.index import SearchIndex
+from soundshelf.social.friends import friend_key
 
 TYPES = ("track", "album", "artist", "playlist", "photo")
 
@@ -38,13 +40,12 @@ class Search:
     def search(
         self, viewer: Principal | None, *, q: str, types: Collection[str], limit: int = 20
     ) -> dict[str, list[dict[str, Any]]]:
-        friends = self._friends(viewer)
         hits = self.index.search(
             q=q,
             viewer_id=viewer.user_id if viewer else None,
             types=types,
             limit_per_type=limit,
-            friends_of=friends,
+            friends_among=partial(self._friends_among, viewer) if viewer else None,
         )
         found: dict[str, list[dict[str, Any]]] = {f"{t}s": [] for t in TYPES}
         for kind, kind_hits in hits.items():
@@ -52,12 +53,8 @@ class Search:
             found[f"{kind}s"] = self._views(kind, viewer, ids)
         return found
 
-    def _friends(self, viewer: Principal | None) -> list[str]:
-        if viewer is None:
-            return []
-        edges = self.table.query(
-            f"USER#{viewer.user_id}", begins_with="FRIEND#", limit=MAX_FRIEND_SCOPES
-        ).items
+    def _friends_among(self, viewer: Principal, owner_ids: set[str]) -> list[str]:
+        edges = self.table.batch_get([friend_key(viewer.user_id, o) for o in owner_ids])
         return [e["friendId"] for e in edges]
 
     def _views(self, kind: str, viewer: Principal | None, ids: list[str]) -> list[dict]:

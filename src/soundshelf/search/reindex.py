@@ -1,0 +1,96 @@
+"""Moving every item to the index's current layout after an upgrade changed it.
+
+A changed layout (``index.LAYOUT_VERSION``) changes every item's fingerprint, so
+re-putting an item writes its new entries and deletes the old ones its manifest lists.
+``Reindexer.step`` does that for the items of a few users at a time, owner by owner,
+and keeps its place in one progress item, so the work survives restarts and can be
+shared out: the embedded worker steps while it has no jobs, the processing Lambda steps
+in its hourly housekeeping, and ``soundshelf search reindex`` runs it to the end.
+Until it is done, items not yet moved are missing from search results; everything else
+keeps working, and items written meanwhile are indexed in the new layout as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from soundshelf.ports.table import Item, Table
+from soundshelf.search.documents import document_of
+from soundshelf.search.index import LAYOUT_VERSION, SearchIndex
+
+log = logging.getLogger("soundshelf.search")
+
+PROGRESS_KEY = ("SEARCHMETA", "LAYOUT")
+USERS_PER_STEP = 10
+ITEMS_PER_READ = 100
+# The owner listings (GSI1) that hold every item of each searchable kind.
+LISTINGS = {"track": "TRACKS", "album": "ALBUMS", "playlist": "PLAYLISTS", "photo": "PHOTOS"}
+
+
+class Reindexer:
+    def __init__(self, table: Table, index: SearchIndex) -> None:
+        self.table = table
+        self.index = index
+
+    def done(self) -> bool:
+        progress = self.table.get(*PROGRESS_KEY)
+        return progress is not None and _finished(progress)
+
+    def step(self) -> bool:
+        """Re-index the items of the next ``USERS_PER_STEP`` users; True once every item
+        is in the current layout."""
+        progress = self.table.get(*PROGRESS_KEY) or {}
+        if _finished(progress):
+            return True
+        current = progress.get("layout") == LAYOUT_VERSION
+        cursor = progress.get("cursor") if current else None
+        page = self.table.query("USERS", index="GSI1", limit=USERS_PER_STEP, cursor=cursor)
+        for profile in page.items:
+            self._reindex_user(profile)
+        moved = progress.get("users", 0) if current else 0
+        self.table.put(
+            {
+                "PK": PROGRESS_KEY[0],
+                "SK": PROGRESS_KEY[1],
+                "layout": LAYOUT_VERSION,
+                "cursor": page.next_cursor,
+                "users": moved + len(page.items),
+                "done": page.next_cursor is None,
+            }
+        )
+        if page.next_cursor is None:
+            log.info("search index on its current layout", extra={"users": moved})
+        return page.next_cursor is None
+
+    def run(self, *, keep_going: Callable[[], bool] = lambda: True) -> bool:
+        """Step until done or until ``keep_going()`` says stop; True when done."""
+        while keep_going():
+            if self.step():
+                return True
+        return False
+
+    def _reindex_user(self, profile: Item) -> None:
+        artist = document_of("artist", profile)
+        if artist is None:
+            self.index.remove(kind="artist", item_id=profile["userId"])
+        else:
+            self.index.put(**artist)
+        for kind, listing in LISTINGS.items():
+            cursor = None
+            while True:
+                page = self.table.query(
+                    f"USER#{profile['userId']}#{listing}",
+                    index="GSI1",
+                    limit=ITEMS_PER_READ,
+                    cursor=cursor,
+                )
+                documents = (document_of(kind, item) for item in page.items)
+                self.index.put_many(d for d in documents if d is not None)
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+
+
+def _finished(progress: Item) -> bool:
+    return progress.get("layout") == LAYOUT_VERSION and bool(progress.get("done"))
