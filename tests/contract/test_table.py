@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from soundshelf.adapters.sqlite_table import SqliteTable
+from soundshelf.adapters.sqlite_table import MMAP_BYTES, SqliteTable
 from soundshelf.ports.table import (
     AttributeAbsent,
     AttributeEquals,
@@ -671,3 +671,15 @@ def test_sqlite_keeps_a_typical_item_in_its_page(tmp_path: Path) -> None:
             conn.close()
     assert page_size == 16384
     assert overflow_pages == 0
+
+
+def test_sqlite_reads_through_a_memory_map(tmp_path: Path) -> None:
+    with SqliteTable(tmp_path / "t.db") as table:
+        table.put({"PK": "A", "SK": "1"})
+
+        def mmap_size() -> int:
+            return table._conn().execute("PRAGMA mmap_size").fetchone()[0]
+
+        with ThreadPoolExecutor(max_workers=1) as pool:  # each thread has its connection
+            sizes = [mmap_size(), pool.submit(mmap_size).result()]
+    assert sizes == [MMAP_BYTES, MMAP_BYTES]
