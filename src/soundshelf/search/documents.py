@@ -14,7 +14,7 @@ from soundshelf.playlists.service import playlist_key
 from soundshelf.ports.table import Table
 from soundshelf.search.index import SearchIndex
 
-_KEYS: dict[str, Callable[[str], tuple[str, str]]] = {
+ITEM_KEYS: dict[str, Callable[[str], tuple[str, str]]] = {
     "track": track_key,
     "album": album_key,
     "artist": profile_key,
@@ -31,7 +31,7 @@ class SearchIndexer:
     def refresh(self, kind: str, item_id: str) -> None:
         """Re-index one item as it is now stored (or drop it when it is gone). Services
         call this after every write, so they never need to know what the index keeps."""
-        item = self.table.get(*_KEYS[kind](item_id))
+        item = self.table.get(*ITEM_KEYS[kind](item_id))
         document = document_of(kind, item) if item is not None else None
         if document is None:
             self.index.remove(kind=kind, item_id=item_id)

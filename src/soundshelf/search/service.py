@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from functools import partial
 from typing import Any
 
-from soundshelf.accounts.models import Principal, profile_key
-from soundshelf.catalog.albums import Albums, album_key
-from soundshelf.catalog.tracks import Tracks, track_key
-from soundshelf.photos.service import Photos, photo_key
-from soundshelf.playlists.service import Playlists, playlist_key
+from soundshelf.accounts.models import Principal
+from soundshelf.catalog.albums import Albums
+from soundshelf.catalog.tracks import Tracks
+from soundshelf.photos.service import Photos
+from soundshelf.playlists.service import Playlists
 from soundshelf.policies import can_view
 from soundshelf.ports.table import Table
+from soundshelf.search.documents import ITEM_KEYS
 from soundshelf.search.index import SearchIndex
 from soundshelf.social.friends import friend_key
 
@@ -47,32 +48,31 @@ class Search:
             limit_per_type=limit,
             friends_among=partial(self._friends_among, viewer) if viewer else None,
         )
-        found: dict[str, list[dict[str, Any]]] = {f"{t}s": [] for t in TYPES}
-        for kind, kind_hits in hits.items():
-            ids = [h.item_id for h in kind_hits]
-            found[f"{kind}s"] = self._views(kind, viewer, ids)
-        return found
+        # One read for every kind's hits, then each checked again: the index may lag.
+        keys = {kind: [ITEM_KEYS[kind](h.item_id) for h in found] for kind, found in hits.items()}
+        stored = self.table.batch_get([key for kind_keys in keys.values() for key in kind_keys])
+        by_key = {(item["PK"], item["SK"]): item for item in stored}
+        results: dict[str, list[dict[str, Any]]] = {f"{t}s": [] for t in TYPES}
+        for kind, kind_keys in keys.items():
+            items = [by_key[k] for k in kind_keys if k in by_key]
+            visible = [item for item in items if self._may_see(kind, viewer, item)]
+            results[f"{kind}s"] = self._views(kind, viewer, visible)
+        return results
 
     def _friends_among(self, viewer: Principal, owner_ids: set[str]) -> list[str]:
         edges = self.table.batch_get([friend_key(viewer.user_id, o) for o in owner_ids])
         return [e["friendId"] for e in edges]
 
-    def _views(self, kind: str, viewer: Principal | None, ids: list[str]) -> list[dict]:
-        """Load the hits in rank order and check them again: the index may lag a change."""
-        loaders: dict[str, tuple[Callable[[str], tuple[str, str]], Callable]] = {
-            "track": (track_key, self._track_views),
-            "album": (album_key, lambda v, items: [self.albums.view(a) for a in items]),
-            "playlist": (playlist_key, lambda v, items: [self.playlists.summary(p) for p in items]),
-            "photo": (photo_key, lambda v, items: [self.photos.view(p, v) for p in items]),
-            "artist": (profile_key, lambda v, items: [_artist_view(p) for p in items]),
-        }
-        key, views = loaders[kind]
-        by_id = {_id_of(kind, item): item for item in self.table.batch_get([key(i) for i in ids])}
-        visible = [by_id[i] for i in ids if i in by_id and self._may_see(kind, viewer, by_id[i])]
-        return views(viewer, visible)
-
-    def _track_views(self, viewer: Principal | None, tracks: list[dict]) -> list[dict]:
-        return self.tracks.views(viewer, tracks)
+    def _views(self, kind: str, viewer: Principal | None, items: list[dict]) -> list[dict]:
+        if kind == "track":
+            return self.tracks.views(viewer, items)
+        if kind == "album":
+            return [self.albums.view(album) for album in items]
+        if kind == "playlist":
+            return [self.playlists.summary(playlist) for playlist in items]
+        if kind == "photo":
+            return [self.photos.view(photo, viewer) for photo in items]
+        return [_artist_view(profile) for profile in items]
 
     def _may_see(self, kind: str, viewer: Principal | None, item: dict[str, Any]) -> bool:
         if kind == "artist":
@@ -82,10 +82,6 @@ class Search:
                 and not (item.get("takenDown"))
             )
         return can_view(viewer, item, friends=self.tracks.friends.are_friends)
-
-
-def _id_of(kind: str, item: dict[str, Any]) -> str:
-    return item["userId"] if kind == "artist" else item[f"{kind}Id"]
 
 
 def _artist_view(profile: dict[str, Any]) -> dict[str, Any]:
