@@ -8,6 +8,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+import orjson
+
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
@@ -30,6 +32,16 @@ class JsonFormatter(logging.Formatter):
         line.update({k: v for k, v in vars(record).items() if k not in _RESERVED})
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
+        return _dumps(line)
+
+
+def _dumps(line: dict[str, object]) -> str:
+    # orjson takes a quarter of json.dumps's time, and every request writes a line. It
+    # refuses a few things json takes (integers over 64 bits, keys that are not strings
+    # in an extra): such lines go through json.
+    try:
+        return orjson.dumps(line, default=str).decode()
+    except TypeError:
         return json.dumps(line, default=str)
 
 
