@@ -5,7 +5,8 @@ are 1–4 words drawn (Zipf-like: a few words are very common) from 20,000 synth
 syllable words; the other text is an artist name and an album title. 2,000 owners, 85%
 of tracks public, 10% private, 5% friends-only. Tracks are indexed with
 ``SearchIndex.put_many``, which packs several tracks into one transaction. Searches run
-as a random signed-in user, so each one reads the public scope and the viewer's own.
+as a random signed-in user, so each one reads what others may find and the viewer's own
+items; strangers' friends-only tracks among the first entries are skipped.
 """
 
 from __future__ import annotations

@@ -287,8 +287,9 @@ def test_strangers_friends_only_items_do_not_crowd_out_public_ones(table: Table)
 
     assert found == ["01P4", "01P3", "01P2"]
     assert stranger.calls == [{OWNER}]  # asked once about the one owner met
-    # Others' scope: the first 3, then the rest of the bounded read; the viewer's own: 3.
-    assert counting.query_limits == [3, MAX_CANDIDATES - 3, 3]
+    # Others' scope: the first 3, then pages twice as large until 3 are visible (30
+    # friends-only entries, then public ones); the viewer's own scope: 3.
+    assert counting.query_limits == [3, 6, 12, 24, 3]
 
 
 # --- changes -------------------------------------------------------------------------------

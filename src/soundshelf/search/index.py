@@ -413,17 +413,22 @@ class SearchIndex:
 
     def _first_entries(self, scope: str, kind: str, query: _Query, limit: int) -> list[Item]:
         """The first ``limit`` entries of a one-word query the viewer may see: stored in
-        rank order, so they are the best matches. When strangers' friends-only items were
-        among them, the rest of the bounded read (``MAX_CANDIDATES``) follows at once."""
+        rank order, so they are the best matches. Strangers' friends-only items among
+        them are skipped and made up for by reading on, in pages twice as large each
+        time, never past ``MAX_CANDIDATES`` entries."""
         word = query.usable[0]
-        pk = _entry_pk(scope, kind, word)
-        page = self.table.query(pk, begins_with=f"{word}#", limit=min(limit, MAX_CANDIDATES))
-        found = query.visible(page.items)
-        rest = MAX_CANDIDATES - len(page.items)
-        if len(found) < limit and page.next_cursor is not None and rest > 0:
-            more = self.table.query(pk, begins_with=f"{word}#", limit=rest, cursor=page.next_cursor)
-            found += query.visible(more.items)
-        return found
+        found: list[Item] = []
+        cursor, read, size = None, 0, min(limit, MAX_CANDIDATES)
+        while True:
+            page = self.table.query(
+                _entry_pk(scope, kind, word), begins_with=f"{word}#", limit=size, cursor=cursor
+            )
+            read += len(page.items)
+            found += query.visible(page.items)
+            cursor = page.next_cursor
+            if len(found) >= limit or cursor is None or read >= MAX_CANDIDATES:
+                return found
+            size = min(2 * size, MAX_CANDIDATES - read)
 
     def _candidates(self, scope: str, kind: str, query: _Query) -> list[Item]:
         """Entries of one scope for the first driver word whose entries all fit in one
