@@ -245,3 +245,28 @@ def test_queue_add_reorder_clear_without_an_account(page: Page) -> None:
     player.get_by_role("button", name="Queue", exact=True).click()  # closed by that click
     queue.get_by_role("button", name="Clear queue").click()
     expect(player).to_be_hidden()
+
+
+def test_search_from_the_header_finds_artists_playlists_and_tracks(page: Page) -> None:
+    page.goto("/")
+    box = page.get_by_role("searchbox", name="Search music")
+    box.fill("KITE")  # case does not matter
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"/search\?q=KITE$"))
+    expect(page.get_by_role("heading", name="Results for “KITE”")).to_be_visible()
+    artists = page.locator("section", has=page.get_by_role("heading", name="Artists"))
+    expect(artists.get_by_role("link")).to_have_text(["Kite Theory"])
+    # The artist's tracks are found by the artist name in their text.
+    expect(page.locator(".track-row").first).to_be_visible()
+    artists.get_by_role("link", name="Kite Theory").click()
+    expect(page).to_have_url(re.compile(r"/artists/kite$"))
+
+    box.fill("demo mi")  # every word a prefix
+    box.press("Enter")
+    playlists = page.locator("section", has=page.get_by_role("heading", name="Playlists"))
+    playlists.get_by_role("link", name="Demo mix").click()
+    expect(page).to_have_url(re.compile(r"/playlists/\w+$"))
+
+    box.fill("zzqx")
+    box.press("Enter")
+    expect(page.get_by_text("Nothing found.")).to_be_visible()

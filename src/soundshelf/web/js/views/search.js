@@ -1,4 +1,4 @@
-// Search results for ?q= across tracks, albums and artists.
+// Search results for ?q= across artists, albums, playlists and tracks.
 import { api } from "../api.js";
 import { trackList } from "../components/track-list.js";
 import { h } from "../dom.js";
@@ -9,27 +9,21 @@ export function render(container, { query, signal }) {
   document.getElementById("search-q").value = q;
   container.append(heading(q ? `Results for “${q}”` : "Search"));
   if (!q) {
-    container.append(state("Type in the search box to find tracks, albums and artists."));
+    container.append(state("Type in the search box to find artists, albums, playlists and tracks."));
     return;
   }
   const slot = h("div");
   container.append(slot);
   fill(slot, async () => {
-    let results;
-    try {
-      const types = "track,album,artist";
-      results = await api(`/search?q=${encodeURIComponent(q)}&types=${types}`, { signal });
-    } catch (error) {
-      // Servers without the search index answer 404 for the whole route.
-      if (error.status === 404) return state("Search is not available on this server yet.");
-      throw error;
-    }
-    return sections(results);
+    const types = "track,album,artist,playlist";
+    return sections(await api(`/search?q=${encodeURIComponent(q)}&types=${types}`, { signal }));
   });
 }
 
-function sections({ tracks = [], albums = [], artists = [] }) {
-  if (!tracks.length && !albums.length && !artists.length) return state("Nothing found.");
+function sections({ tracks = [], albums = [], artists = [], playlists = [] }) {
+  if (!tracks.length && !albums.length && !artists.length && !playlists.length) {
+    return state("Nothing found.");
+  }
   return h(
     "div",
     {},
@@ -42,6 +36,14 @@ function sections({ tracks = [], albums = [], artists = [] }) {
     ),
     section("Albums", albums, (album) =>
       h("li", {}, h("span", { class: "album-title" }, album.title), " · ", album.artist),
+    ),
+    section("Playlists", playlists, (playlist) =>
+      h(
+        "li",
+        {},
+        h("a", { href: `/playlists/${encodeURIComponent(playlist.playlistId)}` }, playlist.name),
+        ` · ${playlist.owner}`,
+      ),
     ),
     tracks.length
       ? h("section", { class: "section" }, h("h2", {}, "Tracks"), trackList(tracks))
