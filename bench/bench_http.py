@@ -13,10 +13,10 @@ cores as the server) measures, signed in with a bearer token:
   often as their words appear in titles, all five kinds.
 
 Then the same data dir grows to 1,000,000 tracks and the catalog endpoints run again.
-Search entries are written for the first 100,000 tracks only (indexing runs at ~2,000
-tracks/s and ~10 KB per track, so 1M would add ~8 minutes and ~10 GB); a search reads at
-most 200 entries per kind and scope whatever the size, so its 1M row shows the effect of
-the larger file, not of a larger index.
+Search entries are written for the first 100,000 tracks only (indexing runs at ~400
+tracks/s and ~9 KB per track, so 1M would add ~40 minutes and ~9 GB); a one-word search
+reads the first 20 entries per kind and scope whatever the size, so its 1M row shows the
+effect of the larger file, not of a larger index.
 
 Needs ``wrk`` (``scripts/ensure-bench-tools.sh``); without it, prints a section saying so.
 """
