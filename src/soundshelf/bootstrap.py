@@ -430,6 +430,7 @@ def _mailer(settings: Settings) -> Mailer | None:
 
 def _local(settings: Settings, clock: Clock) -> _Adapters:
     # Imported here so the AWS Lambda never pays for the embedded adapters, and back.
+    from soundshelf.adapters.fs_blob_server import BlobHttpApp
     from soundshelf.adapters.fs_blobs import FsBlobStore
     from soundshelf.adapters.local_identity import LocalIdentityProvider
     from soundshelf.adapters.outbox_mail import OutboxMailer
@@ -465,7 +466,7 @@ def _local(settings: Settings, clock: Clock) -> _Adapters:
         jobs=TableJobQueue(table, clock),
         app_password_key=fernet_key(load_or_create_file(keys / "app-passwords.key")),
         jwks_document=identity.jwks_document,
-        mounts={"/blobs": blobs.asgi_app},
+        mounts={"/blobs": BlobHttpApp(blobs)},
     )
 
 

@@ -41,7 +41,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
-from soundshelf.adapters import fs_blobs
+from soundshelf.adapters import fs_blob_server, fs_blobs
 from soundshelf.adapters.cloudfront_urls import (
     FORWARDED_QUERY,
     SERVED_PREFIXES,
@@ -50,6 +50,7 @@ from soundshelf.adapters.cloudfront_urls import (
     cloudfront_urls,
 )
 from soundshelf.adapters.content_disposition import content_disposition
+from soundshelf.adapters.fs_blob_server import BlobHttpApp
 from soundshelf.adapters.fs_blobs import CHUNK_SIZE, FsBlobStore
 from soundshelf.adapters.s3_blobs import S3BlobStore
 from soundshelf.errors import Conflict, RangeNotSatisfiable, ValidationFailed
@@ -120,7 +121,7 @@ def fs_store(tmp_path: Path, clock: FakeClock) -> FsBlobStore:
 
 @pytest.fixture
 def fs(fs_store: FsBlobStore) -> Iterator[Blobs]:
-    app = Starlette(routes=[Mount(fs_store.mount_path, app=fs_store.asgi_app)])
+    app = Starlette(routes=[Mount(fs_store.mount_path, app=BlobHttpApp(fs_store))])
     with TestClient(app, base_url=BASE_URL) as http:
         yield Blobs("fs", fs_store, http)
 
@@ -721,7 +722,7 @@ def test_an_oversized_upload_is_not_read_to_the_end(fs_store: FsBlobStore) -> No
         "query_string": url.query.encode(),
         "headers": [(b"content-type", b"audio/mpeg")],
     }
-    asyncio.run(fs_store.asgi_app(scope, receive, send))
+    asyncio.run(BlobHttpApp(fs_store)(scope, receive, send))
 
     assert sent[0]["status"] == 413
     assert len(received) == MiB // 65536 + 1 < chunks_offered
@@ -936,7 +937,7 @@ def test_a_signed_url_cannot_name_a_path_outside_the_objects(
         "query_string": query.encode(),
         "headers": [],
     }
-    asyncio.run(fs_store.asgi_app(scope, receive, send))
+    asyncio.run(BlobHttpApp(fs_store)(scope, receive, send))
 
     assert sent[0]["status"] == 404
     assert b"private" not in b"".join(m.get("body", b"") for m in sent)
@@ -1048,9 +1049,10 @@ def _half_in_the_page_cache(fd: int, buffers: list[memoryview], offset: int, fla
 def test_downloads_whatever_the_page_cache_holds(
     fs: Blobs, monkeypatch: pytest.MonkeyPatch, preadv: Callable[..., int] | None
 ) -> None:
-    if fs_blobs._NOWAIT is None:
+    if fs_blob_server._NOWAIT is None:
         pytest.skip("reads go to threads on this platform anyway")
-    monkeypatch.setattr(fs_blobs, "_NOWAIT", fs_blobs._NOWAIT)  # restored after the test
+    # Restored after the test: the no-RWF_NOWAIT case turns it off for good.
+    monkeypatch.setattr(fs_blob_server, "_NOWAIT", fs_blob_server._NOWAIT)
     if preadv is not None:
         monkeypatch.setattr(os, "preadv", preadv)
     data = pattern(3 * CHUNK_SIZE + 12_345, seed=9)
@@ -1064,7 +1066,7 @@ def test_downloads_whatever_the_page_cache_holds(
     assert (whole.status_code, whole.content) == (200, data)
     assert (middle.status_code, middle.content) == (206, data[first : last + 1])
     if preadv is _no_nowait_support:
-        assert fs_blobs._NOWAIT is None  # stopped trying
+        assert fs_blob_server._NOWAIT is None  # stopped trying
 
 
 def test_a_stale_sidecar_is_rebuilt(fs_store: FsBlobStore, tmp_path: Path) -> None:

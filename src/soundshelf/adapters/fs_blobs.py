@@ -13,20 +13,19 @@ place, so a reader sees the old object or the new one, never a mix. Reads open a
 segment at a time without following symlinks, and remember what a sidecar said for as
 long as the data file stays the same version (``_InfoCache``).
 
-Browsers reach the bytes through ``asgi_app`` (mounted at ``mount_path`` by the HTTP
-app) with URLs signed by HMAC-SHA256 over the operation, the key and every parameter.
-A download of cached bytes runs on the event loop without a thread (``RWF_NOWAIT``
-reads); only what needs the disk, or a sidecar not cached yet, goes to a thread.
+Browsers reach the bytes through URLs signed by HMAC-SHA256 (``fs_blob_signing``) over
+the operation, the key and every parameter. ``fs_blob_server`` serves them at
+``mount_path`` with this store's public methods only: ``open_current``,
+``cached_version`` and ``describe`` to read; ``new_file`` and ``commit_upload``,
+``new_part_file`` and ``commit_part`` to write.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import errno
 import functools
 import hashlib
-import hmac
 import json
 import logging
 import os
@@ -41,18 +40,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate
-from http import HTTPStatus
 from pathlib import Path
 from stat import S_ISLNK, S_ISREG
 from typing import BinaryIO
-from urllib.parse import parse_qsl, quote, urlencode
 
-import anyio.lowlevel
-import anyio.to_thread
-from starlette.types import Message, Receive, Scope, Send
-
-from soundshelf.adapters.content_disposition import content_disposition
-from soundshelf.errors import Conflict, DomainError, RangeNotSatisfiable, ValidationFailed
+from soundshelf.adapters.fs_blob_signing import UrlSigner
+from soundshelf.errors import Conflict, RangeNotSatisfiable, ValidationFailed
 from soundshelf.ports.blobs import (
     DOWNLOAD_URL_CACHE_SIZE,
     BlobInfo,
@@ -74,7 +67,6 @@ log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 256 * 1024  # what open() and the HTTP app yield at a time
 _COPY_CHUNK = 1024 * 1024
-_WRITE_BUFFER = 1024 * 1024  # request bytes gathered before one threaded write
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3's rule: every part but the last
 MAX_PART_SIZE = 5 * 1024**3
 MAX_PARTS = 10_000
@@ -84,17 +76,14 @@ _MANIFEST = "upload.json"
 _DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _UPLOAD_ID_RE = re.compile(r"[0-9a-f]{32}")
 _ETAG_RE = re.compile(r"[0-9a-f]{32}")
-_RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII)
 _META_RETRIES = 5
-_SIGNATURE_VERSION = "v1"
-_OPS = frozenset({"get", "put", "part"})
 _process_lock = threading.Lock()  # stands in for flock where there is none
 
 
 # --------------------------------------------------------------------------- files
 
 
-class _AtomicFile:
+class AtomicFile:
     """A hidden temp file next to ``target`` that hashes what is written to it."""
 
     def __init__(self, target: Path) -> None:
@@ -126,7 +115,7 @@ class _AtomicFile:
         self._file.close()
         self.path.unlink(missing_ok=True)
 
-    def __enter__(self) -> _AtomicFile:
+    def __enter__(self) -> AtomicFile:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -191,7 +180,7 @@ def _resolve_range(start: int, end: int | None, size: int) -> tuple[int, int]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Version:
+class OpenVersion:
     """One open version of an object: reads from ``fd`` match ``info`` even while
     another writer replaces the object (the open file keeps the old inode)."""
 
@@ -281,33 +270,6 @@ def _is_symlink(root: str, parent: int | None, segment: str) -> bool:
     return S_ISLNK(mode.st_mode)
 
 
-_NOWAIT = getattr(os, "RWF_NOWAIT", None)  # Linux ≥ 4.14: fail instead of waiting for the disk
-_read_buffers = threading.local()  # one reusable buffer per thread (per event loop)
-
-
-def _pread_cached(fd: int, size: int, offset: int) -> bytes | None:
-    """Up to ``size`` bytes at ``offset`` if the page cache holds at least the first of
-    them, read without blocking (so on the event loop); ``None`` when the disk is needed
-    (or the platform cannot tell), so the caller reads in a thread instead."""
-    global _NOWAIT
-    if _NOWAIT is None:
-        return None
-    buffer = getattr(_read_buffers, "buffer", None)
-    if buffer is None or len(buffer) < size:
-        buffer = _read_buffers.buffer = bytearray(max(size, CHUNK_SIZE))
-    view = memoryview(buffer)
-    try:
-        count = os.preadv(fd, [view[:size]], offset, _NOWAIT)
-    except BlockingIOError:
-        return None
-    except OSError as err:
-        if err.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
-            raise
-        _NOWAIT = None  # this kernel or filesystem cannot: threads from now on
-        return None
-    return bytes(view[:count])  # a copy: the buffer is reused by the next read
-
-
 _INFO_CACHE_SIZE = 4096
 _SETTLED_NS = 1_000_000_000
 
@@ -357,63 +319,12 @@ class _InfoCache:
             self._entries.pop(key, None)
 
 
-# ------------------------------------------------------------------------ signing
-
-
-class SignatureRejected(Exception):
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-
-
-class UrlSigner:
-    """HMAC-SHA256 over ``v1``, the key and every query parameter but ``sig``."""
-
-    def __init__(self, secret: bytes, clock: Callable[[], float]) -> None:
-        if len(secret) < 16:
-            raise ValueError("the URL signing secret must be at least 16 bytes")
-        self._secret = secret
-        self._clock = clock
-
-    def sign(self, key: str, params: dict[str, str]) -> str:
-        canonical = "\n".join(
-            [_SIGNATURE_VERSION, key, urlencode(sorted(params.items()), quote_via=quote)]
-        )
-        digest = hmac.new(self._secret, canonical.encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-    def query(self, key: str, params: dict[str, str]) -> str:
-        signed = [*params.items(), ("sig", self.sign(key, params))]
-        return urlencode(signed, quote_via=quote)
-
-    def verify(self, key: str, pairs: list[tuple[str, str]]) -> dict[str, str]:
-        """The signed parameters, or ``SignatureRejected``; the signature is checked
-        before the expiry so an unsigned URL learns nothing."""
-        params: dict[str, str] = {}
-        for name, value in pairs:
-            if name in params:  # ambiguous: which one did we sign?
-                raise SignatureRejected("invalid_signature", f"repeated parameter {name!r}")
-            params[name] = value
-        sig = params.pop("sig", "")
-        if not sig:
-            raise SignatureRejected("invalid_signature", "the link is not signed")
-        expected = self.sign(key, params)
-        if not hmac.compare_digest(expected.encode(), sig.encode()):
-            raise SignatureRejected("invalid_signature", "the link signature is not valid")
-        exp = params.get("exp", "")
-        if not exp.isascii() or not exp.isdigit() or params.get("op") not in _OPS:
-            raise SignatureRejected("invalid_signature", "the link is malformed")
-        if self._clock() > int(exp):
-            raise SignatureRejected("expired", "the link has expired")
-        return params
-
-
 # -------------------------------------------------------------------------- store
 
 
 class FsBlobStore:
-    """``BlobStore`` on a local folder; serve ``asgi_app`` at ``mount_path``."""
+    """``BlobStore`` on a local folder; its signed URLs point under ``mount_path``, where
+    ``fs_blob_server.BlobHttpApp`` must be mounted."""
 
     def __init__(
         self,
@@ -437,9 +348,9 @@ class FsBlobStore:
         self.signer = UrlSigner(secret, clock)
         self._signed_download = functools.lru_cache(DOWNLOAD_URL_CACHE_SIZE)(self._sign_download)
         # Called with the key once a client upload is stored (a signed PUT or a
-        # completed multipart upload), like the S3 event on AWS.
+        # completed multipart upload), like the S3 event on AWS. Set after construction:
+        # its listener, the uploads service, is built with this store.
         self.on_upload_complete: Callable[[str], None] | None = None
-        self.asgi_app = BlobHttpApp(self)
 
     # -- paths
 
@@ -456,10 +367,11 @@ class FsBlobStore:
 
     # -- writing
 
-    def _new_file(self, key: str) -> _AtomicFile:
-        return _AtomicFile(self._path(key))
+    def new_file(self, key: str) -> AtomicFile:
+        """A temp file for the next version of ``key``, to fill and hand to a commit."""
+        return AtomicFile(self._path(key))
 
-    def _commit(self, key: str, tmp: _AtomicFile, content_type: str) -> tuple[BlobInfo, bool]:
+    def _commit(self, key: str, tmp: AtomicFile, content_type: str) -> tuple[BlobInfo, bool]:
         """Rename ``tmp`` into place with its sidecar; ``True`` if the key was new."""
         stat = tmp.finish()
         info = BlobInfo(key, stat.st_size, content_type, tmp.etag)
@@ -470,7 +382,7 @@ class FsBlobStore:
             "ino": stat.st_ino,
             "mtime_ns": stat.st_mtime_ns,
         }
-        with _AtomicFile(self._meta_path(key)) as meta_tmp:
+        with AtomicFile(self._meta_path(key)) as meta_tmp:
             meta_tmp.write(json.dumps(meta).encode())
             meta_tmp.finish()
             with (
@@ -487,9 +399,16 @@ class FsBlobStore:
                 _fsync_dir(meta_dir)
         return info, created
 
+    def commit_upload(self, key: str, tmp: AtomicFile, content_type: str) -> tuple[BlobInfo, bool]:
+        """Store a client's upload (a signed PUT): commit ``tmp``, then run the upload
+        hook; ``True`` if the key was new."""
+        committed = self._commit(key, tmp, content_type)
+        self._notify_upload(key)
+        return committed
+
     def put(self, key: str, data: bytes | BinaryIO, *, content_type: str) -> BlobInfo:
         check_content_type(content_type)
-        with self._new_file(key) as tmp:
+        with self.new_file(key) as tmp:
             if isinstance(data, bytes | bytearray | memoryview):
                 tmp.write(data)
             else:
@@ -521,7 +440,7 @@ class FsBlobStore:
 
     # -- reading
 
-    def _open_current(self, key: str) -> tuple[int, os.stat_result]:
+    def open_current(self, key: str) -> tuple[int, os.stat_result]:
         """An fd of the object's current file and its stat; cheap when the file's folders
         are in the kernel's caches, so the HTTP app calls it on the event loop."""
         check_key(key)
@@ -542,24 +461,24 @@ class FsBlobStore:
             raise BlobNotFound(f"no object {key!r}")
         return fd, stat
 
-    def _cached_version(self, key: str, fd: int, stat: os.stat_result) -> _Version | None:
+    def cached_version(self, key: str, fd: int, stat: os.stat_result) -> OpenVersion | None:
         """The version open at ``fd`` if its description is cached (no file read)."""
         if (known := self._described.get(key, stat)) is None:
             return None
-        return _Version(fd, *known)
+        return OpenVersion(fd, *known)
 
-    def _describe(self, key: str, fd: int, stat: os.stat_result) -> _Version:
+    def describe(self, key: str, fd: int, stat: os.stat_result) -> OpenVersion:
         """The version open at ``fd``, its description read from the sidecar (which may
         wait for a writer, or rebuild the sidecar: not for the event loop)."""
         info = self._info_for(key, fd, stat)
         last_modified = formatdate(stat.st_mtime, usegmt=True)
         self._described.put(key, stat, info, last_modified)
-        return _Version(fd, info, last_modified)
+        return OpenVersion(fd, info, last_modified)
 
-    def _open_version(self, key: str) -> _Version:
-        fd, stat = self._open_current(key)
+    def _open_version(self, key: str) -> OpenVersion:
+        fd, stat = self.open_current(key)
         try:
-            return self._cached_version(key, fd, stat) or self._describe(key, fd, stat)
+            return self.cached_version(key, fd, stat) or self.describe(key, fd, stat)
         except BaseException:
             os.close(fd)
             raise
@@ -600,7 +519,7 @@ class FsBlobStore:
             "mtime_ns": stat.st_mtime_ns,
         }
         path = self._path(key)
-        with _AtomicFile(self._meta_path(key)) as tmp, _dir_lock(path.parent):
+        with AtomicFile(self._meta_path(key)) as tmp, _dir_lock(path.parent):
             tmp.write(json.dumps(meta).encode())
             tmp.finish()
             # Under the writers' lock: only if no newer version replaced ours meanwhile.
@@ -716,7 +635,7 @@ class FsBlobStore:
         folder = self._uploads / upload_id
         folder.mkdir()
         manifest = {"key": key, "content_type": content_type, "created": self._clock()}
-        with _AtomicFile(folder / _MANIFEST) as tmp:
+        with AtomicFile(folder / _MANIFEST) as tmp:
             tmp.write(json.dumps(manifest).encode())
             tmp.finish()
             os.replace(tmp.path, tmp.target)
@@ -746,12 +665,13 @@ class FsBlobStore:
         }
         return self._url(key, params)
 
-    def _new_part_file(self, key: str, upload_id: str, part_number: int) -> _AtomicFile:
+    def new_part_file(self, key: str, upload_id: str, part_number: int) -> AtomicFile:
+        """A temp file for one part of an upload in progress, to hand to ``commit_part``."""
         folder, _ = self._upload_folder(key, upload_id)
         _check_part_number(part_number)
-        return _AtomicFile(folder / f"{part_number:05d}.part")
+        return AtomicFile(folder / f"{part_number:05d}.part")
 
-    def _commit_part(self, tmp: _AtomicFile, part_number: int) -> str:
+    def commit_part(self, tmp: AtomicFile, part_number: int) -> str:
         """Name the part after its ETag (one rename keeps bytes and ETag together)."""
         tmp.finish()
         final = tmp.target.with_name(f"{part_number:05d}.{tmp.etag}.part")
@@ -781,7 +701,7 @@ class FsBlobStore:
     ) -> BlobInfo:
         folder, manifest = self._upload_folder(key, upload_id)
         files = self._part_files(folder, parts)
-        with self._new_file(key) as tmp:
+        with self.new_file(key) as tmp:
             for path in files:
                 with path.open("rb") as part:
                     while chunk := part.read(_COPY_CHUNK):
@@ -810,338 +730,3 @@ class FsBlobStore:
 def _check_part_number(part_number: int) -> None:
     if not 1 <= part_number <= MAX_PARTS:
         raise ValidationFailed(f"part numbers go from 1 to {MAX_PARTS}")
-
-
-# ----------------------------------------------------------------------- HTTP app
-
-
-class _HttpError(Exception):
-    def __init__(
-        self, status: int, code: str, detail: str, headers: Sequence[tuple[str, str]] = ()
-    ) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail, self.headers = status, code, detail, headers
-
-
-def _not_allowed(allow: str) -> _HttpError:
-    return _HttpError(405, "method_not_allowed", "method not allowed here", [("allow", allow)])
-
-
-_ALLOW = {"get": "GET, HEAD", "put": "PUT", "part": "PUT"}
-# User uploads come from this origin: never let a browser run them.
-_UNTRUSTED_CONTENT_HEADERS = (
-    (b"x-content-type-options", b"nosniff"),
-    (b"content-security-policy", b"sandbox"),
-)
-
-
-@dataclass
-class _Request:
-    method: str
-    path: str
-    query: list[tuple[str, str]]
-    headers: dict[str, str]
-
-    @classmethod
-    def from_scope(cls, scope: Scope, mount_path: str) -> _Request:
-        path, root = scope["path"], scope.get("root_path", "")
-        if root and path.startswith(root + "/"):
-            path = path[len(root) :]  # mounted: Starlette keeps the full path
-        elif not root and path.startswith(mount_path + "/"):
-            path = path[len(mount_path) :]  # served on its own at mount_path
-        query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        return cls(scope["method"], path.removeprefix("/"), query, headers)
-
-
-def parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """``(start, end)`` for a single ``bytes=`` range, ``None`` to send the whole object
-    (no range, a syntax we ignore, or several ranges); ``RangeNotSatisfiable`` if the
-    range lies past the end."""
-    match = _RANGE_RE.fullmatch(header.replace(" ", ""))
-    if not match or match.group(1) == match.group(2) == "":
-        return None
-    first, last = match.groups()
-    if not first:  # suffix: the last N bytes
-        if int(last) == 0 or size == 0:
-            raise RangeNotSatisfiable(header)
-        return max(0, size - int(last)), size - 1
-    start = int(first)
-    if last and int(last) < start:
-        return None  # invalid, so ignored (RFC 9110 §14.2)
-    if start >= size:
-        raise RangeNotSatisfiable(header)
-    return start, size - 1 if not last else min(int(last), size - 1)
-
-
-def _matches(header: str | None, etag: str) -> bool:
-    if not header:
-        return False
-    return header.strip() == "*" or etag in (t.strip() for t in header.split(","))
-
-
-class BlobHttpApp:
-    """Raw ASGI app: signed GET/HEAD downloads, PUT uploads and PUT parts."""
-
-    def __init__(self, store: FsBlobStore) -> None:
-        self._store = store
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
-        started = False
-
-        async def tracked_send(message: Message) -> None:
-            nonlocal started
-            started = True
-            await send(message)
-
-        request = _Request.from_scope(scope, self._store.mount_path)
-        try:
-            await self._dispatch(request, receive, tracked_send)
-        except (_HttpError, DomainError, OSError) as err:
-            if started:
-                raise
-            await _send_problem(send, _as_http_error(err), head=request.method == "HEAD")
-
-    async def _dispatch(self, request: _Request, receive: Receive, send: Send) -> None:
-        if request.method not in ("GET", "HEAD", "PUT"):
-            raise _not_allowed("GET, HEAD, PUT")
-        key = request.path
-        try:
-            check_key(key)
-        except InvalidKey:
-            raise _HttpError(404, "blob_not_found", "no such object") from None
-        try:
-            params = self._store.signer.verify(key, request.query)
-        except SignatureRejected as err:
-            raise _HttpError(403, err.code, err.detail) from None
-        op = params["op"]
-        if op == "get" and request.method in ("GET", "HEAD"):
-            await self._download(request, key, params, send)
-        elif op == "put" and request.method == "PUT":
-            await self._upload(request, key, params, receive, send)
-        elif op == "part" and request.method == "PUT":
-            await self._upload_part(request, key, params, receive, send)
-        else:
-            raise _not_allowed(_ALLOW[op])
-
-    # -- downloads
-
-    async def _download(
-        self, request: _Request, key: str, params: dict[str, str], send: Send
-    ) -> None:
-        store = self._store
-        # On the event loop: opening a file whose folders are cached takes microseconds,
-        # less than the hop to a thread; only a description not cached yet needs one.
-        fd, stat = store._open_current(key)
-        try:
-            version = store._cached_version(key, fd, stat) or await anyio.to_thread.run_sync(
-                store._describe, key, fd, stat
-            )
-            await self._send_version(request, version, params, send)
-        finally:
-            os.close(fd)
-
-    async def _send_version(
-        self, request: _Request, version: _Version, params: dict[str, str], send: Send
-    ) -> None:
-        info = version.info
-        etag = f'"{info.etag}"'
-        last_modified = version.last_modified
-        max_age = max(0, int(params["exp"]) - int(self._store._clock()))
-        headers = [
-            (b"accept-ranges", b"bytes"),
-            (b"etag", etag.encode("latin-1")),
-            (b"last-modified", last_modified.encode("latin-1")),
-            (b"cache-control", b"private, max-age=%d" % max_age),
-            (b"content-type", (params.get("ct") or info.content_type).encode("latin-1")),
-            *_UNTRUSTED_CONTENT_HEADERS,
-        ]
-        if params.get("fn"):
-            headers.append((b"content-disposition", content_disposition(params["fn"]).encode()))
-        if _matches(request.headers.get("if-none-match"), etag):
-            await send({"type": "http.response.start", "status": 304, "headers": headers})
-            await send({"type": "http.response.body", "body": b""})
-            return
-
-        byte_range = None
-        range_header = request.headers.get("range")
-        if_range = request.headers.get("if-range")
-        if range_header and (not if_range or if_range.strip() in (etag, last_modified)):
-            try:
-                byte_range = parse_range(range_header, info.size)
-            except RangeNotSatisfiable:
-                raise _HttpError(
-                    416,
-                    "range_not_satisfiable",
-                    f"the object has {info.size} bytes",
-                    [("content-range", f"bytes */{info.size}")],
-                ) from None
-        if byte_range is None:
-            status, offset, length = 200, 0, info.size
-        else:
-            status, offset, length = 206, byte_range[0], byte_range[1] - byte_range[0] + 1
-            content_range = b"bytes %d-%d/%d" % (byte_range[0], byte_range[1], info.size)
-            headers.append((b"content-range", content_range))
-        headers.append((b"content-length", b"%d" % length))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        if request.method == "HEAD" or length == 0:
-            await send({"type": "http.response.body", "body": b""})
-            return
-        await _stream(send, version.fd, offset, length)
-
-    # -- uploads
-
-    async def _upload(
-        self,
-        request: _Request,
-        key: str,
-        params: dict[str, str],
-        receive: Receive,
-        send: Send,
-    ) -> None:
-        content_type = params["ct"]
-        if request.headers.get("content-type") != content_type:
-            raise _HttpError(
-                415, "content_type_mismatch", f"this upload must be sent as {content_type}"
-            )
-        limit = int(params["max"])
-        _check_declared_length(request, limit)
-        tmp = await anyio.to_thread.run_sync(self._store._new_file, key)
-        with tmp:
-            if not await _receive_into(tmp, receive, limit):
-                return  # the client went away: keep nothing, answer nothing
-            info, created = await anyio.to_thread.run_sync(
-                self._store._commit, key, tmp, content_type
-            )
-        await anyio.to_thread.run_sync(self._store._notify_upload, key)
-        await _send_empty(send, 201 if created else 200, [("etag", f'"{info.etag}"')])
-
-    async def _upload_part(
-        self,
-        request: _Request,
-        key: str,
-        params: dict[str, str],
-        receive: Receive,
-        send: Send,
-    ) -> None:
-        number = params.get("partNumber", "")
-        if not number.isascii() or not number.isdigit():
-            raise _HttpError(400, "bad_request", "partNumber must be a number")
-        _check_declared_length(request, MAX_PART_SIZE)
-        tmp = await anyio.to_thread.run_sync(
-            self._store._new_part_file, key, params.get("uploadId", ""), int(number)
-        )
-        with tmp:
-            if not await _receive_into(tmp, receive, MAX_PART_SIZE):
-                return
-            etag = await anyio.to_thread.run_sync(self._store._commit_part, tmp, int(number))
-        await _send_empty(send, 200, [("etag", f'"{etag}"')])
-
-
-def _check_declared_length(request: _Request, limit: int) -> None:
-    """Refuse before reading a byte when Content-Length already says too much."""
-    declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit() and int(declared) > limit:
-        raise _HttpError(413, "too_large", f"uploads here are limited to {limit} bytes")
-
-
-async def _receive_into(tmp: _AtomicFile, receive: Receive, limit: int) -> bool:
-    """Stream the request body into ``tmp``; ``False`` if the client disconnected.
-    Stops reading as soon as the body passes ``limit`` (413)."""
-    buffer = bytearray()
-    total = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return False
-        chunk = message.get("body", b"")
-        total += len(chunk)
-        if total > limit:
-            raise _HttpError(413, "too_large", f"uploads here are limited to {limit} bytes")
-        buffer += chunk
-        more = message.get("more_body", False)
-        if buffer and (len(buffer) >= _WRITE_BUFFER or not more):
-            await anyio.to_thread.run_sync(tmp.write, buffer)
-            buffer = bytearray()  # the thread is done with the old one
-        if not more:
-            return True
-
-
-async def _stream(send: Send, fd: int, offset: int, length: int) -> None:
-    """``length`` bytes from ``offset``: read on the event loop while the page cache has
-    them (one body message for a 256 KiB range), in a thread when the disk is needed."""
-    while length > 0:
-        size = min(CHUNK_SIZE, length)
-        chunk = _pread_cached(fd, size, offset)
-        if chunk is None:
-            chunk = await anyio.to_thread.run_sync(os.pread, fd, size, offset)
-        if not chunk:  # cannot happen with an open, never-rewritten file; be safe
-            break
-        offset += len(chunk)
-        length -= len(chunk)
-        await send({"type": "http.response.body", "body": chunk, "more_body": length > 0})
-        if length > 0:
-            # A client that reads as fast as we write never pauses the transport, and a
-            # cached read does not wait: let the other requests run between chunks.
-            await anyio.lowlevel.checkpoint()
-    if length > 0:
-        await send({"type": "http.response.body", "body": b""})
-
-
-async def _start(send: Send, status: int, headers: Sequence[tuple[str, str]]) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
-        }
-    )
-
-
-async def _send_empty(send: Send, status: int, headers: list[tuple[str, str]]) -> None:
-    await _start(send, status, [*headers, ("content-length", "0")])
-    await send({"type": "http.response.body", "body": b""})
-
-
-def _as_http_error(err: Exception) -> _HttpError:
-    if isinstance(err, _HttpError):
-        return err
-    if isinstance(err, DomainError):
-        return _HttpError(err.status, err.code, err.detail)
-    log.exception("blob storage failed", exc_info=err)
-    return _HttpError(500, "storage_error", "the object store failed; try again")
-
-
-async def _send_problem(send: Send, err: _HttpError, *, head: bool) -> None:
-    body = json.dumps(
-        {
-            "type": "about:blank",
-            "title": HTTPStatus(err.status).phrase,
-            "status": err.status,
-            "detail": err.detail,
-            "code": err.code,
-        }
-    ).encode()
-    headers = [
-        ("content-type", "application/problem+json"),
-        ("content-length", str(len(body))),
-        ("cache-control", "no-store"),
-        *err.headers,
-    ]
-    await _start(send, err.status, headers)
-    await send({"type": "http.response.body", "body": b"" if head else body})
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
