@@ -231,22 +231,30 @@ def report(
         "results for the first query. Goals: ≥ 50% of the ceiling's requests/s, "
         "p99 ≤ 25 ms, and at 1M a p50 ≤ 1.5× the 100k one. The catalog reads run on each "
         "process's event loop (docs/architecture.md); wrk takes part of the same two cores, "
-        "so figures swing between runs on a busy machine.\n"
+        "so figures swing between runs on a busy machine. The ceiling is an `async def` "
+        "endpoint, as every read is: FastAPI runs a plain `def` one in its threadpool, which "
+        "halves it (this ceiling was such an endpoint before 2026-11-23: 6,067 req/s).\n"
     )
     ceiling = small[CEILING].requests_per_second
-    print("| endpoint (100k tracks) | req/s | % of ceiling | p50 (ms) | p99 (ms) | goals met |")
-    print("|---|---:|---:|---:|---:|---|")
+    print(
+        "| endpoint (100k tracks) | req/s | % of ceiling | p50 (ms) | p99 (ms) "
+        "| ≥ 50% of ceiling | p99 ≤ 25 ms |"
+    )
+    print("|---|---:|---:|---:|---:|---|---|")
     for name, result in small.items():
         share = result.requests_per_second / ceiling
-        met = (
-            "–"
+        share_met, p99_met = (
+            ("–", "–")
             if name == CEILING
-            else verdict(share >= CEILING_GOAL and result.p99_ms <= P99_GOAL_MS and result.ok)
+            else (
+                verdict(share >= CEILING_GOAL and result.ok),
+                verdict(result.p99_ms <= P99_GOAL_MS and result.ok),
+            )
         )
         errors = f" ({result.errors} errors)" if result.errors else ""
         print(
             f"| `{name}`{errors} | {result.requests_per_second:,.0f} | {100 * share:.0f}% | "
-            f"{result.p50_ms:.2f} | {result.p99_ms:.2f} | {met} |"
+            f"{result.p50_ms:.2f} | {result.p99_ms:.2f} | {share_met} | {p99_met} |"
         )
     print()
     print(
