@@ -270,3 +270,21 @@ def test_search_from_the_header_finds_artists_playlists_and_tracks(page: Page) -
     box.fill("zzqx")
     box.press("Enter")
     expect(page.get_by_text("Nothing found.")).to_be_visible()
+
+
+def test_results_follow_the_search_box_as_you_type(page: Page) -> None:
+    page.goto("/")
+    box = page.get_by_role("searchbox", name="Search music")
+    box.press_sequentially("emb", delay=40)
+    expect(page).to_have_url(re.compile(r"/search\?q=emb$"))
+    artists = page.locator("section", has=page.get_by_role("heading", name="Artists"))
+    expect(artists.get_by_role("link")).to_have_text(["Ember & Ash"])
+    expect(box).to_be_focused()  # the results came without taking the focus away
+
+    box.press_sequentially("er", delay=40)
+    expect(page).to_have_url(re.compile(r"/search\?q=ember$"))
+    expect(page.get_by_role("heading", name="Results for “ember”")).to_be_visible()
+    expect(box).to_have_value("ember")
+    # Pauses on the results page replaced the history entry: one Back leaves them.
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/$"))

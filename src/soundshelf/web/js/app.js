@@ -50,10 +50,28 @@ document.getElementById("sign-out").addEventListener("click", () => {
   signOut();
 });
 
+const searchBox = document.getElementById("search-q");
+let typing; // the pause after the last keystroke
+
 document.querySelector(".search").addEventListener("submit", (event) => {
   event.preventDefault();
-  const q = new FormData(event.target).get("q").trim();
+  clearTimeout(typing);
+  const q = searchBox.value.trim();
   navigate(q ? `/search?q=${encodeURIComponent(q)}` : "/search");
+});
+
+// Results follow the box as you type (after a short pause), and the box keeps the focus;
+// on the results page each pause replaces the entry in the history instead of adding one.
+searchBox.addEventListener("input", () => {
+  clearTimeout(typing);
+  typing = setTimeout(() => {
+    if (document.activeElement !== searchBox) return; // they went elsewhere meanwhile
+    const q = searchBox.value.trim();
+    const onResults = location.pathname === "/search";
+    if (q.length < 2 && !onResults) return; // one letter finds nothing
+    const url = q ? `/search?q=${encodeURIComponent(q)}` : "/search";
+    navigate(url, { replace: onResults, focus: false });
+  }, 300);
 });
 
 // The first view's module downloads while the session is being restored.

@@ -25,12 +25,12 @@ export function startRouter(table, container, sessionReady) {
   return render({ focus: false });
 }
 
-export function navigate(url, { replace = false } = {}) {
+export function navigate(url, { replace = false, focus = true } = {}) {
   const same = url === location.pathname + location.search + location.hash;
   history[replace || same ? "replaceState" : "pushState"](null, "", url);
   if (!replace) scrollTo(0, 0);
   rendered = ""; // a link to the page on screen draws it afresh
-  return render({ focus: true });
+  return render({ focus });
 }
 
 /** Draws the current view again (after signing in or out). */

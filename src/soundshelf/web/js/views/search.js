@@ -6,7 +6,8 @@ import { fill, heading, state } from "../ui.js";
 
 export function render(container, { query, signal }) {
   const q = (query.get("q") || "").trim();
-  document.getElementById("search-q").value = q;
+  const box = document.getElementById("search-q");
+  if (document.activeElement !== box) box.value = q; // never under the typing fingers
   container.append(heading(q ? `Results for “${q}”` : "Search"));
   if (!q) {
     container.append(state("Type in the search box to find artists, albums, playlists and tracks."));
