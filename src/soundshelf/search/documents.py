@@ -38,9 +38,6 @@ class SearchIndexer:
         else:
             self.index.put(**document)
 
-    def remove(self, kind: str, item_id: str) -> None:
-        self.index.remove(kind=kind, item_id=item_id)
-
 
 def document_of(kind: str, item: dict[str, Any]) -> dict[str, Any] | None:
     """``SearchIndex.put``'s arguments for a stored item; None: it is not to be found."""
