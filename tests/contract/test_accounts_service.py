@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from soundshelf.accounts.models import profile_key
 from soundshelf.accounts.service import AccountsService
 from soundshelf.adapters.cognito_identity import CognitoIdentityProvider
 from soundshelf.adapters.dynamodb_table import DynamoDbTable
@@ -140,7 +141,9 @@ def test_disabled_user_is_refused_everywhere(stack: Stack) -> None:
     accounts = stack.accounts
     profile = accounts.create_user(username="eddy", email="ed@example.com", password=PASSWORD)
     tokens = accounts.login(username="eddy", password=PASSWORD, client="c")
-    accounts.set_disabled(profile["userId"], True)
+    # What an administrator's "disable" writes (moderation.admin.UserAdmin.update).
+    accounts.table.update(*profile_key(profile["userId"]), set={"disabled": True})
+    accounts.identity.admin_set_enabled(username="eddy", enabled=False)
     with pytest.raises(UserDisabled):
         accounts.authenticate_token(tokens.access_token)
     with pytest.raises(UserDisabled):

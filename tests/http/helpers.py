@@ -1,4 +1,5 @@
-"""Helpers for the HTTP suites: upload a file through the API, run the worker."""
+"""Helpers for the HTTP suites: upload a file through the API, run the worker, make an
+administrator."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
+from soundshelf.accounts.models import Principal, principal_of
 from soundshelf.bootstrap import Services
 from soundshelf.worker import Worker
+
+ADMIN_PASSWORD = "an administrator's passphrase"
 
 
 def bearer(tokens: dict[str, str]) -> dict[str, str]:
@@ -75,3 +79,11 @@ def publish(
         )
         assert changed.status_code == 200, changed.text
     return track_id
+
+
+def an_admin(services: Services) -> Principal:
+    """An administrator, made directly through the accounts service."""
+    profile = services.accounts.create_user(
+        username="root", email="root@example.com", password=ADMIN_PASSWORD, roles=["admin"]
+    )
+    return principal_of(profile)

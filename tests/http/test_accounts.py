@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from soundshelf.config import Settings
 from tests.http.conftest import PASSWORD
-from tests.http.helpers import bearer
+from tests.http.helpers import an_admin, bearer
 from tests.support import FakeClock, code_from_outbox
 
 SignUp = Callable[..., dict[str, str]]
@@ -288,14 +288,15 @@ def test_disabled_user_cannot_log_in_and_tokens_stop_working(
 ) -> None:
     tokens = sign_up("olga")
     user_id = client.get("/api/v1/me", headers=bearer(tokens)).json()["userId"]
-    services.accounts.set_disabled(user_id, True)
+    admin = an_admin(services)
+    services.user_admin.update(admin, user_id, roles=None, disabled=True)
     assert client.get("/api/v1/me", headers=bearer(tokens)).status_code == 403
     login = client.post("/api/v1/auth/login", json={"username": "olga", "password": PASSWORD})
     assert login.status_code == 403
     assert login.json()["code"] == "user_disabled"
     refresh = client.post("/api/v1/auth/refresh", json={"refreshToken": tokens["refreshToken"]})
     assert refresh.status_code in (401, 403)
-    services.accounts.set_disabled(user_id, False)
+    services.user_admin.update(admin, user_id, roles=None, disabled=False)
     login = client.post("/api/v1/auth/login", json={"username": "olga", "password": PASSWORD})
     assert login.status_code == 200
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from soundshelf.bootstrap import Services
 from tests import mediagen
-from tests.http.helpers import bearer, run_worker, status, upload
+from tests.http.helpers import an_admin, bearer, run_worker, status, upload
 from tests.support import FakeClock
 
 SignUp = Callable[..., dict[str, str]]
@@ -245,5 +245,5 @@ def test_a_disabled_owners_links_stop_working(
     owner = sign_up("goner")
     link = share(client, owner, "track", make_track(owner, "Bye")).json()
     user_id = client.get("/api/v1/me", headers=bearer(owner)).json()["userId"]
-    services.accounts.set_disabled(user_id, True)
+    services.user_admin.update(an_admin(services), user_id, roles=None, disabled=True)
     assert open_link(client, link["token"]).status_code == 404

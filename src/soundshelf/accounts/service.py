@@ -304,12 +304,6 @@ class AccountsService:
         self.identity.admin_set_groups(username=profile["username"], groups=set(granted))
         return self.table.update(*profile_key(user_id), **roles_update(user_id, granted))
 
-    def set_disabled(self, user_id: str, disabled: bool) -> dict[str, Any]:
-        profile = self.get_profile(user_id)
-        updated = self.table.update(*profile_key(user_id), set={"disabled": disabled})
-        self.identity.admin_set_enabled(username=profile["username"], enabled=not disabled)
-        return updated
-
     @staticmethod
     def _checked_roles(roles: Iterable[str]) -> list[str]:
         wanted = set(roles) - {"listener"}
