@@ -211,7 +211,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         files=catalog.files,
         shares=_shares(base, catalog),
         indexer=indexer,
-        reindexer=Reindexer(adapters.table, index),
+        reindexer=Reindexer(adapters.table, indexer),
         search=_search(base, index, catalog),
         audit=base.audit,
         reports=moderation.reports,

@@ -243,11 +243,10 @@ def test_the_reindexer_moves_every_item_to_the_current_search_layout(
         services.playlists.create(bob, {"name": "Harbour Mix", "visibility": "public"})
         assert services.reindexer.step()  # done for that release's layout
     assert found(bob, "harbour") == {}  # the upgrade moved where entries are looked for
-    assert not services.reindexer.done()
 
     assert services.reindexer.run()
 
-    assert services.reindexer.done()
+    assert services.reindexer.step()  # done: the next step has nothing to do
     assert found(bob, "harbour") == {
         "tracks": ["Harbour Lights"],
         "albums": ["Harbour Nights"],
@@ -268,4 +267,17 @@ def test_the_worker_moves_the_search_index_while_it_has_no_jobs(
 
     # A step per user (the second finds no more), then nothing left to do.
     assert [worker.upgrade_search_index() for _ in range(3)] == [True, True, False]
-    assert services.reindexer.done()
+    assert services.reindexer.step()
+
+
+def test_an_artist_profile_turned_off_leaves_the_search_index(services: Services) -> None:
+    ada = user(services, "ada")
+    services.artists.enable(ada, name="Harbour Band", bio=None)
+
+    def indexed() -> list[str]:
+        hits = services.search.index.search(q="harbour", viewer_id=None, types={"artist"})
+        return [hit.item_id for hit in hits["artist"]]
+
+    assert indexed() == [ada.user_id]
+    services.artists.disable(ada)
+    assert indexed() == []  # the entries went, not just the results

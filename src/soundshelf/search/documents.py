@@ -32,67 +32,55 @@ class SearchIndexer:
         """Re-index one item as it is now stored (or drop it when it is gone). Services
         call this after every write, so they never need to know what the index keeps."""
         item = self.table.get(*ITEM_KEYS[kind](item_id))
-        document = document_of(kind, item) if item is not None else None
-        if document is None:
+        if item is None:
             self.index.remove(kind=kind, item_id=item_id)
         else:
+            self.put(kind, item)
+
+    def put(self, kind: str, item: dict[str, Any]) -> None:
+        """Index a stored item, or take it out when it is not to be found (an artist
+        profile whose owner is no longer an artist)."""
+        document = document_of(kind, item)
+        if document is None:
+            self.index.remove(kind=kind, item_id=_id_of(kind, item))
+        else:
             self.index.put(**document)
+
+    def put_many(self, kind: str, items: list[dict[str, Any]]) -> None:
+        """``put`` for many stored items of one kind, several per transaction."""
+        documents = (document_of(kind, item) for item in items)
+        self.index.put_many(d for d in documents if d is not None)
 
 
 def document_of(kind: str, item: dict[str, Any]) -> dict[str, Any] | None:
     """``SearchIndex.put``'s arguments for a stored item; None: it is not to be found."""
+    if kind == "artist" and ("artist" not in item.get("roles", []) or item.get("disabled")):
+        return None
+    common = {
+        "kind": kind,
+        "item_id": _id_of(kind, item),
+        "owner_id": item["userId"] if kind == "artist" else item["ownerId"],
+        "visibility": "public" if kind == "artist" else item["visibility"],
+        "taken_down": bool(item.get("takenDown")),
+    }
     if kind == "track":
-        return {
-            "kind": "track",
-            "item_id": item["trackId"],
-            "owner_id": item["ownerId"],
-            "visibility": item["visibility"],
-            "title": item["title"],
-            "text": " ".join(str(item.get(f) or "") for f in ("artist", "album", "genre")),
-            "rank": item.get("likeCount", 0) * 5 + item.get("playCount", 0),
-            "taken_down": bool(item.get("takenDown")),
-        }
+        text = " ".join(str(item.get(f) or "") for f in ("artist", "album", "genre"))
+        rank = item.get("likeCount", 0) * 5 + item.get("playCount", 0)
+        return {**common, "title": item["title"], "text": text, "rank": rank}
     if kind == "album":
-        return {
-            "kind": "album",
-            "item_id": item["albumId"],
-            "owner_id": item["ownerId"],
-            "visibility": item["visibility"],
-            "title": item["title"],
-            "text": f"{item.get('artist', '')} {item.get('genre', '')}",
-            "taken_down": bool(item.get("takenDown")),
-        }
+        text = f"{item.get('artist', '')} {item.get('genre', '')}"
+        return {**common, "title": item["title"], "text": text}
     if kind == "artist":
-        if "artist" not in item.get("roles", []) or item.get("disabled"):
-            return None
-        return {
-            "kind": "artist",
-            "item_id": item["userId"],
-            "owner_id": item["userId"],
-            "visibility": "public",
-            "title": item.get("artistName") or item["displayName"],
-            "text": item["username"],
-            "rank": item.get("followerCount", 0),
-            "taken_down": bool(item.get("takenDown")),
-        }
+        title = item.get("artistName") or item["displayName"]
+        rank = item.get("followerCount", 0)
+        return {**common, "title": title, "text": item["username"], "rank": rank}
     if kind == "playlist":
-        return {
-            "kind": "playlist",
-            "item_id": item["playlistId"],
-            "owner_id": item["ownerId"],
-            "visibility": item["visibility"],
-            "title": item["name"],
-            "text": item.get("description", ""),
-            "taken_down": bool(item.get("takenDown")),
-        }
+        return {**common, "title": item["name"], "text": item.get("description", "")}
     if kind == "photo":
-        return {
-            "kind": "photo",
-            "item_id": item["photoId"],
-            "owner_id": item["ownerId"],
-            "visibility": item["visibility"],
-            "title": item.get("caption") or "",
-            "text": " ".join(item.get("tags", [])),
-            "taken_down": bool(item.get("takenDown")),
-        }
+        text = " ".join(item.get("tags", []))
+        return {**common, "title": item.get("caption") or "", "text": text}
     raise ValueError(f"no search document for {kind!r}")
+
+
+def _id_of(kind: str, item: dict[str, Any]) -> str:
+    return item["userId"] if kind == "artist" else item[f"{kind}Id"]

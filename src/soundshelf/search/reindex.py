@@ -16,8 +16,8 @@ import logging
 from collections.abc import Callable
 
 from soundshelf.ports.table import Item, Table
-from soundshelf.search.documents import document_of
-from soundshelf.search.index import LAYOUT_VERSION, SearchIndex
+from soundshelf.search.documents import SearchIndexer
+from soundshelf.search.index import LAYOUT_VERSION
 
 log = logging.getLogger("soundshelf.search")
 
@@ -29,33 +29,29 @@ LISTINGS = {"track": "TRACKS", "album": "ALBUMS", "playlist": "PLAYLISTS", "phot
 
 
 class Reindexer:
-    def __init__(self, table: Table, index: SearchIndex) -> None:
+    def __init__(self, table: Table, indexer: SearchIndexer) -> None:
         self.table = table
-        self.index = index
-
-    def done(self) -> bool:
-        progress = self.table.get(*PROGRESS_KEY)
-        return progress is not None and _finished(progress)
+        self.indexer = indexer
 
     def step(self) -> bool:
         """Re-index the items of the next ``USERS_PER_STEP`` users; True once every item
         is in the current layout."""
         progress = self.table.get(*PROGRESS_KEY) or {}
-        if _finished(progress):
-            return True
         current = progress.get("layout") == LAYOUT_VERSION
+        if current and progress.get("done"):
+            return True
         cursor = progress.get("cursor") if current else None
         page = self.table.query("USERS", index="GSI1", limit=USERS_PER_STEP, cursor=cursor)
         for profile in page.items:
             self._reindex_user(profile)
-        moved = progress.get("users", 0) if current else 0
+        moved = (progress.get("users", 0) if current else 0) + len(page.items)
         self.table.put(
             {
                 "PK": PROGRESS_KEY[0],
                 "SK": PROGRESS_KEY[1],
                 "layout": LAYOUT_VERSION,
                 "cursor": page.next_cursor,
-                "users": moved + len(page.items),
+                "users": moved,
                 "done": page.next_cursor is None,
             }
         )
@@ -71,11 +67,7 @@ class Reindexer:
         return False
 
     def _reindex_user(self, profile: Item) -> None:
-        artist = document_of("artist", profile)
-        if artist is None:
-            self.index.remove(kind="artist", item_id=profile["userId"])
-        else:
-            self.index.put(**artist)
+        self.indexer.put("artist", profile)
         for kind, listing in LISTINGS.items():
             cursor = None
             while True:
@@ -85,12 +77,7 @@ class Reindexer:
                     limit=ITEMS_PER_READ,
                     cursor=cursor,
                 )
-                documents = (document_of(kind, item) for item in page.items)
-                self.index.put_many(d for d in documents if d is not None)
+                self.indexer.put_many(kind, page.items)
                 cursor = page.next_cursor
                 if cursor is None:
                     break
-
-
-def _finished(progress: Item) -> bool:
-    return progress.get("layout") == LAYOUT_VERSION and bool(progress.get("done"))
