@@ -328,6 +328,7 @@ def _search(base: _Base, index: SearchIndex, catalog: _Catalog) -> Search:
         albums=catalog.albums,
         playlists=catalog.playlists,
         photos=catalog.photos,
+        friends=catalog.tracks.friends,
     )
 
 

@@ -165,3 +165,16 @@ def test_photo_visibility_feed_and_fan_out(services: Services, tmp_path: Path) -
     photos.delete(ann, photo_id)
     assert list(services.blobs.list(f"derived/{ann.user_id}/{photo_id}/")) == []
     assert services.accounts.get_profile(ann.user_id)["photoCount"] == 0
+
+
+def test_friends_among_answers_for_many_users_at_once(services: Services) -> None:
+    ann, bob, cid, dan = (user(services, n) for n in ("ann", "bob", "cid", "dan"))
+    services.friends.befriend(ann.user_id, bob.user_id)
+    services.friends.befriend(ann.user_id, dan.user_id)
+    services.friends.befriend(bob.user_id, cid.user_id)  # not ann's
+
+    others = {bob.user_id, cid.user_id, dan.user_id, ann.user_id, "01NOBODY"}
+    assert sorted(services.friends.among(ann.user_id, others)) == sorted(
+        [bob.user_id, dan.user_id]  # not herself, not a friend of a friend, not a stranger
+    )
+    assert services.friends.among(cid.user_id, set()) == []

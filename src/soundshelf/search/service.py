@@ -15,7 +15,7 @@ from soundshelf.policies import can_view
 from soundshelf.ports.table import Table
 from soundshelf.search.documents import ITEM_KEYS
 from soundshelf.search.index import SearchIndex
-from soundshelf.social.friends import friend_key
+from soundshelf.social.friends import Friends
 
 TYPES = ("track", "album", "artist", "playlist", "photo")
 
@@ -30,9 +30,11 @@ class Search:
         albums: Albums,
         playlists: Playlists,
         photos: Photos,
+        friends: Friends,
     ) -> None:
         self.table = table
         self.index = index
+        self.friends = friends
         self.tracks = tracks
         self.albums = albums
         self.playlists = playlists
@@ -46,7 +48,7 @@ class Search:
             viewer_id=viewer.user_id if viewer else None,
             types=types,
             limit_per_type=limit,
-            friends_among=partial(self._friends_among, viewer) if viewer else None,
+            friends_among=partial(self.friends.among, viewer.user_id) if viewer else None,
         )
         # One read for every kind's hits, then each checked again: the index may lag.
         keys = {kind: [ITEM_KEYS[kind](h.item_id) for h in found] for kind, found in hits.items()}
@@ -58,10 +60,6 @@ class Search:
             visible = [item for item in items if self._may_see(kind, viewer, item)]
             results[f"{kind}s"] = self._views(kind, viewer, visible)
         return results
-
-    def _friends_among(self, viewer: Principal, owner_ids: set[str]) -> list[str]:
-        edges = self.table.batch_get([friend_key(viewer.user_id, o) for o in owner_ids])
-        return [e["friendId"] for e in edges]
 
     def _views(self, kind: str, viewer: Principal | None, items: list[dict]) -> list[dict]:
         if kind == "track":
@@ -81,7 +79,7 @@ class Search:
                 and not item.get("disabled")
                 and not (item.get("takenDown"))
             )
-        return can_view(viewer, item, friends=self.tracks.friends.are_friends)
+        return can_view(viewer, item, friends=self.friends.are_friends)
 
 
 def _artist_view(profile: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,11 @@ class Friends:
     def are_friends(self, user_id: str, other_id: str) -> bool:
         return user_id != other_id and self.table.get(*friend_key(user_id, other_id)) is not None
 
+    def among(self, user_id: str, others: set[str]) -> list[str]:
+        """Which of ``others`` are ``user_id``'s friends, in one batch read."""
+        edges = self.table.batch_get([friend_key(user_id, o) for o in others if o != user_id])
+        return [e["friendId"] for e in edges]
+
     def befriend(self, user_id: str, other_id: str) -> None:
         """Make two users friends (both edges at once); a no-op if they already are."""
         now = self.clock.now()
