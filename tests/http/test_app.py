@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import inspect
+
 import anyio.to_thread
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
 from soundshelf import __version__
@@ -102,3 +105,21 @@ def test_the_threadpool_is_capped(client: TestClient) -> None:
     # Writes run in threads; dozens of them only take turns holding the GIL.
     limiter = client.portal.call(anyio.to_thread.current_default_thread_limiter)
     assert limiter.total_tokens == THREADPOOL_SIZE == 8
+
+
+# GET endpoints that must not run on the event loop: they read blob bytes (a waveform)
+# or may hash a password (a share link's).
+THREADED_READS = {"track_waveform", "open_share"}
+
+
+def test_reads_run_on_the_event_loop(client: TestClient) -> None:
+    """docs/architecture.md: a GET that only reads the table is ``async def``; a ``def``
+    one hops to the threadpool, which halved the bare endpoint's requests/s."""
+    threaded = {
+        context.original_route.endpoint.__name__
+        for context in iter_route_contexts(client.app.routes)  # type: ignore[attr-defined]
+        if isinstance(context.original_route, APIRoute)
+        and "GET" in context.methods
+        and not inspect.iscoroutinefunction(context.original_route.endpoint)
+    }
+    assert threaded == THREADED_READS
