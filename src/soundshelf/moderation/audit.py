@@ -46,6 +46,7 @@ USER_UPDATED = "admin.user_updated"
 REPORT_RESOLVED = "admin.report_resolved"
 TAKEDOWN = "admin.takedown"
 TAKEDOWN_RESTORED = "admin.takedown_restored"
+REPORTED_ITEM_VIEWED = "admin.reported_item_viewed"
 
 
 def actor_pk(actor_id: str) -> str:

@@ -316,7 +316,11 @@ class Shares:
         return loaded.header if loaded else None
 
     def _public_view(self, share: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
-        kind, download = share["targetType"], share["allowDownload"]
+        return self.present(share["targetType"], target, download=share["allowDownload"])
+
+    def present(self, kind: str, target: dict[str, Any], *, download: bool) -> dict[str, Any]:
+        """An item as a link shows it, with signed media URLs and nothing private of its
+        owner's (also what an administrator reviewing a reported item sees)."""
         if kind == "track":
             return self._track(target, download)
         if kind == "album":

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from soundshelf.http.deps import CurrentUser, ServicesDep
 from soundshelf.http.models import ApiModel
+from soundshelf.http.openapi import raises
 from soundshelf.http.pagination import Cursor, Limit
 
 router = APIRouter(tags=["sharing"])
@@ -57,7 +58,7 @@ class ShareList(ApiModel):
     next_cursor: str | None
 
 
-@router.post("/shares", status_code=status.HTTP_201_CREATED)
+@router.post("/shares", status_code=status.HTTP_201_CREATED, responses=raises(404))
 def create_share(body: NewShare, user: CurrentUser, services: ServicesDep) -> CreatedShare:
     """A link to one of my items; the token in it is shown once."""
     share, token = services.shares.create(
