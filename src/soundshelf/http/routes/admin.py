@@ -190,7 +190,9 @@ class UserList(ApiModel):
 
 class UserChanges(ApiModel):
     roles: list[Literal["listener", "artist", "admin"]] | None = Field(
-        default=None, description="The complete set of roles (listener is everyone's)"
+        default=None,
+        max_length=3,
+        description="The complete set of roles (listener is everyone's)",
     )
     disabled: bool | None = None
 
