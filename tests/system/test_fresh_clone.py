@@ -70,8 +70,8 @@ def test_make_run_from_a_fresh_clone_serves_a_playable_track(tmp_path: Path) -> 
     command = ["make", "run", f"PORT={port}", f"DATA={tmp_path / 'data'}"]
     command.append(f"PYTHON={sys.executable}")  # this suite's Python: each one is tried
     with log.open("wb") as out:
-        make = subprocess.Popen(
-            command, cwd=clone, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        make = subprocess.Popen(  # a session of its own, as a terminal would give it
+            command, cwd=clone, stdout=out, stderr=out, env=env, start_new_session=True
         )
     try:
         wait_for(lambda: healthy(url) or make.poll() is not None, 300, "start", log)
