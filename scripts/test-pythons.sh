@@ -16,7 +16,8 @@ PLAN=(
 
 find_python() {  # an interpreter for version $1: on PATH, else under pyenv
   local version=$1 candidate
-  for candidate in "python$version" "$(pyenv root 2>/dev/null)/versions/$version"*/bin/"python$version"; do
+  local pyenv_root=${PYENV_ROOT:-$HOME/.pyenv}
+  for candidate in "python$version" "$pyenv_root/versions/$version"*/bin/"python$version"; do
     if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c "" >/dev/null 2>&1; then
       command -v "$candidate"
       return 0
