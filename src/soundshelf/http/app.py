@@ -149,7 +149,7 @@ def create_app(services: Services) -> FastAPI:
             expose_headers=["ETag", "X-Request-Id", "Retry-After"],
             max_age=600,
         )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, trusted_proxies=services.settings.trusted_proxies)
     # The mounts again, taken before FastAPI's own layers and router but behind the same
     # middleware of ours (request id, security headers, access log; CORS if configured).
     for path, asgi_app in services.mounts.items():

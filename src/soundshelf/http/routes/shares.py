@@ -14,10 +14,14 @@ from soundshelf.http.pagination import Cursor, Limit
 router = APIRouter(tags=["sharing"])
 
 
+# The schema's bound; the server's setting share_max_ttl (30 days by default) is the real one.
+MAX_LIFETIME = 10 * 365 * 24 * 3600
+
+
 class NewShare(ApiModel):
     target_type: Literal["track", "album", "playlist", "photo", "file"]
     target_id: str = Field(min_length=1, max_length=64)
-    expires_in_seconds: int | None = Field(default=None, ge=60)
+    expires_in_seconds: int | None = Field(default=None, ge=60, le=MAX_LIFETIME)
     password: str | None = Field(default=None, max_length=256)
     allow_download: bool = False
     description: str | None = Field(default=None, max_length=1_000, description="Shown to visitors")
@@ -25,7 +29,9 @@ class NewShare(ApiModel):
 
 class ShareChanges(ApiModel):
     description: str | None = Field(default=None, max_length=1_000, description='"" removes it')
-    expires_in_seconds: int | None = Field(default=None, ge=60, description="From now")
+    expires_in_seconds: int | None = Field(
+        default=None, ge=60, le=MAX_LIFETIME, description="From now"
+    )
 
 
 class Share(ApiModel):
