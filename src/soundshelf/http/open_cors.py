@@ -17,7 +17,8 @@ import re
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 OPEN_PREFIXES = ("/rest/", "/blobs/")
-_ALLOWED_METHODS = b"GET, HEAD, POST, OPTIONS"
+_REST_METHODS = b"GET, HEAD, POST, OPTIONS"
+_BLOB_METHODS = b"GET, HEAD, PUT, OPTIONS"  # PUT: a signed upload URL (write once)
 _EXPOSED = b"Accept-Ranges, Content-Length, Content-Range, Content-Type, ETag"
 _TOKEN_LIST = re.compile(rb"^[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$")
 _MAX_AGE = b"86400"  # a day: a client's preflights are answered from its cache
@@ -34,7 +35,8 @@ class OpenCorsMiddleware:
         headers = dict(scope["headers"])
         asks = b"access-control-request-method" in headers or scope["path"].startswith("/rest/")
         if scope["method"] == "OPTIONS" and asks:
-            await _preflight(headers, send)
+            methods = _REST_METHODS if scope["path"].startswith("/rest/") else _BLOB_METHODS
+            await _preflight(headers, methods, send)
             return
 
         async def send_open(message: Message) -> None:
@@ -54,12 +56,12 @@ class OpenCorsMiddleware:
         await self.app(scope, receive, send_open)
 
 
-async def _preflight(headers: dict[bytes, bytes], send: Send) -> None:
+async def _preflight(headers: dict[bytes, bytes], methods: bytes, send: Send) -> None:
     answer = [
         (b"access-control-allow-origin", b"*"),
-        (b"access-control-allow-methods", _ALLOWED_METHODS),
+        (b"access-control-allow-methods", methods),
         (b"access-control-max-age", _MAX_AGE),
-        (b"allow", _ALLOWED_METHODS),
+        (b"allow", methods),
         (b"content-length", b"0"),
     ]
     # Whatever headers the client will send (Range for seeking, Content-Type for a form),
