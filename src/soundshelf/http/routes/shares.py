@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Response, status
 from pydantic import Field
 
+from soundshelf import client_origin
 from soundshelf.http.deps import CurrentUser, ServicesDep
 from soundshelf.http.models import ApiModel
 from soundshelf.http.openapi import raises
@@ -70,7 +71,7 @@ def create_share(body: NewShare, user: CurrentUser, services: ServicesDep) -> Cr
         allow_download=body.allow_download,
         description=body.description,
     )
-    url = f"{services.settings.base_url}/s/{token}"
+    url = f"{client_origin.base_url(services.settings)}/s/{token}"
     return CreatedShare(**services.shares.view(share), token=token, url=url)
 
 
