@@ -1,5 +1,7 @@
 """Every endpoint we serve, in JSON and in XML, against the OpenSubsonic response shapes
-(``tests/subsonic/schema.py``); read-only answers must also say the same in both."""
+(``tests/subsonic/schema.py``), and every XML answer against the official Subsonic XSD
+with only OpenSubsonic's documented additions (``tests/subsonic/xsd.py``); read-only
+answers must also say the same in both."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from soundshelf.subsonic.router import HANDLERS
-from tests.subsonic import schema
+from tests.subsonic import schema, xsd
 
 # Answers that change nothing, so asking again in the other format must say the same.
 # (getRandomSongs and random album lists are random; the rest are requests that act.)
@@ -82,6 +84,8 @@ class Checker:
         response = self._raw(method, fmt, params)
         if fmt == "json":
             return response.json()["subsonic-response"]
+        if method not in xsd.OPENSUBSONIC_ONLY:
+            assert xsd.errors(response.content) == [], (method, response.text)
         root = ET.fromstring(response.content)  # noqa: S314 (our own answer)
         assert schema.local_name(root) == "subsonic-response"
         failed = root.get("status") == "failed"

@@ -15,6 +15,7 @@ from soundshelf.subsonic.call import Call
 from soundshelf.subsonic.library import (
     Library,
     Pool,
+    album_child,
     album_entry,
     album_of,
     artist_entry,
@@ -132,9 +133,7 @@ def get_music_directory(call: Call) -> Payload:
     subsonic_id = call.required("id")
     if split_id(subsonic_id)[0] == "ar":
         artist = get_artist(call)["artist"]
-        children = [
-            {**a, "parent": subsonic_id, "title": a["name"], "isDir": True} for a in artist["album"]
-        ]
+        children = [album_child(a) for a in artist["album"]]
         return {"directory": {"id": subsonic_id, "name": artist["name"], "child": children}}
     entry, tracks = _album(call, subsonic_id)
     return {
@@ -215,7 +214,7 @@ def get_album_list2(call: Call) -> Payload:
 
 
 def get_album_list(call: Call) -> Payload:
-    return {"albumList": {"album": [{**a, "title": a["name"]} for a in _album_list(call)]}}
+    return {"albumList": {"album": [album_child(a) for a in _album_list(call)]}}
 
 
 def get_random_songs(call: Call) -> Payload:
@@ -296,7 +295,8 @@ def search3(call: Call) -> Payload:
 
 def search2(call: Call) -> Payload:
     artists, albums, found = _search(call)
-    folders = [{**a, "title": a["name"]} for a in albums]
+    folders = [album_child(a) for a in albums]
+    artists = [{k: v for k, v in a.items() if k != "albumCount"} for a in artists]  # Artist
     return {"searchResult2": {"artist": artists, "album": folders, "song": found}}
 
 
