@@ -43,7 +43,7 @@ def get_music_folders(call: Call) -> Payload:
     return {"musicFolders": {"musicFolder": [{"id": FOLDER_ID, "name": "Soundshelf"}]}}
 
 
-def _artists(call: Call) -> list[tuple[dict[str, Any], int]]:
+def artists_with_album_counts(call: Call) -> list[tuple[dict[str, Any], int]]:
     """(profile, album count) of every uploader in the caller's pool, by name."""
     pool = call.library.pool(call.principal)
     albums: dict[str, set[str]] = defaultdict(set)
@@ -65,12 +65,12 @@ def _index(entries: list[Payload]) -> list[Payload]:
 
 
 def get_artists(call: Call) -> Payload:
-    entries = [artist_entry(p, album_count=n) for p, n in _artists(call)]
+    entries = [artist_entry(p, album_count=n) for p, n in artists_with_album_counts(call)]
     return {"artists": {"ignoredArticles": "", "index": _index(entries)}}
 
 
 def get_indexes(call: Call) -> Payload:
-    entries = [artist_entry(p) for p, _ in _artists(call)]
+    entries = [artist_entry(p) for p, _ in artists_with_album_counts(call)]
     return {"indexes": {"ignoredArticles": "", "lastModified": 0, "index": _index(entries)}}
 
 
@@ -262,7 +262,7 @@ def _search(call: Call) -> tuple[list[Payload], list[Payload], list[Payload]]:
     offsets = {k: call.int(f"{k}Offset", 0) for k in ("artist", "album", "song")}
     if query in {"", "*"}:
         # An empty query lists everything (clients sync their offline library this way).
-        artists = [artist_entry(p, album_count=n) for p, n in _artists(call)]
+        artists = [artist_entry(p, album_count=n) for p, n in artists_with_album_counts(call)]
         pool = library.pool(viewer)
         albums = [entry for entry, _ in _pool_albums(call, pool)]
         tracks = pool.tracks
@@ -326,7 +326,7 @@ def stream(call: Call) -> Response:
     offset means transcoding from there, and on AWS the API is a Lambda behind API Gateway
     (buffered answers of at most 6 MB, 30 s), which never proxies media. So we do not
     advertise the ``transcodeOffset`` extension, and clients seek with Range instead."""
-    track = _media_track(call)
+    track = media_track(call)
     quality = _quality(call)
     if quality != "original" and _bitrate(track) <= call.int("maxBitRate", 0, high=100_000):
         quality = "original"  # the original already fits the limit
@@ -334,10 +334,10 @@ def stream(call: Call) -> Response:
 
 
 def download(call: Call) -> Response:
-    return _redirect(call.services.tracks.download_url(_media_track(call)))
+    return _redirect(call.services.tracks.download_url(media_track(call)))
 
 
-def _media_track(call: Call) -> dict[str, Any]:
+def media_track(call: Call) -> dict[str, Any]:
     kind, track_id = split_id(call.required("id"))
     if kind != "tr":
         raise SubsonicError(NOT_FOUND, "Song not found")
