@@ -83,11 +83,13 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
 
 def test_sign_up_confirm_login_refresh_logout(stack: Stack) -> None:
     accounts = stack.accounts
-    profile = accounts.sign_up(username="Ada", email="ada@example.com", password=PASSWORD)
+    profile = accounts.sign_up(
+        username="Ada", email="ada@example.com", password=PASSWORD, client="c"
+    )
     assert profile["username"] == "ada"
     with pytest.raises(UserNotConfirmed):
         accounts.login(username="ada", password=PASSWORD, client="1.2.3.4")
-    accounts.confirm(username="ada", code=stack.code_for("ada@example.com"))
+    accounts.confirm(username="ada", code=stack.code_for("ada@example.com"), client="c")
 
     tokens = accounts.login(username="ada", password=PASSWORD, client="1.2.3.4")
     me = accounts.authenticate_token(tokens.access_token)
@@ -116,9 +118,9 @@ def test_duplicates_are_refused(stack: Stack) -> None:
     accounts = stack.accounts
     accounts.create_user(username="cyd", email="cy@example.com", password=PASSWORD)
     with pytest.raises(UsernameTaken):
-        accounts.sign_up(username="cyd", email="other@example.com", password=PASSWORD)
+        accounts.sign_up(username="cyd", email="other@example.com", password=PASSWORD, client="c")
     with pytest.raises(EmailTaken):
-        accounts.sign_up(username="cyd2", email="cy@example.com", password=PASSWORD)
+        accounts.sign_up(username="cyd2", email="cy@example.com", password=PASSWORD, client="c")
 
 
 def test_roles_show_in_tokens_and_apply_at_once(stack: Stack) -> None:

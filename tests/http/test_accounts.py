@@ -182,7 +182,9 @@ def test_weak_passwords_are_422(client: TestClient, password: str, why: str) -> 
     assert response.json()["code"] == "weak_password"
 
 
-def test_wrong_code_then_too_many_tries(client: TestClient, settings: Settings) -> None:
+def test_wrong_code_then_too_many_tries(
+    client: TestClient, settings: Settings, clock: FakeClock
+) -> None:
     client.post(
         "/api/v1/auth/signup",
         json={"username": "judy", "email": "judy@example.com", "password": PASSWORD},
@@ -190,14 +192,17 @@ def test_wrong_code_then_too_many_tries(client: TestClient, settings: Settings) 
     code = code_from_outbox(settings.data_dir, "judy@example.com")
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     for _ in range(5):
+        clock.advance(60)  # past the growing delay between guesses (tested apart)
         response = client.post("/api/v1/auth/confirm", json={"username": "judy", "code": wrong})
         assert response.status_code == 400
         assert response.json()["code"] == "invalid_code"
     # After five wrong tries even the right code is refused; a new code works.
+    clock.advance(60)
     right = client.post("/api/v1/auth/confirm", json={"username": "judy", "code": code})
     assert right.status_code == 400
     assert client.post("/api/v1/auth/resend-code", json={"username": "judy"}).status_code == 204
     new_code = code_from_outbox(settings.data_dir, "judy@example.com")
+    clock.advance(60)
     ok = client.post("/api/v1/auth/confirm", json={"username": "judy", "code": new_code})
     assert ok.status_code == 204
 

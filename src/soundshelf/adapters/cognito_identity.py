@@ -221,6 +221,8 @@ class CognitoIdentityProvider:
             ConfirmationCode=code,
             Password=new_password,
         )
+        # Cognito keeps the old refresh tokens through a reset; a reset ends every session.
+        self._call("admin_user_global_sign_out", UserPoolId=self.user_pool_id, Username=username)
 
     # --- administration ---------------------------------------------------------------
 

@@ -34,6 +34,15 @@ class InvalidCredentials(NotAuthenticated):
     code, title = "invalid_credentials", "Wrong username or password"
 
 
+class RefreshTokenReused(InvalidCredentials):
+    """A refresh token that was already exchanged came back (a copy is in other hands);
+    the provider has ended the account's refresh tokens, the caller ends the rest."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__("The session has ended; sign in again")
+        self.user_id = user_id  # the token's ``sub``
+
+
 class InvalidToken(NotAuthenticated):
     code, title = "invalid_token", "The token is not valid"
 
