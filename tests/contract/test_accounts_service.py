@@ -33,6 +33,7 @@ from soundshelf.ports.identity import (
     UserDisabled,
     UsernameTaken,
     UserNotConfirmed,
+    WrongPassword,
 )
 from soundshelf.ratelimit import RateLimiter
 from tests.support import MOTO_REGION, code_from_outbox, create_cognito_pool, moto_jwks
@@ -224,3 +225,24 @@ def test_logout_ends_tokens_issued_earlier_in_the_same_second(stack: Stack) -> N
         with pytest.raises(InvalidToken):
             accounts.authenticate_token(ended.access_token)
     assert accounts.authenticate_token(after.access_token).username == "ida"
+
+
+def test_a_password_change_ends_every_session(stack: Stack) -> None:
+    accounts = stack.accounts
+    accounts.create_user(username="jon", email="jon@example.com", password=PASSWORD)
+    tokens = accounts.login(username="jon", password=PASSWORD, client="c")
+    me = accounts.authenticate_token(tokens.access_token)
+    new_password = "Another-Fine-9-password"
+    with pytest.raises(WrongPassword):
+        accounts.change_password(
+            me, current_password="Not-The-9-password", new_password=new_password, client="c"
+        )
+    accounts.change_password(me, current_password=PASSWORD, new_password=new_password, client="c")
+    with pytest.raises(InvalidToken):
+        accounts.authenticate_token(tokens.access_token)
+    with pytest.raises((InvalidCredentials, InvalidToken)):
+        accounts.refresh(refresh_token=tokens.refresh_token)
+    with pytest.raises(InvalidCredentials):
+        accounts.login(username="jon", password=PASSWORD, client="c")
+    fresh = accounts.login(username="jon", password=new_password, client="c")
+    assert accounts.authenticate_token(fresh.access_token).username == "jon"

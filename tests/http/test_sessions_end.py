@@ -141,3 +141,36 @@ def test_disable_ends_tokens_issued_earlier_in_the_same_second(
         pytest.skip("could not fit the calls into one second")
     assert me_status(client, before) == 401
     assert me_status(client, after) == 200
+
+
+def test_a_password_change_ends_every_session_and_wrong_ones_are_throttled(
+    client: TestClient, sign_up: SignUp, clock: FakeClock
+) -> None:
+    tokens = sign_up("zoe")
+    other_device = client.post(
+        "/api/v1/auth/login", json={"username": "zoe", "password": PASSWORD}
+    ).json()
+    clock.advance(0.1)
+    change = {"currentPassword": "not my password", "newPassword": "a brand new secret"}
+    for _ in range(5):
+        wrong = client.post("/api/v1/me/password", headers=bearer(tokens), json=change)
+        assert wrong.status_code == 403
+        assert wrong.json()["code"] == "wrong_password"
+    # A stolen access token is no way to guess the password: it counts as sign-ins.
+    throttled = client.post("/api/v1/me/password", headers=bearer(tokens), json=change)
+    assert throttled.status_code == 429
+    clock.advance(1)
+    change["currentPassword"] = PASSWORD
+    assert (
+        client.post("/api/v1/me/password", headers=bearer(tokens), json=change).status_code == 204
+    )
+    for session in (tokens, other_device):
+        assert me_status(client, session) == 401
+        assert refresh_status(client, session) == 401
+    clock.advance(0.1)
+    old = client.post("/api/v1/auth/login", json={"username": "zoe", "password": PASSWORD})
+    assert old.status_code == 401
+    new = client.post(
+        "/api/v1/auth/login", json={"username": "zoe", "password": "a brand new secret"}
+    )
+    assert me_status(client, new.json()) == 200

@@ -49,6 +49,7 @@ from soundshelf.ports.identity import (
     Tokens,
     UserDisabled,
     UsernameTaken,
+    WrongPassword,
 )
 from soundshelf.ports.mail import Mailer
 from soundshelf.ports.table import (
@@ -286,6 +287,28 @@ class AccountsService:
         if reservation := self.table.get(*username_key(name)):
             self._end_sessions(reservation["userId"])
         self.audit.record(audit_actions.PASSWORD_RESET, target_type="user", target_id=name)
+
+    def change_password(
+        self, principal: Principal, *, current_password: str, new_password: str, client: str
+    ) -> None:
+        """Every session ends, this one too (the caller signs in with the new password).
+        Wrong current passwords count as failed sign-ins: a stolen access token must not
+        become a way to guess the password."""
+        name = principal.username
+        check_password(new_password, username=name)
+        failures = self.login_throttle.ensure_allowed(name, client)
+        try:
+            self.identity.change_password(
+                username=name, current_password=current_password, new_password=new_password
+            )
+        except InvalidCredentials:
+            self.login_throttle.failed(name, client)
+            raise WrongPassword() from None
+        self.login_throttle.succeeded(name, client, failures=failures)
+        self._end_sessions(principal.user_id)
+        self.audit.record(
+            audit_actions.PASSWORD_CHANGED, actor=principal, target_type="user", target_id=name
+        )
 
     def _username(self, username_or_email: str) -> str:
         """The username for a username or an email address (as typed)."""

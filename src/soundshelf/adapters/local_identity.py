@@ -134,6 +134,17 @@ class LocalIdentityProvider:
             bump_generation=True,
         )
 
+    def change_password(self, *, username: str, current_password: str, new_password: str) -> None:
+        user = self._get(username)
+        if user is None or not _verify_password(user["passwordHash"], current_password):
+            raise InvalidCredentials()
+        self.table.update(
+            *_user_key(username),
+            set={"passwordHash": PASSWORD_HASHER.hash(new_password)},
+            add={"generation": 1},  # ends every session
+            condition=AttributeEquals("passwordHash", user["passwordHash"]),
+        )
+
     # --- sessions ---------------------------------------------------------------------------
 
     def login(self, *, username: str, password: str) -> Tokens:
