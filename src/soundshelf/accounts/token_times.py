@@ -26,8 +26,11 @@ def record_issue(table: Table, access_token: str, *, asked_at: float) -> None:
     # Our own provider just signed it (or Cognito just returned it over TLS): no need to
     # verify it again to read two claims.
     claims = jwt.decode(access_token, options={"verify_signature": False})
-    pk, sk = _issue_key(str(claims["jti"]))
-    table.put({"PK": pk, "SK": sk, "askedAt": asked_at, "expiresAt": int(claims["exp"])})
+    jti, expires = claims.get("jti"), claims.get("exp")
+    if not isinstance(jti, str) or not jti or not isinstance(expires, int | float):
+        return  # unrecorded: refused if it shares a second with an end of sessions
+    pk, sk = _issue_key(jti)
+    table.put({"PK": pk, "SK": sk, "askedAt": asked_at, "expiresAt": int(expires)})
 
 
 def issued_before(table: Table, claims: dict[str, Any], valid_after: float) -> bool:

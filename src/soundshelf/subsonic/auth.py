@@ -25,6 +25,8 @@ from soundshelf.subsonic.protocol import (
     SubsonicError,
 )
 
+MAX_USERNAME = 320  # as the web sign-in's field
+
 
 class SubsonicAuth:
     def __init__(
@@ -46,6 +48,8 @@ class SubsonicAuth:
         if not password and not (token and salt):
             raise SubsonicError(MISSING_PARAMETER, "Required parameter is missing: p or t and s")
         name = username.strip().lower()
+        if len(name) > MAX_USERNAME:  # nobody's: not worth a counter (nor a huge key)
+            raise SubsonicError(WRONG_CREDENTIALS, "Wrong username or password")
         try:
             failures = self.throttle.ensure_allowed(name, client)
         except RateLimited as exc:
