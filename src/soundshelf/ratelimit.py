@@ -25,11 +25,6 @@ class RateLimiter:
     def _key(self, key: str, start: int) -> tuple[str, str]:
         return f"RATE#{key}", f"{start}"
 
-    def count(self, key: str, *, window: int) -> int:
-        start, _ = self._window(window)
-        item = self.table.get(*self._key(key, start))
-        return int(item["count"]) if item else 0
-
     def ensure_below(self, key: str, *, limit: int, window: int, detail: str) -> None:
         """Refuse with 429 when ``key`` already reached ``limit`` in this window."""
         start, retry_after = self._window(window)
@@ -47,10 +42,6 @@ class RateLimiter:
         if limit is not None and count > limit:
             raise RateLimited(detail or "Too many requests", retry_after=retry_after)
         return count
-
-    def clear(self, key: str, *, window: int) -> None:
-        start, _ = self._window(window)
-        self.table.delete(*self._key(key, start))
 
 
 class Backoff:
