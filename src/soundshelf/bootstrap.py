@@ -245,6 +245,7 @@ def _accounts(base: _Base) -> AccountsService:
         limiter=base.limiter,
         api_key_requests_per_minute=base.settings.api_key_requests_per_minute,
         audit=base.audit,
+        mailer=base.adapters.mailer,  # sign-in links
     )
 
 
