@@ -71,7 +71,7 @@ def test_every_error_response_of_every_operation_is_a_problem(spec: dict) -> Non
         ("POST", "/api/v1/tracks/abc/like", "DELETE, PUT"),
         ("DELETE", "/api/health", "GET"),
         ("PUT", "/api/v1/playlists", "GET, POST"),
-        ("DELETE", "/rest/ping", "GET, POST"),
+        ("DELETE", "/rest/ping", "GET, HEAD, POST"),
     ],
 )
 def test_a_405_names_the_methods_the_path_allows(

@@ -11,6 +11,7 @@ from pydantic import Field
 from soundshelf.accounts.models import me_view
 from soundshelf.http.deps import ClientAddress, CurrentUser, ServicesDep
 from soundshelf.http.models import ApiModel
+from soundshelf.http.openapi import raises
 from soundshelf.ports.clock import iso
 
 router = APIRouter(prefix="/me", tags=["accounts"])
@@ -70,7 +71,12 @@ def update_me(body: ProfileChanges, user: CurrentUser, services: ServicesDep) ->
     return Me(**me_view(profile))
 
 
-@router.post("/password", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@router.post(
+    "/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=raises(403),  # the current password retyped wrong
+)
 def change_password(
     body: PasswordChange, user: CurrentUser, services: ServicesDep, client: ClientAddress
 ) -> None:
