@@ -98,6 +98,8 @@ class Services:
     jwks_document: dict[str, Any] | None = None
     # Extra ASGI apps the HTTP server mounts (the local blob store's signed-URL endpoint).
     mounts: dict[str, ASGIApp] = field(default_factory=dict)
+    # Processing's scratch folders (embedded: swept when `serve` starts and a worker dies).
+    scratch: Path | None = None
 
 
 @dataclass
@@ -108,6 +110,8 @@ class _Adapters:
     mailer: Mailer | None
     jobs: JobQueue
     app_password_key: bytes | None = None
+    # Where processing works on copies of originals (None: the system temp folder).
+    scratch: Path | None = None
     jwks_document: dict[str, Any] | None = None
     mounts: dict[str, ASGIApp] = field(default_factory=dict)
 
@@ -223,6 +227,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         job_handlers={**uploads.jobs, **social.jobs, **moderation.jobs},
         jwks_document=adapters.jwks_document,
         mounts=adapters.mounts,
+        scratch=adapters.scratch,
     )
 
 
@@ -258,7 +263,13 @@ def _upload_processor(base: _Base, events: ChangeEvents) -> JobHandler:
     # Made for the first job (``_Deferred``): the API Lambda never imports PyAV.
     from soundshelf.uploads.processing import UploadProcessor
 
-    return UploadProcessor(table=base.table, blobs=base.blobs, clock=base.clock, events=events)
+    return UploadProcessor(
+        table=base.table,
+        blobs=base.blobs,
+        clock=base.clock,
+        events=events,
+        scratch=base.adapters.scratch,
+    )
 
 
 def _social(base: _Base, accounts: AccountsService) -> _Social:
@@ -466,6 +477,7 @@ def _local(settings: Settings, clock: Clock) -> _Adapters:
         mailer=mailer,
         jobs=TableJobQueue(table, clock),
         app_password_key=fernet_key(load_or_create_file(keys / "app-passwords.key")),
+        scratch=data_dir / "tmp",
         jwks_document=identity.jwks_document,
         mounts={"/blobs": BlobHttpApp(blobs)},
     )

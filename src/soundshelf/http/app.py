@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -17,6 +17,7 @@ from soundshelf import __version__
 from soundshelf.bootstrap import Services
 from soundshelf.errors import NotFound
 from soundshelf.http.deps import document_security
+from soundshelf.http.health import CachedVerdict, Health
 from soundshelf.http.middleware import RequestContextMiddleware
 from soundshelf.http.problems import install_problem_handlers
 from soundshelf.http.routes import (
@@ -40,6 +41,7 @@ from soundshelf.http.routes import (
 )
 from soundshelf.http.static import WebApp
 from soundshelf.subsonic.router import router as subsonic_router
+from soundshelf.worker_status import WorkerStatusBoard
 
 WEB_DIR = Path(str(resources.files("soundshelf") / "web"))
 # Endpoints that write, hash passwords or move bytes run in threads (reads of the table
@@ -92,10 +94,29 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     install_problem_handlers(app)
 
-    @app.get("/api/health", tags=["service"])
-    async def health() -> dict[str, str]:
-        """Liveness and which backend this server runs on."""
-        return {"status": "ok", "backend": services.settings.backend, "version": __version__}
+    workers = CachedVerdict(WorkerStatusBoard(services.table, services.clock))
+
+    @app.get(
+        "/api/health",
+        tags=["service"],
+        response_model=Health,
+        response_model_exclude_none=True,
+        responses={503: {"model": Health, "description": "Uploads are not being processed"}},
+    )
+    async def health(response: Response) -> Health:
+        """Whether this server works, and which backend it runs on.
+
+        ``status`` is ``ok``, ``degraded`` (200: a processing worker died recently, is
+        being restarted or is stalled; the API works) or ``down`` (503: nothing processes
+        uploads and the server is not fixing it). ``processing`` shows each worker."""
+        verdict = workers.current()
+        response.status_code = verdict.http_status
+        return Health(
+            status=verdict.status,
+            backend=services.settings.backend,
+            version=__version__,
+            processing=verdict.processing,
+        )
 
     @app.get("/.well-known/jwks.json", tags=["service"])
     async def jwks() -> dict[str, Any]:

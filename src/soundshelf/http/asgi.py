@@ -12,9 +12,11 @@ from soundshelf.bootstrap import build
 from soundshelf.config import Settings
 from soundshelf.http.app import create_app
 from soundshelf.logs import configure_logging
+from soundshelf.process_tree import die_with_parent
 
 
 def app_from_environment() -> FastAPI:
+    die_with_parent()  # even a killed `serve` leaves no HTTP process behind
     settings = Settings()
     configure_logging(settings.log_level)
     return create_app(build(settings))

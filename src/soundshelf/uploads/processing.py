@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from soundshelf.ports.table import (
     TransactionFailed,
     Update,
 )
+from soundshelf.scratch import scratch_folder
 from soundshelf.uploads.models import upload_key
 from soundshelf.uploads.stored import derived_key, hash_key
 
@@ -44,6 +44,7 @@ log = logging.getLogger("soundshelf.processing")
 
 RESULT_TYPES = {"audio": "track", "image": "photo", "file": "file"}
 GAVE_UP = "Processing failed several times; please try uploading the file again"
+TOO_BIG = "This file needs more memory to process than the server allows for one upload"
 
 
 def result_key(result_type: str, item_id: str) -> tuple[str, str]:
@@ -54,9 +55,16 @@ class UploadProcessor:
     """The ``process_upload`` job handler."""
 
     def __init__(
-        self, *, table: Table, blobs: BlobStore, clock: Clock, events: ChangeEvents
+        self,
+        *,
+        table: Table,
+        blobs: BlobStore,
+        clock: Clock,
+        events: ChangeEvents,
+        scratch: Path | None = None,
     ) -> None:
         self.table = table
+        self.scratch = scratch  # where copies of originals are worked on (scratch.py)
         self.blobs = blobs
         self.clock = clock
         # Once a new item is committed: item_changed (tracks and photos, so the owner
@@ -75,8 +83,7 @@ class UploadProcessor:
         item = self.table.get(*upload_key(upload_id))
         if item is None or item["status"] in {"ready", "failed"}:
             return  # done before: a repeated delivery
-        with tempfile.TemporaryDirectory(prefix="soundshelf-") as tmp:
-            work = Path(tmp)
+        with scratch_folder(self.scratch) as work:
             original = work / "original"
             sha256 = self._download(item["blobKey"], original)
             try:
@@ -90,9 +97,12 @@ class UploadProcessor:
                 if self._finish_as_duplicate(item, sha256):
                     return
                 result, beside = self._make(item, original, sniffed, sha256, work)
-            except UnsupportedMedia as exc:
-                log.info("upload refused", extra={"uploadId": upload_id, "reason": exc.detail})
-                self._fail(item, exc.detail)
+            except (UnsupportedMedia, MemoryError) as exc:
+                # MemoryError: the worker's memory limit for one job (worker.py) stopped
+                # a decoder; the worker lives on, this file would fail every retry.
+                reason = exc.detail if isinstance(exc, UnsupportedMedia) else TOO_BIG
+                log.info("upload refused", extra={"uploadId": upload_id, "reason": reason})
+                self._fail(item, reason)
                 self.blobs.delete(item["blobKey"])
                 return
         self._commit(item, result, sha256, beside)
