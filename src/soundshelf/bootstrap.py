@@ -54,6 +54,7 @@ from soundshelf.social.notifications import (
 from soundshelf.social.requests import FriendRequests
 from soundshelf.subsonic.app_passwords import AppPasswords, fernet_key
 from soundshelf.uploads.service import PROCESS_UPLOAD, UploadsService
+from soundshelf.worker_status import WorkerStatusBoard
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
@@ -100,6 +101,9 @@ class Services:
     mounts: dict[str, ASGIApp] = field(default_factory=dict)
     # Processing's scratch folders (embedded: swept when `serve` starts and a worker dies).
     scratch: Path | None = None
+    # Embedded: the state of `serve`'s processing workers, for /api/health (on AWS the
+    # processing Lambda's queue and alarms watch processing).
+    worker_status: WorkerStatusBoard | None = None
 
 
 @dataclass
@@ -112,6 +116,7 @@ class _Adapters:
     app_password_key: bytes | None = None
     # Where processing works on copies of originals (None: the system temp folder).
     scratch: Path | None = None
+    worker_status: WorkerStatusBoard | None = None
     jwks_document: dict[str, Any] | None = None
     mounts: dict[str, ASGIApp] = field(default_factory=dict)
 
@@ -228,6 +233,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         jwks_document=adapters.jwks_document,
         mounts=adapters.mounts,
         scratch=adapters.scratch,
+        worker_status=adapters.worker_status,
     )
 
 
@@ -478,6 +484,7 @@ def _local(settings: Settings, clock: Clock) -> _Adapters:
         jobs=TableJobQueue(table, clock),
         app_password_key=fernet_key(load_or_create_file(keys / "app-passwords.key")),
         scratch=data_dir / "tmp",
+        worker_status=WorkerStatusBoard(table, clock),
         jwks_document=identity.jwks_document,
         mounts={"/blobs": BlobHttpApp(blobs)},
     )

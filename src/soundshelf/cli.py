@@ -147,7 +147,10 @@ def _lan_address() -> str:
 
 def _environment(settings: Settings) -> dict[str, str]:
     """The command-line choices, as the settings the HTTP processes read."""
+    from soundshelf.http.asgi import SERVE_PID
+
     return {
+        SERVE_PID: str(os.getpid()),
         "SOUNDSHELF_DATA_DIR": str(settings.resolved_data_dir),
         "SOUNDSHELF_HOST": settings.host,
         "SOUNDSHELF_PORT": str(settings.port),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -41,6 +42,7 @@ from soundshelf.worker_status import (
 
 log = logging.getLogger("soundshelf.supervisor")
 
+IDLE_STALL = 60.0  # at least: a loop turn may upgrade the search index or sweep uploads
 QUICK_DEATH = 60.0  # a worker that dies sooner than this after its start is crash-looping
 FIRST_DELAY, MAX_DELAY = 0.5, 60.0  # restart delays of a crash-looping worker: 0.5 s, 1 s…
 
@@ -70,7 +72,7 @@ class WorkerSupervisor:
         self.services = services
         self.target = target
         self.job_timeout = float(services.settings.worker_job_timeout)
-        self.board = WorkerStatusBoard(services.table, services.clock)
+        self.board = services.worker_status or WorkerStatusBoard(services.table, services.clock)
         self._context = multiprocessing.get_context("spawn")
         self._stop = self._context.Event()
         self._stopping = threading.Event()
@@ -158,8 +160,8 @@ class WorkerSupervisor:
 
     def _spawn(self, slot: _Slot) -> None:
         receiving, sending = self._context.Pipe(duplex=False)
-        beat = self._context.Value("d", time.monotonic(), lock=False)
-        slot.link = WorkerLink(stop=self._stop, beat=beat, jobs=sending)
+        beat = self._context.Value("d", 0.0, lock=False)  # 0: still starting
+        slot.link = WorkerLink(stop=self._stop, beat=beat, jobs=sending, parent=os.getpid())
         n = slot.state.slot
         slot.process = self._context.Process(
             target=self.target,
@@ -206,10 +208,11 @@ class WorkerSupervisor:
 
     def _check_stalled(self, slot: _Slot) -> bool:
         now = time.monotonic()
+        beat = slot.link.beat.value if slot.link is not None else 0.0
         if slot.job is not None:
             stalled = now - slot.job_started > self.job_timeout
         else:
-            stalled = now - max(slot.link.beat.value, slot.started) > self.job_timeout
+            stalled = beat > 0 and now - beat > max(IDLE_STALL, self.job_timeout)
         if not stalled or slot.kill_reason is not None:
             return False
         slot.kill_reason = f"stalled: no progress for {self.job_timeout:g} s"

@@ -82,6 +82,7 @@ class WorkerLink:
     stop: Any  # multiprocessing Event, shared by every worker: finish the job and exit
     beat: Any  # multiprocessing Value("d"): time.monotonic() of the loop's last turn
     jobs: Any  # sending end of a Pipe: the Job when one starts, None when it ends
+    parent: int  # the supervisor's process
 
     def job_started(self, job: Job | None) -> None:
         self.jobs.send(job)
@@ -147,8 +148,7 @@ def worker_main(settings: Settings, link: WorkerLink) -> None:
 
     # The parent handles Ctrl-C and tells us through ``link.stop``; if it dies, so do we.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent()
-    parent = os.getppid()
+    die_with_parent(link.parent)
     configure_logging(settings.log_level)
     services = build(settings)
     # The decoders are loaded before the limit is set: it is what one job may add.
@@ -156,7 +156,7 @@ def worker_main(settings: Settings, link: WorkerLink) -> None:
 
     limit_memory(settings.worker_job_memory_mib * 1024 * 1024)
     Worker(services, services.job_handlers, link=link).run(
-        lambda: link.stop.is_set() or os.getppid() != parent
+        lambda: link.stop.is_set() or os.getppid() != link.parent
     )
 
 

@@ -41,7 +41,6 @@ from soundshelf.http.routes import (
 )
 from soundshelf.http.static import WebApp
 from soundshelf.subsonic.router import router as subsonic_router
-from soundshelf.worker_status import WorkerStatusBoard
 
 WEB_DIR = Path(str(resources.files("soundshelf") / "web"))
 # Endpoints that write, hash passwords or move bytes run in threads (reads of the table
@@ -94,7 +93,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     install_problem_handlers(app)
 
-    workers = CachedVerdict(WorkerStatusBoard(services.table, services.clock))
+    workers = CachedVerdict(services.worker_status)
 
     @app.get(
         "/api/health",

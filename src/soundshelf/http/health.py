@@ -12,6 +12,7 @@ from soundshelf.worker_status import Verdict, WorkerStatusBoard
 # Health is polled hard (load balancers, benchmarks): each process reads the workers'
 # status item at most this often.
 VERDICT_TTL = 1.0
+NOT_HERE = Verdict("ok", None)
 
 
 class Health(BaseModel):
@@ -24,13 +25,15 @@ class Health(BaseModel):
 
 
 class CachedVerdict:
-    def __init__(self, board: WorkerStatusBoard) -> None:
+    def __init__(self, board: WorkerStatusBoard | None) -> None:
         self.board = board
         self._verdict: Verdict | None = None
         self._until = 0.0
 
     def current(self) -> Verdict:
         now = time.monotonic()
+        if self.board is None:
+            return NOT_HERE
         if self._verdict is None or now >= self._until:
             self._verdict = self.board.verdict()
             self._until = now + VERDICT_TTL
