@@ -45,12 +45,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     services = build(settings)
     supervisor: WorkerSupervisor | None = None
     try:
+        if services.scratch is not None:
+            sweep(services.scratch)  # what a crash left: copies of originals
         if args.demo:
             from soundshelf.demo import load_demo
 
             load_demo(services, starting=_say_preparing_demo)
-        if services.scratch is not None:
-            sweep(services.scratch)  # what a crash left: copies of originals
         print(start_banner(settings, services, demo=args.demo), flush=True)
         supervisor = WorkerSupervisor(services, count=settings.workers)
         supervisor.start()

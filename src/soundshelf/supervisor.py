@@ -119,10 +119,6 @@ class WorkerSupervisor:
         except Exception:
             log.exception("could not record that the workers stopped")
 
-    @property
-    def pids(self) -> list[int]:
-        return [s.process.pid for s in self.slots if s.process is not None]
-
     # --- the watch -------------------------------------------------------------------------
 
     def _watch(self) -> None:
@@ -197,12 +193,8 @@ class WorkerSupervisor:
             slot.state.job = (
                 None
                 if job is None
-                else {
-                    "kind": job.kind,
-                    "jobId": job.job_id,
-                    "attempt": job.attempts,
-                    "since": slot.state.since,
-                }
+                # No ids: health is public; the log names the job.
+                else {"kind": job.kind, "attempt": job.attempts, "since": slot.state.since}
             )
         return changed
 

@@ -109,9 +109,11 @@ class Worker:
         for job in jobs:
             if self.link is not None:  # so that its job is retried at once if we die
                 self.link.job_started(job)
-            run_job(self.services, self.handlers, job)
-            if self.link is not None:
-                self.link.job_started(None)
+            try:
+                run_job(self.services, self.handlers, job)
+            finally:
+                if self.link is not None:
+                    self.link.job_started(None)
         return len(jobs)
 
     def housekeeping(self) -> None:

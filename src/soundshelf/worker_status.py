@@ -41,7 +41,7 @@ class WorkerState:
     restarts: int = 0
     last_exit: str | None = None
     last_exit_at: float | None = None
-    job: dict[str, Any] | None = field(default=None)  # kind, jobId, attempt, since
+    job: dict[str, Any] | None = field(default=None)  # kind, attempt, since
 
 
 @dataclass(frozen=True)
