@@ -18,6 +18,7 @@ log = logging.getLogger("soundshelf.cli")
 
 WILDCARD_HOSTS = {"0.0.0.0", "::", ""}  # noqa: S104 (compared with, never bound here)
 GRACEFUL_SHUTDOWN_SECONDS = 5
+HTTP_PROCESS_HEALTHCHECK_SECONDS = 30
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -89,6 +90,9 @@ def _serve_http(settings: Settings, services: Any) -> None:
         "server_header": False,
         # Open connections (a player's stream) must not keep a stopping server alive.
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+        # uvicorn kills an HTTP process that does not answer its ping in time (5 s by
+        # default): on a busy machine, one still starting was killed again and again.
+        "timeout_worker_healthcheck": HTTP_PROCESS_HEALTHCHECK_SECONDS,
     }
     if settings.http_processes == 1:
         uvicorn.run(create_app(services), **server_options)
