@@ -84,7 +84,8 @@ class WorkerLink:
     jobs: Any  # sending end of a Pipe: the Job when one starts, None when it ends
     parent: int  # the supervisor's process
 
-    def job_started(self, job: Job | None) -> None:
+    def running(self, job: Job | None) -> None:
+        """Tell the supervisor which job this worker runs now (None: none)."""
         self.jobs.send(job)
 
 
@@ -108,12 +109,12 @@ class Worker:
         jobs = self.services.jobs.receive(max_jobs=max_jobs, lease=self.lease)
         for job in jobs:
             if self.link is not None:  # so that its job is retried at once if we die
-                self.link.job_started(job)
+                self.link.running(job)
             try:
                 run_job(self.services, self.handlers, job)
             finally:
                 if self.link is not None:
-                    self.link.job_started(None)
+                    self.link.running(None)
         return len(jobs)
 
     def housekeeping(self) -> None:
