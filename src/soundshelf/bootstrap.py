@@ -245,9 +245,11 @@ def _uploads(base: _Base, events: ChangeEvents) -> _Uploads:
         clock=base.clock,
         settings=base.settings,
     )
-    # The embedded store tells us itself when an upload arrived (S3 does it by event).
+    # The embedded store tells us itself when an upload arrived (S3 does it by event), and
+    # asks before taking bytes for one (S3 cannot ask: see UploadsService.complete_by_key).
     if hasattr(base.blobs, "on_upload_complete"):
         base.blobs.on_upload_complete = uploads.complete_by_key
+        base.blobs.accepts_upload = uploads.accepts_bytes
     return _Uploads(
         service=uploads,
         jobs={PROCESS_UPLOAD: _Deferred(lambda: _upload_processor(base, events))},

@@ -363,7 +363,7 @@ def test_unsafe_keys_are_refused(blobs: Blobs, key: str) -> None:
         lambda: store.open(key),
         lambda: store.head(key),
         lambda: store.delete(key),
-        lambda: store.presign_upload(key, content_type="text/plain", max_bytes=10, ttl=60),
+        lambda: store.presign_upload(key, content_type="text/plain", size=10, ttl=60),
         lambda: store.presign_download(key, ttl=60),
         lambda: store.create_multipart(key, content_type="text/plain"),
     ]
@@ -378,7 +378,7 @@ def test_unsafe_content_types_are_refused(blobs: Blobs) -> None:
     with pytest.raises(ValidationFailed):
         blobs.store.put("k", b"x", content_type="text/html\r\nSet-Cookie: a=b")
     with pytest.raises(ValidationFailed):
-        blobs.store.presign_upload("k", content_type="nonsense", max_bytes=1, ttl=60)
+        blobs.store.presign_upload("k", content_type="nonsense", size=1, ttl=60)
     assert blobs.store.head("k") is None
 
 
@@ -388,7 +388,7 @@ def test_unsafe_content_types_are_refused(blobs: Blobs) -> None:
 def test_presigned_upload_then_download(blobs: Blobs) -> None:
     data = pattern(300_000, seed=5)
     presigned = blobs.store.presign_upload(
-        "uploads/u1", content_type="audio/mpeg", max_bytes=MiB, ttl=300
+        "uploads/u1", content_type="audio/mpeg", size=len(data), ttl=300
     )
 
     response = blobs.upload(presigned, data)
@@ -465,7 +465,7 @@ def test_download_of_a_missing_object_is_404(blobs: Blobs) -> None:
 def _upload_parts(blobs: Blobs, key: str, upload_id: str, parts: list[bytes]) -> list[str]:
     etags = []
     for number, body in enumerate(parts, start=1):
-        url = blobs.store.presign_part(key, upload_id, number, ttl=300)
+        url = blobs.store.presign_part(key, upload_id, number, size=len(body), ttl=300)
         response = blobs.http.put(url, content=body)
         assert response.status_code == 200, response.text
         etags.append(response.headers["etag"])
@@ -648,7 +648,7 @@ def test_a_download_link_does_not_allow_uploads(fs: Blobs) -> None:
     assert response.headers["allow"] == "GET, HEAD"
     assert fs.store.read("song") == b"music"
     assert fs.http.delete(url).status_code == 405
-    upload = fs.store.presign_upload("new", content_type="text/plain", max_bytes=10, ttl=60)
+    upload = fs.store.presign_upload("new", content_type="text/plain", size=10, ttl=60)
     assert fs.http.get(upload.url).status_code == 405
 
 
@@ -684,7 +684,7 @@ def test_head_and_conditional_requests(fs: Blobs) -> None:
 
 
 def test_an_upload_over_the_limit_is_413_and_leaves_nothing(fs: Blobs, tmp_path: Path) -> None:
-    presigned = fs.store.presign_upload("big", content_type="audio/mpeg", max_bytes=1000, ttl=60)
+    presigned = fs.store.presign_upload("big", content_type="audio/mpeg", size=1000, ttl=60)
 
     declared = fs.upload(presigned, b"x" * 1001)  # Content-Length says too much
     chunked = fs.http.put(  # no Content-Length: counted while streaming
@@ -700,7 +700,7 @@ def test_an_upload_over_the_limit_is_413_and_leaves_nothing(fs: Blobs, tmp_path:
 
 def test_an_oversized_upload_is_not_read_to_the_end(fs_store: FsBlobStore) -> None:
     """The server answers 413 as soon as the body passes the limit, without draining it."""
-    presigned = fs_store.presign_upload("big", content_type="audio/mpeg", max_bytes=MiB, ttl=60)
+    presigned = fs_store.presign_upload("big", content_type="audio/mpeg", size=MiB, ttl=60)
     url = urlsplit(presigned.url)
     chunks_offered = 1000  # 64 MiB in 64 KiB chunks
     received: list[int] = []
@@ -730,7 +730,7 @@ def test_an_oversized_upload_is_not_read_to_the_end(fs_store: FsBlobStore) -> No
 
 
 def test_an_upload_must_use_the_signed_content_type(fs: Blobs) -> None:
-    presigned = fs.store.presign_upload("pic", content_type="image/png", max_bytes=100, ttl=60)
+    presigned = fs.store.presign_upload("pic", content_type="image/png", size=100, ttl=60)
 
     response = fs.http.put(presigned.url, content=b"<svg/>", headers={"Content-Type": "text/html"})
 
@@ -739,8 +739,8 @@ def test_an_upload_must_use_the_signed_content_type(fs: Blobs) -> None:
 
 
 def test_a_tampered_upload_link_is_refused(fs: Blobs, clock: FakeClock) -> None:
-    presigned = fs.store.presign_upload("pic", content_type="image/png", max_bytes=100, ttl=60)
-    bigger = _with_query(presigned.url, _with_param("max", "1000000"))
+    presigned = fs.store.presign_upload("pic", content_type="image/png", size=100, ttl=60)
+    bigger = _with_query(presigned.url, _with_param("size", "1000000"))
     elsewhere = presigned.url.replace("/pic?", "/other?")
 
     _assert_problem(
@@ -761,7 +761,7 @@ def test_upload_completion_hook(fs: Blobs, caplog: pytest.LogCaptureFixture) -> 
     completed: list[str] = []
     store.on_upload_complete = completed.append
 
-    presigned = store.presign_upload("u/1", content_type="audio/mpeg", max_bytes=10, ttl=60)
+    presigned = store.presign_upload("u/1", content_type="audio/mpeg", size=10, ttl=60)
     assert fs.upload(presigned, b"x" * 11).status_code == 413
     assert fs.upload(presigned, b"x" * 10).status_code == 201
     upload_id = store.create_multipart("u/2", content_type="audio/mpeg")
@@ -774,7 +774,7 @@ def test_upload_completion_hook(fs: Blobs, caplog: pytest.LogCaptureFixture) -> 
 
     store.on_upload_complete = broken_hook
     response = fs.upload(
-        store.presign_upload("u/3", content_type="audio/mpeg", max_bytes=10, ttl=60), b"ok"
+        store.presign_upload("u/3", content_type="audio/mpeg", size=2, ttl=60), b"ok"
     )
     assert response.status_code == 201  # the bytes are stored; the hook failure is logged
     assert store.read("u/3") == b"ok"
@@ -785,7 +785,7 @@ def test_a_part_link_is_bound_to_its_upload(fs: Blobs) -> None:
     store = fs.store
     upload_id = store.create_multipart("mp", content_type="audio/flac")
     other_id = store.create_multipart("mp", content_type="audio/flac")
-    url = store.presign_part("mp", upload_id, 1, ttl=60)
+    url = store.presign_part("mp", upload_id, 1, size=1, ttl=60)
 
     moved = _with_query(url, _with_param("uploadId", other_id))
     renumbered = _with_query(url, _with_param("partNumber", "2"))
@@ -793,7 +793,7 @@ def test_a_part_link_is_bound_to_its_upload(fs: Blobs) -> None:
     _assert_problem(fs.http.put(moved, content=b"x"), 403, "invalid_signature")
     _assert_problem(fs.http.put(renumbered, content=b"x"), 403, "invalid_signature")
     with pytest.raises(BlobNotFound):  # an upload id belongs to one key
-        store.presign_part("other-key", upload_id, 1, ttl=60)
+        store.presign_part("other-key", upload_id, 1, size=1, ttl=60)
 
 
 def _generated_part(number: int, size: int) -> Iterator[bytes]:
@@ -812,7 +812,7 @@ def test_a_100_mib_multipart_upload(fs: Blobs) -> None:
 
     parts = []
     for number, size in enumerate(sizes, 1):
-        url = fs.store.presign_part("masters/long", upload_id, number, ttl=600)
+        url = fs.store.presign_part("masters/long", upload_id, number, size=size, ttl=600)
         response = fs.http.put(url, content=_generated_part(number, size))
         assert response.status_code == 200
         parts.append(CompletedPart(number, response.headers["etag"]))
@@ -1105,13 +1105,13 @@ def test_filesystem_layout(fs_store: FsBlobStore, tmp_path: Path) -> None:
 
 def test_s3_uploads_carry_a_size_and_type_policy(s3: Blobs) -> None:
     """moto does not enforce POST policies, so check that we ask S3 to."""
-    presigned = s3.store.presign_upload("k", content_type="audio/mpeg", max_bytes=1234, ttl=60)
+    presigned = s3.store.presign_upload("k", content_type="audio/mpeg", size=1234, ttl=60)
 
     policy = json.loads(base64.b64decode(presigned.fields["policy"]))
 
     assert presigned.method == "POST"
     assert presigned.fields["Content-Type"] == "audio/mpeg"
-    assert ["content-length-range", 0, 1234] in policy["conditions"]
+    assert ["content-length-range", 1234, 1234] in policy["conditions"]  # exactly
     assert {"Content-Type": "audio/mpeg"} in policy["conditions"]
 
 

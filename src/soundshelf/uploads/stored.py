@@ -35,6 +35,12 @@ def derived_prefix(owner_id: str, item_id: str) -> str:
     return f"derived/{owner_id}/{item_id}/"
 
 
+def stored_original_key(owner_id: str, item_id: str) -> str:
+    """Where processing moves an upload's original: beside its derivatives, under a key
+    no upload URL was ever signed for, so the URL cannot replace what was processed."""
+    return derived_key(owner_id, item_id, "original")
+
+
 def removal_ops(kind: str, key: Key, item: Mapping[str, Any]) -> list[WriteOp]:
     """Delete the ``kind`` item at ``key`` (conditioned on it existing) and take back
     what processing added with it: the hash entry, the owner's storage and
