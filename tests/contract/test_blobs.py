@@ -472,6 +472,29 @@ def _upload_parts(blobs: Blobs, key: str, upload_id: str, parts: list[bytes]) ->
     return etags
 
 
+def test_move_gives_an_object_another_key(blobs: Blobs) -> None:
+    store = blobs.store
+    data = pattern(70_000, seed=21)
+    store.put("originals/u/1", data, content_type="audio/flac")
+    store.put("derived/u/1/original", b"older", content_type="text/plain")
+
+    info = store.move("originals/u/1", "derived/u/1/original")
+
+    assert (info.key, info.size, info.content_type, info.etag) == (
+        "derived/u/1/original",
+        len(data),
+        "audio/flac",
+        md5(data),
+    )
+    assert store.head("originals/u/1") is None
+    assert store.head("derived/u/1/original") == info
+    assert store.read("derived/u/1/original") == data
+    assert list(store.list("originals/")) == []
+    with pytest.raises(BlobNotFound):
+        store.move("originals/u/1", "derived/u/1/again")
+    assert store.head("derived/u/1/again") is None
+
+
 def test_multipart_upload_through_presigned_parts(blobs: Blobs) -> None:
     parts = [pattern(5 * MiB, seed=7), pattern(5 * MiB, seed=8), pattern(12_345, seed=9)]
     upload_id = blobs.store.create_multipart("albums/a/master", content_type="audio/flac")
@@ -753,6 +776,115 @@ def test_a_tampered_upload_link_is_refused(fs: Blobs, clock: FakeClock) -> None:
     _assert_problem(fs.upload(presigned, b"x"), 403, "expired")
     assert fs.store.head("pic") is None
     assert fs.store.head("other") is None
+
+
+def test_an_upload_link_writes_once(fs: Blobs) -> None:
+    presigned = fs.store.presign_upload("once", content_type="text/plain", size=5, ttl=60)
+
+    first = fs.upload(presigned, b"first")
+    again = fs.upload(presigned, b"again")
+
+    assert first.status_code == 201
+    _assert_problem(again, 409, "conflict")
+    assert fs.store.read("once") == b"first"
+
+
+def test_an_upload_takes_exactly_its_declared_size(fs: Blobs, tmp_path: Path) -> None:
+    presigned = fs.store.presign_upload("exact", content_type="text/plain", size=10, ttl=60)
+
+    short = fs.upload(presigned, b"x" * 9)  # Content-Length says too little
+    chunked = fs.http.put(  # no Content-Length: counted at the end of the body
+        presigned.url, content=iter([b"x" * 4, b"x" * 5]), headers=presigned.headers
+    )
+
+    _assert_problem(short, 400, "size_mismatch")
+    _assert_problem(chunked, 400, "size_mismatch")
+    assert fs.store.head("exact") is None
+    assert not [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]
+    assert fs.upload(presigned, b"x" * 10).status_code == 201
+
+
+def test_a_part_takes_exactly_its_signed_size(fs: Blobs) -> None:
+    upload_id = fs.store.create_multipart("mp", content_type="audio/flac")
+    url = fs.store.presign_part("mp", upload_id, 1, size=6, ttl=60)
+
+    _assert_problem(fs.http.put(url, content=b"x" * 7), 413, "too_large")
+    _assert_problem(fs.http.put(url, content=b"x" * 5), 400, "size_mismatch")
+    _assert_problem(fs.http.put(url, content=iter([b"x" * 4, b"x" * 4])), 413, "too_large")
+    assert fs.http.put(url, content=b"x" * 6).status_code == 200
+
+
+def test_an_upload_link_writes_only_while_its_owner_accepts_bytes(fs: Blobs) -> None:
+    store = fs.store
+    assert isinstance(store, FsBlobStore)
+    asked: list[str] = []
+    open_keys = {"open"}
+
+    def accepts(key: str) -> bool:
+        asked.append(key)
+        return key in open_keys
+
+    store.accepts_upload = accepts
+    closed = store.presign_upload("closed", content_type="text/plain", size=2, ttl=60)
+    upload_id = store.create_multipart("closed", content_type="text/plain")
+    part = store.presign_part("closed", upload_id, 1, size=2, ttl=60)
+
+    _assert_problem(fs.upload(closed, b"ok"), 409, "upload_closed")
+    _assert_problem(fs.http.put(part, content=b"ok"), 409, "upload_closed")
+    assert store.head("closed") is None
+    opened = store.presign_upload("open", content_type="text/plain", size=2, ttl=60)
+    assert fs.upload(opened, b"ok").status_code == 201
+    assert asked == ["closed", "closed", "open"]
+
+
+def test_a_link_signed_with_a_size_cap_only_is_refused(fs: Blobs) -> None:
+    """Links from before sizes were exact (``max``, 1 hour) are no longer honoured."""
+    store = fs.store
+    assert isinstance(store, FsBlobStore)
+    old = store._url(
+        "legacy", {"op": "put", "exp": str(int(time.time()) + 3600), "max": "100", "ct": "a/b"}
+    )
+
+    response = fs.http.put(old, content=b"x", headers={"Content-Type": "a/b"})
+
+    _assert_problem(response, 403, "invalid_signature")
+    assert store.head("legacy") is None
+
+
+def _temp_file(folder: Path, name: str, *, age: float) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(b"partial")
+    stamp = time.time() - age
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_temp_files_left_by_a_crash_are_swept_when_the_store_starts(tmp_path: Path) -> None:
+    root = tmp_path / "media"
+    stale_after = fs_blobs.STALE_TEMP_AFTER
+    stale = [
+        _temp_file(root / "originals" / "u", ".1.abc123.tmp", age=stale_after + 60),
+        _temp_file(root / ".meta" / "originals" / "u", ".1.json.x.tmp", age=stale_after + 60),
+        _temp_file(root / ".uploads" / ("0" * 32), ".00001.part.y.tmp", age=stale_after + 60),
+    ]
+    recent = _temp_file(root / "derived" / "u" / "1", ".high.m4a.z.tmp", age=60)
+    not_ours = _temp_file(root / "derived" / "u" / "1", "notes.tmp", age=stale_after + 60)
+    kept = [recent, not_ours]
+    # Another process's write in progress, silent for longer than the age rule: its lock
+    # keeps it.
+    first = FsBlobStore(root, base_url=BASE_URL, secret=SECRET)
+    writing = first.new_file("derived/u/2/slow")
+    writing.write(b"still coming")
+    os.utime(writing.path, (time.time() - 2 * stale_after,) * 2)
+    kept.append(writing.path)
+
+    FsBlobStore(root, base_url=BASE_URL, secret=SECRET)
+
+    assert [path.exists() for path in stale] == [False, False, False]
+    assert [path.exists() for path in kept] == [True, True, True]
+    writing.discard()
+    assert fs_blobs.sweep_stale_temp_files(root) == 0
 
 
 def test_upload_completion_hook(fs: Blobs, caplog: pytest.LogCaptureFixture) -> None:
@@ -1113,6 +1245,17 @@ def test_s3_uploads_carry_a_size_and_type_policy(s3: Blobs) -> None:
     assert presigned.fields["Content-Type"] == "audio/mpeg"
     assert ["content-length-range", 1234, 1234] in policy["conditions"]  # exactly
     assert {"Content-Type": "audio/mpeg"} in policy["conditions"]
+
+
+def test_s3_part_links_sign_their_length(s3: Blobs) -> None:
+    """moto ignores it; S3 refuses a part whose Content-Length is not the signed one."""
+    upload_id = s3.store.create_multipart("k", content_type="audio/flac")
+
+    url = s3.store.presign_part("k", upload_id, 1, size=5 * MiB, ttl=60)
+
+    query = dict(parse_qsl(urlsplit(url).query))
+    assert query["X-Amz-SignedHeaders"].split(";") == ["content-length", "host"]
+    assert query["X-Amz-Expires"] == "60"
 
 
 def test_s3_error_mapping() -> None:
