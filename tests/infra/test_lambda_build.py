@@ -6,9 +6,12 @@ cannot be imported, as in the deployed package (they are not installed there).""
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -16,13 +19,14 @@ import pytest
 from soundshelf.aws_tools import lambda_build
 from soundshelf.aws_tools.lambda_build import (
     EXCLUDED,
+    ROOT,
     BuildError,
     check_size,
+    locked_requirements,
     normalize,
     project_requirements,
     prune,
     requirement_name,
-    requirements_for,
 )
 
 # Top-level modules of the left-out distributions (boto3 stays importable: the Lambda
@@ -67,16 +71,73 @@ def test_left_out_packages_are_project_requirements() -> None:
         assert excluded <= names, function  # a misspelt name would leave it in the package
 
 
+def _locked_names(function: str) -> set[str]:
+    text = locked_requirements(function)
+    return {normalize(m) for m in re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", text, re.M)}
+
+
 def test_api_package_leaves_out_the_media_stack_and_the_server() -> None:
-    names = {requirement_name(r) for r in requirements_for("api", project_requirements())}
+    names = _locked_names("api")
     assert {"fastapi", "mangum", "boto3", "pyjwt", "pydantic-settings"} <= names
     assert not names & {"av", "numpy", "pillow", "pillow-heif", "mutagen", "uvicorn", "rich"}
+    assert not names & {"uvloop", "httptools", "watchfiles", "markdown-it-py"}  # theirs alone
 
 
 def test_processing_package_keeps_the_media_stack() -> None:
-    names = {requirement_name(r) for r in requirements_for("processing", project_requirements())}
+    names = _locked_names("processing")
     assert {"av", "numpy", "pillow", "pillow-heif", "mutagen", "pyjwt"} <= names
-    assert not names & {"uvicorn", "rich", "boto3"}
+    assert not names & {"uvicorn", "rich", "boto3", "botocore", "s3transfer"}
+
+
+def test_locked_requirements_pin_every_package_with_hashes() -> None:
+    text = locked_requirements("api")
+    entries = re.split(r"\n(?=\S)", text.strip())
+    assert len(entries) > 10
+    for entry in entries:
+        assert re.match(r"^[A-Za-z0-9._-]+==[^ ;]+", entry), entry
+        assert "--hash=sha256:" in entry, entry
+
+
+def _lock_versions() -> dict[str, set[str]]:
+    with (ROOT / "uv.lock").open("rb") as f:
+        packages = tomllib.load(f)["package"]
+    versions: dict[str, set[str]] = {}
+    for package in packages:
+        versions.setdefault(normalize(package["name"]), set()).add(package["version"])
+    return versions
+
+
+def _installed_versions(target: Path) -> dict[str, str]:
+    installed = {}
+    for metadata in target.glob("*.dist-info/METADATA"):
+        fields = dict(
+            line.split(": ", 1) for line in metadata.read_text().splitlines()[:5] if ": " in line
+        )
+        installed[normalize(fields["Name"])] = fields["Version"]
+    return installed
+
+
+@pytest.mark.parametrize("function", ["api", "processing"])
+def test_sam_build_installs_exactly_the_locked_versions(function: str, tmp_path: Path) -> None:
+    """What `sam build` runs (infra/Makefile), for Lambda's Python and platform."""
+    target = tmp_path / function
+    name = "ApiFunction" if function == "api" else "ProcessingFunction"
+    subprocess.run(
+        ["make", "--no-print-directory", "-f", str(ROOT / "infra" / "Makefile"), f"build-{name}"],
+        env={**os.environ, "ARTIFACTS_DIR": str(target)},
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    installed = _installed_versions(target)
+    locked = _lock_versions()
+    assert installed.pop("soundshelf") == locked["soundshelf"].pop()
+    assert installed.keys() == _locked_names(function)
+    for package, version in installed.items():
+        assert version in locked[package], package
+    if function == "processing":  # Lambda's Python 3.12 gets PyAV 19, not 3.11's 18
+        assert installed["av"].split(".")[0] == "19"
+    assert not any(target.glob("**/*.cpython-311-*.so"))  # nothing built for this machine
 
 
 def test_requirement_names_are_normalized() -> None:

@@ -159,6 +159,22 @@ def test_damaged_tag_does_not_reject_playable_audio(tmp_path: Path) -> None:
     assert info.duration_ms == pytest.approx(1000, rel=0.1)
 
 
+def test_tag_that_is_not_utf8_does_not_reject_the_file(tmp_path: Path) -> None:
+    """Old MP3s often hold Latin-1 in frames that say UTF-8. FFmpeg passes the bytes on;
+    PyAV 18 (Python 3.11) failed the open on them unless told to ignore, and PyAV 19
+    (3.12+) removed that option, so every upload failed there. Both must play the file."""
+    path = mediagen.make_audio(tmp_path / "a.mp3", "mp3", 1.0)
+    text = b"\x03Caf\xe9 \xff\xfe"  # encoding byte 3 (UTF-8), then bytes that are not UTF-8
+    frame = b"TIT2" + len(text).to_bytes(4, "big") + b"\x00\x00" + text
+    header = b"ID3\x04\x00\x00" + len(frame).to_bytes(4, "big")  # sizes < 128: syncsafe too
+    path.write_bytes(header + frame + path.read_bytes())
+
+    info = probe_audio(path, filename="Fallback.mp3")
+
+    assert info.duration_ms == pytest.approx(1000, rel=0.1)
+    assert info.codec == "mp3"
+
+
 def test_duration_cap(audio_file: AudioFile, tmp_path: Path) -> None:
     with pytest.raises(UnsupportedMedia, match=r"too long: 0 min \(limit 0 min\)"):
         probe_audio(audio_file("flac"), filename="x.flac", max_duration_s=1)

@@ -3,13 +3,16 @@
 
     python lambda_build.py {api,processing} ARTIFACTS_DIR
 
-pip fetches Linux x86_64 wheels for the runtime's Python (``--platform``), so the package
-is the same whichever machine builds it. Each function gets only what it imports: the API
-never loads the media stack (``bootstrap._Deferred``), and neither function runs the
-server or the import CLI. The whole dependency set is about 360 MB, over Lambda's 250 MB
+The package holds exactly the versions and hashes of ``uv.lock``, as wheels for Lambda's
+platform (Linux x86_64) and Python (``PYTHON_VERSION``), whichever machine builds it: uv
+exports the locked set and installs it with ``--python-platform``. Each function gets only
+what it imports: the API never loads the media stack (``bootstrap._Deferred``), and neither
+function runs the server or the import CLI; uv's ``--prune`` leaves out a package together
+with whatever only it needed. The whole dependency set is about 360 MB, over Lambda's 250 MB
 limit for an unzipped package, which is why the packages are trimmed and checked here.
 
-Standard library only: it runs before (and without) the project being installed.
+Standard library only: it runs before (and without) the project being installed. It needs
+uv, which ``make`` installs in ``.tools/`` (or give its path in ``$UV``).
 """
 
 from __future__ import annotations
@@ -22,13 +25,13 @@ import subprocess
 import sys
 import tempfile
 import tomllib
-from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 PYTHON_VERSION = "3.12"  # = Runtime in infra/template.yaml
-# manylinux_2_28 covers the newest wheels (Pillow, PyAV); Lambda's Amazon Linux 2023 has glibc 2.34.
-PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64")
+# Wheels up to manylinux_2_28 (the newest Pillow and PyAV); Lambda's Amazon Linux 2023 has
+# glibc 2.34.
+PLATFORM = "x86_64-manylinux_2_28"
 LAMBDA_UNZIPPED_LIMIT = 262_144_000  # 250 MB: a function's unzipped code and layers together
 
 SERVER_ONLY = frozenset({"uvicorn", "rich"})  # `soundshelf serve` and the import CLI
@@ -69,32 +72,54 @@ def project_requirements(root: Path = ROOT) -> list[str]:
         return list(tomllib.load(f)["project"]["dependencies"])
 
 
-def requirements_for(function: str, requirements: Iterable[str]) -> list[str]:
-    """The project's requirements a function's package gets."""
-    excluded = EXCLUDED[function]
-    return [r for r in requirements if requirement_name(r) not in excluded]
+def find_uv(root: Path = ROOT) -> str:
+    for candidate in (os.environ.get("UV"), root / ".tools" / "bin" / "uv", shutil.which("uv")):
+        if candidate and Path(candidate).is_file():
+            return str(candidate)
+    raise BuildError("uv is missing: `make .tools/bin/uv` installs it (or set $UV)")
 
 
-def pip_install(target: Path, args: list[str], *, python_version: str = PYTHON_VERSION) -> None:
+def locked_requirements(function: str, *, root: Path = ROOT) -> str:
+    """The function's share of uv.lock as a requirements file: pinned, with hashes."""
+    if function not in EXCLUDED:
+        raise BuildError(f"unknown function {function!r}; expected one of {sorted(EXCLUDED)}")
+    pruned = (arg for name in sorted(EXCLUDED[function]) for arg in ("--prune", name))
     command = [
-        sys.executable,
-        "-m",
+        find_uv(root),
+        "export",
+        "--frozen",  # exactly uv.lock; `make test` checks it agrees with pyproject.toml
+        "--no-dev",
+        "--no-emit-project",
+        "--no-header",
+        "--format",
+        "requirements-txt",
+        *pruned,
+    ]
+    return subprocess.run(  # noqa: S603 - our own fixed command line
+        command, cwd=root, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def uv_install(
+    target: Path, args: list[str], *, root: Path = ROOT, python_version: str = PYTHON_VERSION
+) -> None:
+    command = [
+        find_uv(root),
         "pip",
         "install",
         "--quiet",
-        "--disable-pip-version-check",
         "--target",
         str(target),
-        "--no-compile",  # bytecode of this Python would be useless to the runtime's
-        "--only-binary=:all:",
-        "--implementation",
-        "cp",
         "--python-version",
         python_version,
-        *(arg for platform in PLATFORMS for arg in ("--platform", platform)),
+        "--python-platform",
+        PLATFORM,
+        "--only-binary",
+        ":all:",
+        "--no-deps",  # the requirements are the whole locked set already
         *args,
     ]
-    subprocess.run(command, check=True)  # noqa: S603 - our own fixed command line
+    subprocess.run(command, cwd=root, check=True)  # noqa: S603 - our own fixed command line
 
 
 def build_wheel(root: Path, out: Path) -> Path:
@@ -106,12 +131,12 @@ def build_wheel(root: Path, out: Path) -> Path:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(root / name, source / name)
     subprocess.run(  # noqa: S603 - our own fixed command line
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(source)],
+        [find_uv(root), "build", "--quiet", "--wheel", "--out-dir", str(out), str(source)],
         check=True,
     )
     wheels = sorted(out.glob("soundshelf-*.whl"))
     if not wheels:
-        raise BuildError("pip built no soundshelf wheel")
+        raise BuildError("uv built no soundshelf wheel")
     return wheels[-1]
 
 
@@ -152,14 +177,15 @@ def build(
     function: str, target: Path, *, root: Path = ROOT, python_version: str = PYTHON_VERSION
 ) -> int:
     """Fill ``target`` with the function's package; returns its unzipped size in bytes."""
-    if function not in EXCLUDED:
-        raise BuildError(f"unknown function {function!r}; expected one of {sorted(EXCLUDED)}")
+    requirements = locked_requirements(function, root=root)
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="soundshelf-build-") as tmp:
+        locked = Path(tmp) / "requirements.txt"
+        locked.write_text(requirements)
+        pinned = ["--require-hashes", "-r", str(locked)]
+        uv_install(target, pinned, root=root, python_version=python_version)
         wheel = build_wheel(root, Path(tmp))
-        pip_install(target, ["--no-deps", str(wheel)], python_version=python_version)
-    requirements = requirements_for(function, project_requirements(root))
-    pip_install(target, requirements, python_version=python_version)
+        uv_install(target, [str(wheel)], root=root, python_version=python_version)
     prune(target)
     return check_size(target)
 

@@ -224,6 +224,14 @@ def title_from_filename(filename: str) -> str:
 # --- opening and decoding --------------------------------------------------------------
 
 
+# PyAV before 19 decodes every tag as UTF-8 when it opens a file, so a tag in another
+# encoding (common in old MP3s) failed the open unless told to ignore it. PyAV 19 dropped the
+# option and decodes a tag only when it is read; tags are read with mutagen, never through av.
+_OPEN_OPTIONS: dict[str, str] = (
+    {"metadata_errors": "ignore"} if int(av.__version__.split(".")[0]) < 19 else {}
+)
+
+
 @contextlib.contextmanager
 def _open_audio(path: Path) -> Iterator[tuple[InputContainer, AudioStream]]:
     sniffed = sniff_file(path)
@@ -232,7 +240,7 @@ def _open_audio(path: Path) -> Iterator[tuple[InputContainer, AudioStream]]:
             f"This file is not a supported audio format (looks like {sniffed.label})"
         )
     try:
-        container = av.open(str(path), format=_DEMUXERS[sniffed.mime], metadata_errors="ignore")
+        container = av.open(str(path), format=_DEMUXERS[sniffed.mime], **_OPEN_OPTIONS)
     except av.error.FFmpegError as exc:
         raise UnsupportedMedia(DAMAGED) from exc
     with container:
