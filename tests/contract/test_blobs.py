@@ -873,13 +873,12 @@ def test_temp_files_left_by_a_crash_are_swept_when_the_store_starts(tmp_path: Pa
     kept = [recent, not_ours]
     # Another process's write in progress, silent for longer than the age rule: its lock
     # keeps it.
-    first = FsBlobStore(root, base_url=BASE_URL, secret=SECRET)
-    writing = first.new_file("derived/u/2/slow")
+    writing = fs_blobs.AtomicFile(root / "derived" / "u" / "2" / "slow")
     writing.write(b"still coming")
     os.utime(writing.path, (time.time() - 2 * stale_after,) * 2)
     kept.append(writing.path)
 
-    FsBlobStore(root, base_url=BASE_URL, secret=SECRET)
+    FsBlobStore(root, base_url=BASE_URL, secret=SECRET).temp_sweep.join()
 
     assert [path.exists() for path in stale] == [False, False, False]
     assert [path.exists() for path in kept] == [True, True, True]
