@@ -476,20 +476,20 @@ def test_move_gives_an_object_another_key(blobs: Blobs) -> None:
     store = blobs.store
     data = pattern(70_000, seed=21)
     store.put("originals/u/1", data, content_type="audio/flac")
-    store.put("derived/u/1/original", b"older", content_type="text/plain")
+    store.put("originals/u/1.stored", b"older", content_type="text/plain")
 
-    info = store.move("originals/u/1", "derived/u/1/original")
+    info = store.move("originals/u/1", "originals/u/1.stored")
 
     assert (info.key, info.size, info.content_type, info.etag) == (
-        "derived/u/1/original",
+        "originals/u/1.stored",
         len(data),
         "audio/flac",
         md5(data),
     )
     assert store.head("originals/u/1") is None
-    assert store.head("derived/u/1/original") == info
-    assert store.read("derived/u/1/original") == data
-    assert list(store.list("originals/")) == []
+    assert store.head("originals/u/1.stored") == info
+    assert store.read("originals/u/1.stored") == data
+    assert list(store.list("originals/")) == ["originals/u/1.stored"]
     with pytest.raises(BlobNotFound):
         store.move("originals/u/1", "derived/u/1/again")
     assert store.head("derived/u/1/again") is None

@@ -385,10 +385,10 @@ def test_an_upload_url_writes_nothing_once_its_upload_was_processed(
     assert (same_size.status_code, same_size.json()["code"]) == (409, "upload_closed")
     assert bigger.status_code == 413
     # The processed original lives under a key no upload URL was signed for.
-    owner = record["ownerId"]
-    assert record["originalKey"] == f"derived/{owner}/{created['uploadId']}/original"
-    assert services.blobs.read(record["originalKey"]) == data
-    assert list(services.blobs.list("originals/")) == []
+    stored = f"originals/{record['ownerId']}/{created['uploadId']}.stored"
+    assert record["originalKey"] == stored
+    assert services.blobs.read(stored) == data
+    assert list(services.blobs.list("originals/")) == [stored]
     assert profile_of(services, created["uploadId"])["storageBytes"] == charged
 
 

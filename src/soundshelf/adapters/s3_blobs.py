@@ -183,12 +183,16 @@ class S3BlobStore:
         self.client.delete_object(Bucket=self._bucket, Key=key)
 
     def move(self, source: str, target: str) -> BlobInfo:
-        """A server-side copy (the transfer manager goes multipart past 5 GB), then the
-        delete of ``source``."""
+        """A server-side copy (one request: up to 5 GB, above every kind's size limit;
+        the content type goes along), then the delete of ``source``."""
         check_key(source)
         check_key(target)
         try:
-            self.client.copy({"Bucket": self._bucket, "Key": source}, self._bucket, target)
+            self.client.copy_object(
+                Bucket=self._bucket,
+                Key=target,
+                CopySource={"Bucket": self._bucket, "Key": source},
+            )
         except ClientError as err:
             if _error_code(err) in _NOT_FOUND:
                 raise BlobNotFound(f"no object {source!r}") from None

@@ -8,10 +8,10 @@ storage counter in one transaction. The result item's id is the upload id, so a 
 never make two.
 
 First of all it moves the original from the key its upload URL wrote to
-(``originals/…``) to the item's own key (``stored_original_key``), which no URL was ever
-signed for: an old upload URL cannot replace what was processed. Whatever lands on the
-old key later is removed (here once the upload has ended, and by the upload service when
-the storage reports it).
+(``originals/{owner}/{uploadId}``) to the item's own key (``stored_original_key``,
+``originals/{owner}/{uploadId}.stored``), which no URL is ever signed for: an old upload
+URL cannot replace what was processed. Whatever lands on the old key later is removed
+(here once the upload has ended, and by the upload service when the storage reports it).
 """
 
 from __future__ import annotations

@@ -88,8 +88,8 @@ class StorageQuota:
         if taken + size > quota:
             raise QuotaExceeded(
                 f"This upload needs {megabytes(size)} but only "
-                f"{megabytes(max(0, quota - taken))} of your storage is left "
-                "(uploads still in progress count with their declared size)"
+                f"{megabytes(max(0, quota - taken))} (counting uploads in progress) "
+                "of your storage is left"
             )
         return profile
 

@@ -38,6 +38,7 @@ from soundshelf.uploads.models import (
     clean_filename,
     kind_of,
     original_blob_key,
+    upload_id_of,
     upload_key,
 )
 from soundshelf.uploads.quota import StorageQuota, megabytes, release_op
@@ -221,25 +222,22 @@ class UploadsService:
             self.blobs.complete_multipart(item["blobKey"], item["multipartId"], parts)
         return self.mark_received(item)
 
-    def _upload_for(self, blob_key: str) -> dict[str, Any] | None:
-        """The upload whose URL writes ``blob_key`` (``originals/{owner}/{uploadId}``)."""
-        parts = blob_key.split("/")
-        if len(parts) != 3 or parts[0] != "originals":
-            return None
-        item = self.table.get(*upload_key(parts[2]))
+    def _upload_for(self, upload_id: str, blob_key: str) -> dict[str, Any] | None:
+        item = self.table.get(*upload_key(upload_id))
         return item if item is not None and item["blobKey"] == blob_key else None
 
     def accepts_bytes(self, blob_key: str) -> bool:
         """Whether an upload URL for ``blob_key`` may still write: only while its upload
         is pending (the filesystem store asks before it reads a byte)."""
-        item = self._upload_for(blob_key)
+        upload_id = upload_id_of(blob_key)
+        item = self._upload_for(upload_id, blob_key) if upload_id else None
         return item is not None and item["status"] == "pending"
 
     def complete_by_key(self, blob_key: str) -> None:
         """The storage told us an object arrived (local hook or S3 event)."""
-        if not blob_key.startswith("originals/"):
-            return
-        item = self._upload_for(blob_key)
+        if (upload_id := upload_id_of(blob_key)) is None:
+            return  # not a key upload URLs write: processing's own objects
+        item = self._upload_for(upload_id, blob_key)
         # Uploads made before reservations (no "reserved") kept their processed original here.
         if item is None or item["status"] == "failed" or _moved_on(item):
             # Processing took the original away (or the upload is gone): these bytes came
