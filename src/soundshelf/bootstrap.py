@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from soundshelf import client_origin
 from soundshelf.accounts.service import AccountsService
 from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.artists import Artists
@@ -456,7 +457,7 @@ def _local(settings: Settings, clock: Clock) -> _Adapters:
     )
     blobs = FsBlobStore(
         data_dir / "media",
-        base_url=settings.base_url,
+        base_url=lambda: client_origin.base_url(settings),
         secret=load_or_create_file(keys / "blob-signing.key"),
         mount_path="/blobs",
         clock=clock.now,

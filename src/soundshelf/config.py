@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # Where browsers reach this server; signed local URLs are built on it.
     public_url: str | None = None
     web_origins: list[str] = Field(default_factory=list)
+    # Reverse proxies (addresses or networks, e.g. "127.0.0.1" or "10.0.0.0/8") whose
+    # X-Forwarded-Proto is believed: HSTS is sent when they say the client used https.
+    trusted_proxies: list[str] = Field(default_factory=list)
     log_level: str = "INFO"
 
     # AWS resources (names come from the SAM template's environment).

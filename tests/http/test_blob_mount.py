@@ -44,7 +44,10 @@ def test_blob_errors_and_neighbouring_paths(client: TestClient, services: Servic
     assert client.get("/api/health").status_code == 200
 
 
-def test_cors_applies_to_blob_urls_when_configured(tmp_path: Path) -> None:
+def test_blob_urls_are_open_to_every_origin_even_when_origins_are_configured(
+    tmp_path: Path,
+) -> None:
+    """A signed URL is its own credential (no cookies): any page may read or PUT it."""
     services = build(
         Settings(
             data_dir=tmp_path, public_url="http://testserver", web_origins=["https://app.example"]
@@ -57,4 +60,15 @@ def test_cors_applies_to_blob_urls_when_configured(tmp_path: Path) -> None:
         response = client.get(url, headers={"Origin": "https://app.example"})
 
     assert response.status_code == 200
-    assert response.headers["access-control-allow-origin"] == "https://app.example"
+    assert response.headers["access-control-allow-origin"] == "*"
+    with TestClient(create_app(services)) as client:
+        preflight = client.options(
+            url,
+            headers={
+                "Origin": "https://app.example",
+                "Access-Control-Request-Method": "PUT",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        )
+    assert preflight.status_code == 204
+    assert "PUT" in preflight.headers["access-control-allow-methods"]

@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 
 _WRITE_BUFFER = 1024 * 1024  # request bytes gathered before one threaded write
 _RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII)
+# A byte offset has at most 19 digits (2**63); a longer number lies past any object, and
+# is not parsed (int() of thousands of digits is slow, and refused past 4,300 digits).
+_MAX_OFFSET_DIGITS = 19
+_PAST_ANY_OBJECT = 10**_MAX_OFFSET_DIGITS
 
 
 class _HttpError(Exception):
@@ -91,17 +95,23 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     match = _RANGE_RE.fullmatch(header.replace(" ", ""))
     if not match or match.group(1) == match.group(2) == "":
         return None
-    first, last = match.groups()
-    if not first:  # suffix: the last N bytes
-        if int(last) == 0 or size == 0:
+    first, last = (_offset(digits) for digits in match.groups())
+    if first is None:  # suffix: the last N bytes
+        if last == 0 or size == 0:
             raise RangeNotSatisfiable(header)
-        return max(0, size - int(last)), size - 1
-    start = int(first)
-    if last and int(last) < start:
+        return max(0, size - last), size - 1
+    if last is not None and last < first:
         return None  # invalid, so ignored (RFC 9110 §14.2)
-    if start >= size:
+    if first >= size:
         raise RangeNotSatisfiable(header)
-    return start, size - 1 if not last else min(int(last), size - 1)
+    return first, size - 1 if last is None else min(last, size - 1)
+
+
+def _offset(digits: str) -> int | None:
+    if not digits:
+        return None
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _MAX_OFFSET_DIGITS else _PAST_ANY_OBJECT
 
 
 def _matches(header: str | None, etag: str) -> bool:

@@ -387,7 +387,7 @@ class FsBlobStore:
         self,
         root: Path,
         *,
-        base_url: str,
+        base_url: str | Callable[[], str],
         secret: bytes,
         mount_path: str = "/blobs",
         clock: Callable[[], float] = time.time,
@@ -404,7 +404,9 @@ class FsBlobStore:
             target=sweep_stale_temp_files, args=(self._root,), name="blob-temp-sweep", daemon=True
         )
         self.temp_sweep.start()
-        self._base_url = base_url.rstrip("/")
+        # A function when links go back to whichever address each client used
+        # (``client_origin``); the URLs are signed the same whatever the address.
+        self._base_url = base_url if callable(base_url) else (lambda: base_url)
         self.mount_path = "/" + mount_path.strip("/")
         self._clock = clock
         self.signer = UrlSigner(secret, clock)
@@ -682,7 +684,10 @@ class FsBlobStore:
         return int(self._clock()) + ttl
 
     def _url(self, key: str, params: dict[str, str]) -> str:
-        return f"{self._base_url}{self.mount_path}/{key}?{self.signer.query(key, params)}"
+        return self._base_url().rstrip("/") + self._signed_path(key, params)
+
+    def _signed_path(self, key: str, params: dict[str, str]) -> str:
+        return f"{self.mount_path}/{key}?{self.signer.query(key, params)}"
 
     def presign_upload(
         self, key: str, *, content_type: str, size: int, ttl: int
@@ -711,7 +716,9 @@ class FsBlobStore:
         # Expiring at the end of a window (not ``ttl`` from now) makes the URL the same
         # for everyone within the window, so it is signed once.
         expires = download_url_window(self._clock(), ttl) + ttl
-        return self._signed_download(key, expires, filename, content_type)
+        return self._base_url().rstrip("/") + self._signed_download(
+            key, expires, filename, content_type
+        )
 
     def _sign_download(
         self, key: str, expires: int, filename: str | None, content_type: str | None
@@ -724,7 +731,7 @@ class FsBlobStore:
             params["fn"] = filename
         if content_type:
             params["ct"] = check_content_type(content_type)
-        return self._url(key, params)
+        return self._signed_path(key, params)
 
     # -- multipart
 

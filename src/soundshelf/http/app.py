@@ -18,6 +18,8 @@ from soundshelf.bootstrap import Services
 from soundshelf.errors import NotFound
 from soundshelf.http.deps import document_security
 from soundshelf.http.middleware import RequestContextMiddleware
+from soundshelf.http.open_cors import OpenCorsMiddleware
+from soundshelf.http.origin import ClientOriginMiddleware
 from soundshelf.http.problems import install_problem_handlers
 from soundshelf.http.routes import (
     admin,
@@ -149,7 +151,10 @@ def create_app(services: Services) -> FastAPI:
             expose_headers=["ETag", "X-Request-Id", "Retry-After"],
             max_age=600,
         )
-    app.add_middleware(RequestContextMiddleware)
+    # Subsonic clients in browsers, from any origin: outside the configured CORS above.
+    app.add_middleware(OpenCorsMiddleware)
+    app.add_middleware(ClientOriginMiddleware, trusted_proxies=services.settings.trusted_proxies)
+    app.add_middleware(RequestContextMiddleware, trusted_proxies=services.settings.trusted_proxies)
     # The mounts again, taken before FastAPI's own layers and router but behind the same
     # middleware of ours (request id, security headers, access log; CORS if configured).
     for path, asgi_app in services.mounts.items():

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import time
+from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ulid import ULID
@@ -25,15 +27,54 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
     (b"x-frame-options", b"DENY"),
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    # No page of ours uses these powerful features; nothing framed or injected may either.
+    (
+        b"permissions-policy",
+        b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+        b"magnetometer=(), gyroscope=(), accelerometer=(), interest-cohort=()",
+    ),
+    # A page opened from ours (or opening ours) gets no handle on our window.
+    (b"cross-origin-opener-policy", b"same-origin"),
 ]
+# Sent only on answers that came over TLS: two years, as the HSTS preload list asks.
+HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+
+
+class TrustedProxies:
+    """The addresses (or networks) of the reverse proxies whose ``X-Forwarded-Proto`` is
+    believed; anyone else could claim ``https`` to a plain-HTTP listener."""
+
+    def __init__(self, entries: Iterable[str] = ()) -> None:
+        self.networks = [ipaddress.ip_network(entry, strict=False) for entry in entries]
+
+    def includes(self, host: str) -> bool:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)
+
+
+def served_over_tls(scope: Scope, proxies: TrustedProxies) -> bool:
+    """The request reached us over TLS, directly or through a trusted proxy that says so."""
+    if scope.get("scheme") in ("https", "wss"):
+        return True
+    client = scope.get("client")
+    if not client or not proxies.includes(client[0]):
+        return False
+    forwarded = dict(scope["headers"]).get(b"x-forwarded-proto", b"")
+    # A chain of proxies lists one protocol each; the first is the client's own hop.
+    return forwarded.split(b",")[0].strip().lower() == b"https"
 
 
 class RequestContextMiddleware:
     """Gives each request an id (kept from ``X-Request-Id`` when it is safe), echoes it,
-    adds security headers and writes one access-log line."""
+    adds security headers (HSTS too when the request came over TLS) and writes one
+    access-log line."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, trusted_proxies: Iterable[str] = ()) -> None:
         self.app = app
+        self.proxies = TrustedProxies(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,6 +85,9 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        security_headers = (
+            [*SECURITY_HEADERS, HSTS] if served_over_tls(scope, self.proxies) else SECURITY_HEADERS
+        )
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
@@ -52,7 +96,7 @@ class RequestContextMiddleware:
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
                 headers.append((b"x-request-id", request_id.encode()))
-                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                headers.extend(h for h in security_headers if h[0] not in present)
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from soundshelf.accounts.models import profile_key
 from soundshelf.errors import NotFound
-from soundshelf.playlists.service import Loaded
+from soundshelf.playlists.service import MAX_ENTRIES, Loaded
 from soundshelf.ports.clock import iso
 from soundshelf.subsonic import browse
 from soundshelf.subsonic.call import Call
@@ -107,7 +107,8 @@ def update_playlist(call: Call) -> Payload:
         changes["visibility"] = "public" if public == "true" else "private"
     if changes:
         playlists.update(viewer, playlist_id, changes)
-    indexes = sorted({int(i) for i in call.all("songIndexToRemove") if i.isdigit()}, reverse=True)
+    # Positions in the playlist as loaded (it holds up to MAX_ENTRIES entries).
+    indexes = sorted(set(call.ints("songIndexToRemove", high=MAX_ENTRIES - 1)), reverse=True)
     for index in indexes:
         if index < len(loaded.entries):
             playlists.remove_entry(viewer, playlist_id, loaded.entries[index][0])

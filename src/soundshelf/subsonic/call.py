@@ -12,6 +12,13 @@ from soundshelf.bootstrap import Services
 from soundshelf.subsonic.library import Library
 from soundshelf.subsonic.protocol import MISSING_PARAMETER, SubsonicError
 
+# A repeated parameter (songIdToAdd, songIndexToRemove, id...) carries at most this many
+# values: a playlist holds up to 5,000 entries, changed a page at a time by clients.
+MAX_REPEATED = 500
+# Numbers are parsed from at most this many characters (an int64 with its sign); a
+# longer one is refused rather than parsed (int() of thousands of digits is slow).
+MAX_NUMBER_CHARS = 20
+
 
 @dataclass
 class Call:
@@ -36,16 +43,29 @@ class Call:
         return value
 
     def all(self, name: str) -> list[str]:
-        return [v for v in self.params.getlist(name) if v]
+        values = [v for v in self.params.getlist(name) if v]
+        if len(values) > MAX_REPEATED:
+            raise SubsonicError(MISSING_PARAMETER, f"{name} is given at most {MAX_REPEATED} times")
+        return values
 
     def int(self, name: str, default: int, *, low: int = 0, high: int = 10_000) -> int:
         value = self.get(name)
-        try:
-            number = int(value) if value is not None else default
-        except ValueError:
-            raise SubsonicError(MISSING_PARAMETER, f"{name} must be a number") from None
+        number = _number(name, value) if value is not None else default
         return max(low, min(high, number))
+
+    def ints(self, name: str, *, low: int = 0, high: int = 10_000) -> list[int]:
+        """Every value of a repeated numeric parameter, each within ``low``..``high``."""
+        numbers = [_number(name, value) for value in self.all(name)]
+        if any(not low <= n <= high for n in numbers):
+            raise SubsonicError(MISSING_PARAMETER, f"{name} is a number from {low} to {high}")
+        return numbers
 
     def flag(self, name: str, default: bool) -> bool:
         value = self.get(name)
         return default if value is None else value.lower() == "true"
+
+
+def _number(name: str, value: str) -> int:
+    if len(value) > MAX_NUMBER_CHARS or not value.lstrip("-").isdecimal():
+        raise SubsonicError(MISSING_PARAMETER, f"{name} must be a number")
+    return int(value)

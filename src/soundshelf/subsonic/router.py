@@ -20,6 +20,7 @@ from soundshelf.subsonic.auth import SubsonicAuth
 from soundshelf.subsonic.call import Call
 from soundshelf.subsonic.protocol import (
     GENERIC,
+    MISSING_PARAMETER,
     NOT_AUTHORIZED,
     NOT_FOUND,
     SubsonicError,
@@ -94,6 +95,8 @@ HANDLERS: dict[str, Handler] = {
 }
 
 router = APIRouter(prefix="/rest", include_in_schema=False)
+# Parameters per request (query and form together): far more than any client sends.
+MAX_PARAMETERS = 1_000
 
 
 @router.api_route("/{method}", methods=["GET", "POST"])
@@ -101,6 +104,8 @@ async def subsonic(method: str, request: Request) -> Response:
     params = await _params(request)
     fmt, callback = params.get("f"), params.get("callback")
     try:
+        if len(params.multi_items()) > MAX_PARAMETERS:
+            raise SubsonicError(MISSING_PARAMETER, f"At most {MAX_PARAMETERS} parameters")
         # The services block (Table, blobs): run them off the event loop.
         body = await run_in_threadpool(
             _dispatch, request.app.state.services, method.removesuffix(".view"), params, request

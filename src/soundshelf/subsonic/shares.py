@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from soundshelf import client_origin
 from soundshelf.subsonic.call import Call
 from soundshelf.subsonic.library import split_id
 from soundshelf.subsonic.protocol import GENERIC, NOT_FOUND, SubsonicError
@@ -18,7 +19,7 @@ _SHARE_KIND = {"tr": "track", "al": "album", "pl": "playlist"}
 def _share_entry(call: Call, share: Payload, token: str | None = None) -> Payload:
     """A share link's view as a Subsonic ``share``. Only the token's hash is kept, so the
     link itself can be shown only when it was just made."""
-    base = call.services.settings.base_url
+    base = client_origin.base_url(call.services.settings)
     return {
         "id": share["shareId"],
         "url": f"{base}/s/{token}" if token else f"{base}/s/",

@@ -7,6 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Response, status
 from pydantic import Field
 
+from soundshelf import client_origin
 from soundshelf.http.deps import CurrentUser, ServicesDep
 from soundshelf.http.models import ApiModel
 from soundshelf.ports.clock import iso
@@ -48,7 +49,7 @@ def create_app_password(
         created_at=iso(new.created_at),
         password=new.password,
         username=user.username,
-        server_url=services.settings.base_url,
+        server_url=client_origin.base_url(services.settings),
     )
 
 
@@ -56,7 +57,7 @@ def create_app_password(
 async def list_app_passwords(user: CurrentUser, services: ServicesDep) -> AppPasswordList:
     return AppPasswordList(
         items=[AppPasswordView(**v) for v in services.app_passwords.list(user)],
-        server_url=services.settings.base_url,
+        server_url=client_origin.base_url(services.settings),
         enabled=services.app_passwords.enabled,
     )
 

@@ -20,7 +20,13 @@ from soundshelf.http.models import ApiModel, ItemStatus
 from soundshelf.http.pages import json_page
 from soundshelf.http.pagination import Cursor, Limit
 from soundshelf.http.routes.tracks import Track
-from soundshelf.playlists.service import DEFAULT_PAGE, MAX_DESCRIPTION, MAX_NAME, MAX_PAGE
+from soundshelf.playlists.service import (
+    DEFAULT_PAGE,
+    MAX_DESCRIPTION,
+    MAX_ENTRIES,
+    MAX_NAME,
+    MAX_PAGE,
+)
 
 router = APIRouter(prefix="/playlists", tags=["music"])
 Visibility = Literal["private", "friends", "public"]
@@ -75,11 +81,15 @@ class PlaylistChanges(ApiModel):
 
 class NewEntry(ApiModel):
     track_id: TrackId
-    position: int | None = Field(default=None, ge=0, description="0-based; appends when absent")
+    position: int | None = Field(
+        default=None, ge=0, le=MAX_ENTRIES, description="0-based; appends when absent"
+    )
 
 
 class Move(ApiModel):
-    position: int = Field(ge=0, description="The entry's 0-based position after the move")
+    position: int = Field(
+        ge=0, le=MAX_ENTRIES, description="The entry's 0-based position after the move"
+    )
 
 
 class EntryChange(ApiModel):

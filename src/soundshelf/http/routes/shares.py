@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Response, status
 from pydantic import Field
 
+from soundshelf import client_origin
 from soundshelf.http.deps import CurrentUser, ServicesDep
 from soundshelf.http.models import ApiModel
 from soundshelf.http.pagination import Cursor, Limit
@@ -14,10 +15,14 @@ from soundshelf.http.pagination import Cursor, Limit
 router = APIRouter(tags=["sharing"])
 
 
+# The schema's bound; the server's setting share_max_ttl (30 days by default) is the real one.
+MAX_LIFETIME = 10 * 365 * 24 * 3600
+
+
 class NewShare(ApiModel):
     target_type: Literal["track", "album", "playlist", "photo", "file"]
     target_id: str = Field(min_length=1, max_length=64)
-    expires_in_seconds: int | None = Field(default=None, ge=60)
+    expires_in_seconds: int | None = Field(default=None, ge=60, le=MAX_LIFETIME)
     password: str | None = Field(default=None, max_length=256)
     allow_download: bool = False
     description: str | None = Field(default=None, max_length=1_000, description="Shown to visitors")
@@ -25,7 +30,9 @@ class NewShare(ApiModel):
 
 class ShareChanges(ApiModel):
     description: str | None = Field(default=None, max_length=1_000, description='"" removes it')
-    expires_in_seconds: int | None = Field(default=None, ge=60, description="From now")
+    expires_in_seconds: int | None = Field(
+        default=None, ge=60, le=MAX_LIFETIME, description="From now"
+    )
 
 
 class Share(ApiModel):
@@ -63,7 +70,7 @@ def create_share(body: NewShare, user: CurrentUser, services: ServicesDep) -> Cr
         allow_download=body.allow_download,
         description=body.description,
     )
-    url = f"{services.settings.base_url}/s/{token}"
+    url = f"{client_origin.base_url(services.settings)}/s/{token}"
     return CreatedShare(**services.shares.view(share), token=token, url=url)
 
 

@@ -69,7 +69,9 @@ class NotificationList(ApiModel):
 
 
 class MarkRead(ApiModel):
-    ids: list[Annotated[str, Field(max_length=200)]] | None = Field(default=None, max_length=200)
+    ids: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        default=None, max_length=200, description="Up to 200 notification ids"
+    )
 
 
 class UnreadCount(ApiModel):
