@@ -92,7 +92,7 @@ class UploadsService:
 
     def check_allowed(self, principal: Principal, kind: Kind, size: int) -> None:
         """The per-kind size limit and the owner's storage quota (a first look: the
-        reservation in ``_put_reserved`` is what holds under concurrency)."""
+        reservation, ``StorageQuota.put_reserved``, is what holds under concurrency)."""
         if size <= 0:
             raise ValidationFailed("The file is empty")
         if size > (limit := self.limit_for(kind)):
@@ -148,8 +148,8 @@ class UploadsService:
             except DomainError:
                 self.blobs.abort_multipart(key, multipart_id)
                 raise
-            # Every part exactly its size (the last one the rest), each URL once the store
-            # has it: the declared size and nothing else can arrive.
+            # Every part URL takes exactly its part's size (the last one the rest): the
+            # declared size and nothing else can arrive.
             urls = [
                 self.blobs.presign_part(
                     key, multipart_id, n, size=min(part_size, size - (n - 1) * part_size), ttl=ttl
