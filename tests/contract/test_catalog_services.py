@@ -13,6 +13,8 @@ import pytest
 
 from soundshelf.accounts.models import Principal, principal_of
 from soundshelf.bootstrap import Services, build
+from soundshelf.catalog import bookmarks
+from soundshelf.catalog.bookmarks import Bookmarks
 from soundshelf.catalog.tracks import lyrics_key
 from soundshelf.config import Settings
 from soundshelf.errors import Conflict, NotFound, PreconditionFailed
@@ -208,7 +210,7 @@ def test_share_description_and_expiry_change_together_with_the_token(
     assert stored is not None
     assert pointer is not None
     assert (stored["description"], stored["expiresAt"]) == ("Second", pointer["expiresAt"])
-    assert services.shares.open(token, password=None)["description"] == "Second"
+    assert services.shares.open(token, password=None, client="c")["description"] == "Second"
     services.shares.update(owner, share_id, description="")
     stored = services.table.get(*share_key(share_id))
     assert stored is not None
@@ -281,3 +283,25 @@ def test_an_artist_profile_turned_off_leaves_the_search_index(services: Services
     assert indexed() == [ada.user_id]
     services.artists.disable(ada)
     assert indexed() == []  # the entries went, not just the results
+
+
+def test_bookmarks_move_list_newest_first_and_are_bounded(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listener = user(services, "listener")
+    marks = Bookmarks(services.table, services.clock)
+    marks.save(listener.user_id, "t1", position_ms=1_000)
+    marks.save(listener.user_id, "t2", position_ms=2_000, comment="bridge")
+    first = marks.save(listener.user_id, "t1", position_ms=3_000)  # moved, newest now
+    assert [(b.track_id, b.position_ms) for b in marks.list(listener.user_id)] == [
+        ("t1", 3_000),
+        ("t2", 2_000),
+    ]
+    assert first.created_at <= first.changed_at
+    monkeypatch.setattr(bookmarks, "MAX_BOOKMARKS", 2)
+    with pytest.raises(Conflict):
+        marks.save(listener.user_id, "t3", position_ms=1)
+    marks.save(listener.user_id, "t2", position_ms=5)  # moving one is still allowed
+    marks.delete(listener.user_id, "t2")
+    assert [b.track_id for b in marks.list(listener.user_id)] == ["t1"]
+    assert marks.list(user(services, "other").user_id) == []

@@ -149,6 +149,22 @@ USER = shape(
     **dict.fromkeys(ROLES, BOOLEAN),
 )
 SONGS = shape(song=array(CHILD))
+ARTIST_INFO = shape(
+    biography=STRING,
+    musicBrainzId=STRING,
+    lastFmUrl=STRING,
+    smallImageUrl=STRING,
+    mediumImageUrl=STRING,
+    largeImageUrl=STRING,
+)
+ALBUM_INFO = shape(
+    notes=STRING,
+    musicBrainzId=STRING,
+    lastFmUrl=STRING,
+    smallImageUrl=STRING,
+    mediumImageUrl=STRING,
+    largeImageUrl=STRING,
+)
 SCAN_STATUS = shape(("scanning",), scanning=BOOLEAN, count=INTEGER)
 SHARES = shape(share=array(SHARE))
 
@@ -236,7 +252,44 @@ RESPONSES: dict[str, dict[str, Schema]] = {
     "scrobble": {},
     "getNowPlaying": {"nowPlaying": shape(("entry",), entry=array(CHILD))},
     "getUser": {"user": USER},
-    "getBookmarks": {"bookmarks": shape(bookmark=array(shape()))},
+    "getBookmarks": {
+        "bookmarks": shape(
+            bookmark=array(
+                shape(
+                    ("position", "username", "created", "changed", "entry"),
+                    position=INTEGER,
+                    username=STRING,
+                    comment=STRING,
+                    created=DATE_TIME,
+                    changed=DATE_TIME,
+                    entry=CHILD,
+                )
+            )
+        )
+    },
+    "createBookmark": {},
+    "deleteBookmark": {},
+    "getUsers": {"users": shape(user=array(USER))},
+    "search": {
+        "searchResult": shape(
+            ("offset", "totalHits"), offset=INTEGER, totalHits=INTEGER, match=array(CHILD)
+        )
+    },
+    "getArtistInfo": {"artistInfo": extend(ARTIST_INFO, similarArtist=array(ARTIST))},
+    "getArtistInfo2": {"artistInfo2": extend(ARTIST_INFO, similarArtist=array(ARTIST_ID3))},
+    "getAlbumInfo": {"albumInfo": ALBUM_INFO},
+    "getAlbumInfo2": {"albumInfo": ALBUM_INFO},
+    "getTopSongs": {"topSongs": SONGS},
+    "getSimilarSongs": {"similarSongs": SONGS},
+    "getSimilarSongs2": {"similarSongs2": SONGS},
+    # What the platform does not have: empty to read, refused to act (tests/subsonic).
+    "getPodcasts": {"podcasts": shape(channel=array(shape()))},
+    "getNewestPodcasts": {"newestPodcasts": shape(episode=array(shape()))},
+    "getVideos": {"videos": shape(video=array(CHILD))},
+    "getInternetRadioStations": {
+        "internetRadioStations": shape(internetRadioStation=array(shape()))
+    },
+    "getChatMessages": {"chatMessages": shape(chatMessage=array(shape()))},
     "getScanStatus": {"scanStatus": SCAN_STATUS},
     "startScan": {"scanStatus": SCAN_STATUS},
     "getShares": {"shares": SHARES},

@@ -1,5 +1,7 @@
 """Every endpoint we serve, in JSON and in XML, against the OpenSubsonic response shapes
-(``tests/subsonic/schema.py``); read-only answers must also say the same in both."""
+(``tests/subsonic/schema.py``), and every XML answer against the official Subsonic XSD
+with only OpenSubsonic's documented additions (``tests/subsonic/xsd.py``); read-only
+answers must also say the same in both."""
 
 from __future__ import annotations
 
@@ -10,8 +12,10 @@ from xml.etree import ElementTree as ET
 import pytest
 from fastapi.testclient import TestClient
 
+from soundshelf.bootstrap import Services
 from soundshelf.subsonic.router import HANDLERS
-from tests.subsonic import schema
+from tests.http.helpers import ADMIN_PASSWORD, an_admin
+from tests.subsonic import schema, xsd
 
 # Answers that change nothing, so asking again in the other format must say the same.
 # (getRandomSongs and random album lists are random; the rest are requests that act.)
@@ -39,6 +43,20 @@ SAME_IN_BOTH = {
     "getNowPlaying",
     "getUser",
     "getBookmarks",
+    "getUsers",
+    "search",
+    "getArtistInfo",
+    "getArtistInfo2",
+    "getAlbumInfo",
+    "getAlbumInfo2",
+    "getTopSongs",
+    "getSimilarSongs",
+    "getSimilarSongs2",
+    "getPodcasts",
+    "getNewestPodcasts",
+    "getVideos",
+    "getInternetRadioStations",
+    "getChatMessages",
     "getScanStatus",
     "getShares",
     "getPlayQueue",
@@ -82,6 +100,8 @@ class Checker:
         response = self._raw(method, fmt, params)
         if fmt == "json":
             return response.json()["subsonic-response"]
+        if method not in xsd.OPENSUBSONIC_ONLY:
+            assert xsd.errors(response.content) == [], (method, response.text)
         root = ET.fromstring(response.content)  # noqa: S314 (our own answer)
         assert schema.local_name(root) == "subsonic-response"
         failed = root.get("status") == "failed"
@@ -109,6 +129,7 @@ def test_every_endpoint_answers_in_the_specified_shapes(
     library: dict[str, Any],
     app_password: Callable[[dict], str],
     sung_track: Callable[..., str],
+    services: Services,
 ) -> None:
     alice = library["alice"]
     check = Checker(client, {"u": "alice", "p": app_password(alice)}, fmt)
@@ -152,7 +173,49 @@ def test_every_endpoint_answers_in_the_specified_shapes(
     check("scrobble", id=song)
     check("getNowPlaying")
     check("getUser", username="alice")
-    check("getBookmarks")
+    check("createBookmark", id=song, position=61_500, comment="the chorus")
+    (mark,) = check("getBookmarks")["bookmarks"]["bookmark"]
+    assert (mark["position"], mark["entry"]["id"], mark["comment"]) == (61_500, song, "the chorus")
+    check("deleteBookmark", id=song)
+    assert check("getBookmarks")["bookmarks"]["bookmark"] == []
+    check("getUsers", error=50)  # alice is no administrator
+    an_admin(services)
+    login = client.post("/api/v1/auth/login", json={"username": "root", "password": ADMIN_PASSWORD})
+    as_admin = Checker(client, {"u": "root", "p": app_password(login.json())}, fmt)
+    usernames = {u["username"] for u in as_admin("getUsers")["users"]["user"]}
+    assert {"alice", "bob", "root"} <= usernames
+    check("search", any="Sunrise")
+    check("getArtistInfo", id=artist)
+    check("getArtistInfo2", id=artist, count=5)
+    check("getAlbumInfo", id=album)
+    check("getAlbumInfo2", id=album)
+    check("getTopSongs", artist="alice")
+    check("getSimilarSongs", id=song)
+    check("getSimilarSongs2", id=song, count=5)
+    for method in ("getPodcasts", "getNewestPodcasts", "getVideos"):
+        check(method)
+    check("getInternetRadioStations")
+    check("getChatMessages")
+    check("getVideoInfo", id="vi-1", error=70)
+    check("getCaptions", id="vi-1", error=70)
+    check("hls", id=song, error=70)
+    for method in (
+        "refreshPodcasts",
+        "createPodcastChannel",
+        "deletePodcastChannel",
+        "deletePodcastEpisode",
+        "downloadPodcastEpisode",
+        "jukeboxControl",
+        "createInternetRadioStation",
+        "updateInternetRadioStation",
+        "deleteInternetRadioStation",
+        "addChatMessage",
+        "createUser",
+        "updateUser",
+        "deleteUser",
+        "changePassword",
+    ):
+        check(method, error=50)
     check("getScanStatus")
     check("startScan")
     created = check("createShare", id=song, description="For you")["shares"]["share"][0]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from soundshelf.accounts.models import profile_key
+from soundshelf.catalog.bookmarks import Bookmarks
 from soundshelf.errors import NotFound
 from soundshelf.playlists.service import MAX_ENTRIES, Loaded
 from soundshelf.ports.clock import iso
@@ -180,6 +181,27 @@ def scrobble(call: Call) -> Payload:
 # --- the caller and the rest ---------------------------------------------------------------
 
 
+def _user_entry(username: str, email: str, roles: list[str]) -> Payload:
+    return {
+        "username": username,
+        "email": email,
+        "scrobblingEnabled": True,
+        "adminRole": "admin" in roles,
+        "settingsRole": True,
+        "downloadRole": True,
+        "uploadRole": True,
+        "playlistRole": True,
+        "coverArtRole": False,
+        "commentRole": False,
+        "podcastRole": False,
+        "streamRole": True,
+        "jukeboxRole": False,
+        "shareRole": True,
+        "videoConversionRole": False,
+        "folder": [browse.FOLDER_ID],
+    }
+
+
 def get_user(call: Call) -> Payload:
     username = call.required("username").lower()
     if username != call.principal.username and not call.principal.is_admin:
@@ -187,27 +209,18 @@ def get_user(call: Call) -> Payload:
     profile = call.services.accounts.find_by_username(username)
     if profile is None:
         raise SubsonicError(NOT_FOUND, "User not found")
-    admin = "admin" in profile.get("roles", [])
-    return {
-        "user": {
-            "username": profile["username"],
-            "email": profile.get("email", ""),
-            "scrobblingEnabled": True,
-            "adminRole": admin,
-            "settingsRole": True,
-            "downloadRole": True,
-            "uploadRole": True,
-            "playlistRole": True,
-            "coverArtRole": False,
-            "commentRole": False,
-            "podcastRole": False,
-            "streamRole": True,
-            "jukeboxRole": False,
-            "shareRole": True,
-            "videoConversionRole": False,
-            "folder": [browse.FOLDER_ID],
-        }
-    }
+    entry = _user_entry(profile["username"], profile.get("email", ""), profile.get("roles", []))
+    return {"user": entry}
+
+
+MAX_USERS = 500  # getUsers lists the newest accounts, at most this many
+
+
+def get_users(call: Call) -> Payload:
+    if not call.principal.is_admin:
+        raise SubsonicError(NOT_AUTHORIZED, "Only administrators list the users")
+    users, _ = call.services.user_admin.list(q=None, limit=MAX_USERS, cursor=None)
+    return {"users": {"user": [_user_entry(u["username"], u["email"], u["roles"]) for u in users]}}
 
 
 def get_scan_status(call: Call) -> Payload:
@@ -219,8 +232,45 @@ def get_now_playing(call: Call) -> Payload:
     return {"nowPlaying": {"entry": []}}
 
 
+def _bookmarks(call: Call) -> Bookmarks:
+    return Bookmarks(call.services.table, call.services.clock)
+
+
 def get_bookmarks(call: Call) -> Payload:
-    return {"bookmarks": {"bookmark": []}}
+    marks = _bookmarks(call).list(call.principal.user_id)
+    tracks = call.library.load_tracks(call.principal, [b.track_id for b in marks])
+    songs = {s["id"]: s for s in browse.songs(call, tracks)}
+    entries = [
+        {
+            "position": b.position_ms,
+            "username": call.principal.username,
+            "comment": b.comment or None,
+            "created": iso(b.created_at),
+            "changed": iso(b.changed_at),
+            "entry": songs[f"tr-{b.track_id}"],
+        }
+        for b in marks
+        if f"tr-{b.track_id}" in songs  # a track deleted or hidden since is left out
+    ]
+    return {"bookmarks": {"bookmark": entries}}
+
+
+def create_bookmark(call: Call) -> Payload:
+    track = browse.media_track(call)
+    position = call.int("position", 0, high=10**10)
+    comment = call.get("comment") or ""
+    _bookmarks(call).save(
+        call.principal.user_id, track["trackId"], position_ms=position, comment=comment
+    )
+    return {}
+
+
+def delete_bookmark(call: Call) -> Payload:
+    kind, track_id = split_id(call.required("id"))
+    if kind != "tr":
+        raise SubsonicError(NOT_FOUND, "Song not found")
+    _bookmarks(call).delete(call.principal.user_id, track_id)
+    return {}
 
 
 def token_info(call: Call) -> Payload:

@@ -15,6 +15,7 @@ from soundshelf.subsonic.call import Call
 from soundshelf.subsonic.library import (
     Library,
     Pool,
+    album_child,
     album_entry,
     album_of,
     artist_entry,
@@ -42,7 +43,7 @@ def get_music_folders(call: Call) -> Payload:
     return {"musicFolders": {"musicFolder": [{"id": FOLDER_ID, "name": "Soundshelf"}]}}
 
 
-def _artists(call: Call) -> list[tuple[dict[str, Any], int]]:
+def artists_with_album_counts(call: Call) -> list[tuple[dict[str, Any], int]]:
     """(profile, album count) of every uploader in the caller's pool, by name."""
     pool = call.library.pool(call.principal)
     albums: dict[str, set[str]] = defaultdict(set)
@@ -64,12 +65,12 @@ def _index(entries: list[Payload]) -> list[Payload]:
 
 
 def get_artists(call: Call) -> Payload:
-    entries = [artist_entry(p, album_count=n) for p, n in _artists(call)]
+    entries = [artist_entry(p, album_count=n) for p, n in artists_with_album_counts(call)]
     return {"artists": {"ignoredArticles": "", "index": _index(entries)}}
 
 
 def get_indexes(call: Call) -> Payload:
-    entries = [artist_entry(p) for p, _ in _artists(call)]
+    entries = [artist_entry(p) for p, _ in artists_with_album_counts(call)]
     return {"indexes": {"ignoredArticles": "", "lastModified": 0, "index": _index(entries)}}
 
 
@@ -132,9 +133,7 @@ def get_music_directory(call: Call) -> Payload:
     subsonic_id = call.required("id")
     if split_id(subsonic_id)[0] == "ar":
         artist = get_artist(call)["artist"]
-        children = [
-            {**a, "parent": subsonic_id, "title": a["name"], "isDir": True} for a in artist["album"]
-        ]
+        children = [album_child(a) for a in artist["album"]]
         return {"directory": {"id": subsonic_id, "name": artist["name"], "child": children}}
     entry, tracks = _album(call, subsonic_id)
     return {
@@ -215,7 +214,7 @@ def get_album_list2(call: Call) -> Payload:
 
 
 def get_album_list(call: Call) -> Payload:
-    return {"albumList": {"album": [{**a, "title": a["name"]} for a in _album_list(call)]}}
+    return {"albumList": {"album": [album_child(a) for a in _album_list(call)]}}
 
 
 def get_random_songs(call: Call) -> Payload:
@@ -263,7 +262,7 @@ def _search(call: Call) -> tuple[list[Payload], list[Payload], list[Payload]]:
     offsets = {k: call.int(f"{k}Offset", 0) for k in ("artist", "album", "song")}
     if query in {"", "*"}:
         # An empty query lists everything (clients sync their offline library this way).
-        artists = [artist_entry(p, album_count=n) for p, n in _artists(call)]
+        artists = [artist_entry(p, album_count=n) for p, n in artists_with_album_counts(call)]
         pool = library.pool(viewer)
         albums = [entry for entry, _ in _pool_albums(call, pool)]
         tracks = pool.tracks
@@ -296,7 +295,8 @@ def search3(call: Call) -> Payload:
 
 def search2(call: Call) -> Payload:
     artists, albums, found = _search(call)
-    folders = [{**a, "title": a["name"]} for a in albums]
+    folders = [album_child(a) for a in albums]
+    artists = [{k: v for k, v in a.items() if k != "albumCount"} for a in artists]  # Artist
     return {"searchResult2": {"artist": artists, "album": folders, "song": found}}
 
 
@@ -326,7 +326,7 @@ def stream(call: Call) -> Response:
     offset means transcoding from there, and on AWS the API is a Lambda behind API Gateway
     (buffered answers of at most 6 MB, 30 s), which never proxies media. So we do not
     advertise the ``transcodeOffset`` extension, and clients seek with Range instead."""
-    track = _media_track(call)
+    track = media_track(call)
     quality = _quality(call)
     if quality != "original" and _bitrate(track) <= call.int("maxBitRate", 0, high=100_000):
         quality = "original"  # the original already fits the limit
@@ -334,10 +334,10 @@ def stream(call: Call) -> Response:
 
 
 def download(call: Call) -> Response:
-    return _redirect(call.services.tracks.download_url(_media_track(call)))
+    return _redirect(call.services.tracks.download_url(media_track(call)))
 
 
-def _media_track(call: Call) -> dict[str, Any]:
+def media_track(call: Call) -> dict[str, Any]:
     kind, track_id = split_id(call.required("id"))
     if kind != "tr":
         raise SubsonicError(NOT_FOUND, "Song not found")

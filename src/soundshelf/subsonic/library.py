@@ -88,7 +88,7 @@ class Library:
         return [t for t in self.owner_tracks(viewer, owner_id) if not t.get("albumId")]
 
     def owner_tracks(self, viewer: Principal, owner_id: str) -> list[dict[str, Any]]:
-        own = viewer.user_id == owner_id or viewer.is_admin
+        own = viewer.user_id == owner_id
         friend = self.tracks.friends.are_friends(viewer.user_id, owner_id)
         # The owner's full list for the owner and friends (then filtered), else public only.
         pk, index = (
@@ -234,11 +234,8 @@ def album_entry(album: dict[str, Any], tracks: Sequence[dict[str, Any]]) -> dict
     entry: dict[str, Any] = {
         "id": f"al-{album['albumId']}",
         "name": album["title"],
-        "title": album["title"],
-        "album": album["title"],
         "artist": album.get("artist") or album.get("ownerName", ""),
         "artistId": f"ar-{album['ownerId']}",
-        "isDir": True,
         "coverArt": f"al-{album['albumId']}",
         "songCount": len(tracks),
         "duration": round(sum(t.get("durationMs", 0) for t in tracks) / 1000),
@@ -255,14 +252,18 @@ def singles_entry(profile: dict[str, Any], tracks: Sequence[dict[str, Any]]) -> 
     return {
         "id": f"sg-{owner_id}",
         "name": SINGLES,
-        "title": SINGLES,
-        "album": SINGLES,
         "artist": artist_name(profile),
         "artistId": f"ar-{owner_id}",
-        "isDir": True,
         "coverArt": f"sg-{owner_id}",
         "songCount": len(tracks),
         "duration": round(sum(t.get("durationMs", 0) for t in tracks) / 1000),
         "created": iso(min((t["createdAt"] for t in tracks), default=profile["createdAt"])),
         "playCount": sum(t.get("playCount", 0) for t in tracks),
     }
+
+
+def album_child(entry: dict[str, Any]) -> dict[str, Any]:
+    """An ``AlbumID3`` entry as the folder-style ``Child`` of the older calls
+    (getAlbumList, search2, getMusicDirectory), which has a title, not a name or counts."""
+    child = {k: v for k, v in entry.items() if k not in ("name", "songCount")}
+    return {**child, "parent": entry["artistId"], "isDir": True, "title": entry["name"]}

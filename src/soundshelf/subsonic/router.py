@@ -15,7 +15,7 @@ from starlette.datastructures import MultiDict
 
 from soundshelf.bootstrap import Services
 from soundshelf.errors import DomainError, Forbidden, NotFound
-from soundshelf.subsonic import actions, browse, lyrics, shares
+from soundshelf.subsonic import absent, actions, browse, discovery, lyrics, shares
 from soundshelf.subsonic.auth import SubsonicAuth
 from soundshelf.subsonic.call import Call
 from soundshelf.subsonic.protocol import (
@@ -81,6 +81,9 @@ HANDLERS: dict[str, Handler] = {
     "getNowPlaying": actions.get_now_playing,
     "getUser": actions.get_user,
     "getBookmarks": actions.get_bookmarks,
+    "createBookmark": actions.create_bookmark,
+    "deleteBookmark": actions.delete_bookmark,
+    "getUsers": actions.get_users,
     "getScanStatus": actions.get_scan_status,
     "startScan": actions.get_scan_status,
     "getShares": shares.get_shares,
@@ -92,6 +95,8 @@ HANDLERS: dict[str, Handler] = {
     "getLyricsBySongId": lyrics.get_lyrics_by_song_id,
     "getLyrics": lyrics.get_lyrics,
     "tokenInfo": actions.token_info,
+    **discovery.HANDLERS,
+    **absent.HANDLERS,
 }
 
 router = APIRouter(prefix="/rest", include_in_schema=False)
@@ -99,7 +104,8 @@ router = APIRouter(prefix="/rest", include_in_schema=False)
 MAX_PARAMETERS = 1_000
 
 
-@router.api_route("/{method}", methods=["GET", "POST"])
+# HEAD too: players ask it of stream, download and getCoverArt before reading the bytes.
+@router.api_route("/{method}", methods=["GET", "HEAD", "POST"])
 async def subsonic(method: str, request: Request) -> Response:
     params = await _params(request)
     fmt, callback = params.get("f"), params.get("callback")
