@@ -25,6 +25,7 @@ from soundshelf.moderation.audit import AuditLog
 from soundshelf.moderation.deletion import RELEASE_USERNAME, DeleteUserJob, ReleaseUsernameJob
 from soundshelf.moderation.export import EXPORT_USER, ExportJob, Exports
 from soundshelf.moderation.reports import RESOLVE_REPORTS, Reports, ResolveReportsJob
+from soundshelf.moderation.review import ReportedItems
 from soundshelf.moderation.stats import PlatformStats
 from soundshelf.moderation.takedowns import Takedowns
 from soundshelf.moderation.targets import Targets
@@ -89,6 +90,7 @@ class Services:
     search: Search
     audit: AuditLog
     reports: Reports
+    reported_items: ReportedItems
     takedowns: Takedowns
     user_admin: UserAdmin
     platform_stats: PlatformStats
@@ -171,6 +173,7 @@ class _Catalog:
 
 @dataclass
 class _Moderation:
+    targets: Targets
     reports: Reports
     takedowns: Takedowns
     user_admin: UserAdmin
@@ -200,6 +203,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     uploads = _uploads(base, events)
     catalog = _catalog(base, accounts, social, events)
     moderation = _moderation(base, catalog, social, events)
+    shares = _shares(base, catalog)
     return Services(
         settings=settings,
         clock=clock,
@@ -219,12 +223,18 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         artists=catalog.artists,
         photos=catalog.photos,
         files=catalog.files,
-        shares=_shares(base, catalog),
+        shares=shares,
         indexer=indexer,
         reindexer=Reindexer(adapters.table, indexer),
         search=_search(base, index, catalog),
         audit=base.audit,
         reports=moderation.reports,
+        reported_items=ReportedItems(
+            table=adapters.table,
+            targets=moderation.targets,
+            shares=shares,
+            audit_log=base.audit,
+        ),
         takedowns=moderation.takedowns,
         user_admin=moderation.user_admin,
         platform_stats=moderation.platform_stats,
@@ -246,6 +256,7 @@ def _accounts(base: _Base) -> AccountsService:
         limiter=base.limiter,
         api_key_requests_per_minute=base.settings.api_key_requests_per_minute,
         audit=base.audit,
+        mailer=base.adapters.mailer,  # sign-in links
     )
 
 
@@ -257,9 +268,11 @@ def _uploads(base: _Base, events: ChangeEvents) -> _Uploads:
         clock=base.clock,
         settings=base.settings,
     )
-    # The embedded store tells us itself when an upload arrived (S3 does it by event).
+    # The embedded store tells us itself when an upload arrived (S3 does it by event), and
+    # asks before taking bytes for one (S3 cannot ask: see UploadsService.complete_by_key).
     if hasattr(base.blobs, "on_upload_complete"):
         base.blobs.on_upload_complete = uploads.complete_by_key
+        base.blobs.accepts_upload = uploads.accepts_bytes
     return _Uploads(
         service=uploads,
         jobs={PROCESS_UPLOAD: _Deferred(lambda: _upload_processor(base, events))},
@@ -405,6 +418,7 @@ def _moderation(
         events=events,
     )
     return _Moderation(
+        targets=targets,
         reports=reports,
         takedowns=takedowns,
         user_admin=UserAdmin(

@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     storage_quota_bytes: int = 20 * 1000**3  # per user
     multipart_threshold_bytes: int = 64 * 1000**2
     multipart_part_bytes: int = 16 * 1024**2
-    upload_url_ttl: int = 3600
+    upload_url_ttl: int = 900  # upload URLs (and part URLs) live 15 minutes
     media_url_ttl: int = 900  # signed stream/download/photo URLs
     share_default_ttl: int = 24 * 3600
     share_max_ttl: int = 30 * 24 * 3600

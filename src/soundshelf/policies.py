@@ -1,9 +1,13 @@
 """Who may do what with a resource: one function per question, used by every service.
 
-Items (tracks, albums, playlists, photos, files) share one rule set: the owner and
-admins see everything of theirs; others see ``public`` items, and ``friends`` items when
-they are the owner's friend; taken-down items are visible only to the owner and admins.
-Services answer 404 (not 403) when a caller may not even know an item exists.
+Items (tracks, albums, playlists, photos, files) share one rule set: the owner sees
+everything of theirs; others see ``public`` items, and ``friends`` items when they are
+the owner's friend; taken-down items are visible only to the owner. Services answer 404
+(not 403) when a caller may not even know an item exists.
+
+Administrators get no more than anyone else here: someone's private items reach an
+administrator only as the target of an open report, through the moderation routes
+(``moderation/review.py``), and each such look is in the audit log.
 """
 
 from __future__ import annotations
@@ -25,14 +29,14 @@ def _no_friends(_viewer: str, _owner: str) -> bool:
     return False
 
 
-def is_owner_or_admin(viewer: Principal | None, item: Mapping[str, Any]) -> bool:
-    return viewer is not None and (viewer.user_id == item["ownerId"] or viewer.is_admin)
+def is_owner(viewer: Principal | None, item: Mapping[str, Any]) -> bool:
+    return viewer is not None and viewer.user_id == item["ownerId"]
 
 
 def can_view(
     viewer: Principal | None, item: Mapping[str, Any], *, friends: FriendCheck = _no_friends
 ) -> bool:
-    if is_owner_or_admin(viewer, item):
+    if is_owner(viewer, item):
         return True
     if item.get("takenDown"):
         return False

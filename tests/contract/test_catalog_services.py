@@ -210,7 +210,7 @@ def test_share_description_and_expiry_change_together_with_the_token(
     assert stored is not None
     assert pointer is not None
     assert (stored["description"], stored["expiresAt"]) == ("Second", pointer["expiresAt"])
-    assert services.shares.open(token, password=None)["description"] == "Second"
+    assert services.shares.open(token, password=None, client="c")["description"] == "Second"
     services.shares.update(owner, share_id, description="")
     stored = services.table.get(*share_key(share_id))
     assert stored is not None

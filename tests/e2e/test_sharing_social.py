@@ -244,6 +244,10 @@ def test_playlist_add_reorder_and_share_with_a_password(
     page.get_by_role("button", name="Share", exact=True).click()
     share = page.get_by_role("dialog", name=re.compile("^Share"))
     share.get_by_label("Password (optional)").fill("open sesame")
+    # The dialog says what a link without downloads gives: listening, no file.
+    expect(share.get_by_label("Allow downloads")).to_have_accessible_description(
+        re.compile("can listen \\(streamed\\) but get no download")
+    )
     share.get_by_label("Allow downloads").check()
     share.get_by_role("button", name="Create link").click()
     url = share.get_by_label("Share link").input_value()

@@ -87,3 +87,9 @@ def an_admin(services: Services) -> Principal:
         username="root", email="root@example.com", password=ADMIN_PASSWORD, roles=["admin"]
     )
     return principal_of(profile)
+
+
+def from_source(client: TestClient, address: str) -> TestClient:
+    """Another client of the same app, calling from ``address`` (a distinct source for
+    the throttles, which key on the client address)."""
+    return TestClient(client.app, client=(address, 50000), raise_server_exceptions=False)

@@ -107,9 +107,9 @@ def test_the_threadpool_is_capped(client: TestClient) -> None:
     assert limiter.total_tokens == THREADPOOL_SIZE == 8
 
 
-# GET endpoints that must not run on the event loop: they read blob bytes (a waveform)
-# or may hash a password (a share link's).
-THREADED_READS = {"track_waveform", "open_share"}
+# GET endpoints that must not run on the event loop: they read blob bytes (a waveform),
+# may hash a password (a share link's) or write an audit entry (a reported item).
+THREADED_READS = {"track_waveform", "open_share", "reported_item"}
 
 
 def test_reads_run_on_the_event_loop(client: TestClient) -> None:

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from soundshelf.bootstrap import Services
 from tests import mediagen
-from tests.http.helpers import an_admin, bearer, run_worker, status, upload
+from tests.http.helpers import an_admin, bearer, from_source, run_worker, status, upload
 from tests.support import FakeClock
 
 SignUp = Callable[..., dict[str, str]]
@@ -145,11 +145,31 @@ def test_password_protected_link(
     assert missing.status_code == 401
     assert missing.json()["code"] == "share_password_required"
     assert open_link(client, link["token"], "open sesame").status_code == 200
-    for _ in range(10):
-        wrong = open_link(client, link["token"], "guess")
+
+
+def test_wrong_share_passwords_slow_down_only_the_guesser(
+    client: TestClient, sign_up: SignUp, make_track, clock: FakeClock
+) -> None:
+    owner = sign_up("locker")
+    link = share(client, owner, "track", make_track(owner, "Locked"), password="open sesame").json()
+    guesser, visitor = from_source(client, "127.0.0.2"), from_source(client, "127.0.0.3")
+    for _ in range(5):  # free tries
+        wrong = open_link(guesser, link["token"], "guess")
         assert wrong.status_code == 401
         assert wrong.json()["code"] == "invalid_share_password"
-    assert open_link(client, link["token"], "open sesame").status_code == 429  # throttled
+    throttled = open_link(guesser, link["token"], "open sesame")
+    assert throttled.status_code == 429
+    assert throttled.headers["content-type"] == "application/problem+json"
+    assert int(throttled.headers["retry-after"]) == 1  # then 2, 4, 8 ... up to 15 minutes
+    # Everyone else still opens the link (it locked them out after 10 wrong tries).
+    for _ in range(10):
+        open_link(guesser, link["token"], "guess")
+    assert open_link(visitor, link["token"], "open sesame").status_code == 200
+    clock.advance(1)
+    assert open_link(guesser, link["token"], "guess").status_code == 401
+    assert open_link(guesser, link["token"], "open sesame").status_code == 429
+    clock.advance(2)
+    assert open_link(guesser, link["token"], "open sesame").status_code == 200
 
 
 @pytest.mark.parametrize("token", ["x", "a" * 500, "../../etc", "%00"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,13 @@ from soundshelf.accounts.models import (
     profile_key,
     username_key,
 )
+from soundshelf.accounts.signin_links import SignInLinks
+from soundshelf.accounts.throttles import (
+    code_throttle,
+    ensure_mail_allowed,
+    login_throttle,
+)
+from soundshelf.accounts.token_times import issued_before, record_issue
 from soundshelf.accounts.validation import check_password, normalize_email, normalize_username
 from soundshelf.adapters.jwt_verifier import JwtVerifier
 from soundshelf.errors import NotFound, ValidationFailed
@@ -35,12 +42,16 @@ from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.identity import (
     EmailTaken,
     IdentityProvider,
+    InvalidCode,
     InvalidCredentials,
     InvalidToken,
+    RefreshTokenReused,
     Tokens,
     UserDisabled,
     UsernameTaken,
+    WrongPassword,
 )
+from soundshelf.ports.mail import Mailer
 from soundshelf.ports.table import (
     AttributeEquals,
     ConditionFailed,
@@ -52,9 +63,6 @@ from soundshelf.ports.table import (
 )
 from soundshelf.ratelimit import RateLimiter
 
-LOGIN_WINDOW = 15 * 60
-LOGIN_FAILURES_PER_ACCOUNT = 5
-LOGIN_FAILURES_PER_CLIENT = 20
 API_KEY_PREFIX = "ssk"
 MAX_API_KEYS = 20
 
@@ -77,6 +85,7 @@ class AccountsService:
         limiter: RateLimiter,
         api_key_requests_per_minute: int = 600,
         audit: AuditRecorder = NO_AUDIT,
+        mailer: Mailer | None = None,
     ) -> None:
         self.table = table
         self.identity = identity
@@ -85,13 +94,17 @@ class AccountsService:
         self.verifier = JwtVerifier(identity.token_settings, identity.jwks, clock=clock.now)
         self.api_key_requests_per_minute = api_key_requests_per_minute
         self.audit = audit
+        self.login_throttle = login_throttle(table, clock, limiter)
+        self.code_throttle = code_throttle(table, clock, limiter)
+        self.sign_in_links = SignInLinks(table=table, clock=clock, mailer=mailer)
 
     # --- sign-up -------------------------------------------------------------------------
 
-    def sign_up(self, *, username: str, email: str, password: str) -> dict[str, Any]:
+    def sign_up(self, *, username: str, email: str, password: str, client: str) -> dict[str, Any]:
         username, email = normalize_username(username), normalize_email(email)
         check_password(password, username=username)
         self._ensure_free(username, email)
+        ensure_mail_allowed(self.limiter, target=username, source=client)
         user = self.identity.sign_up(username=username, email=email, password=password)
         return self._create_profile(user.user_id, username, email, roles=())
 
@@ -168,35 +181,42 @@ class AccountsService:
             raise (EmailTaken() if 2 in exc.failed_indexes else UsernameTaken()) from None
         return profile
 
-    def confirm(self, *, username: str, code: str) -> None:
-        self.identity.confirm_sign_up(username=self._username(username), code=code)
+    def confirm(self, *, username: str, code: str, client: str) -> None:
+        name = self._username(username)
+        self._guess_code(
+            name, client, lambda: self.identity.confirm_sign_up(username=name, code=code)
+        )
 
-    def resend_code(self, *, username: str) -> None:
-        self.identity.resend_code(username=self._username(username))
+    def resend_code(self, *, username: str, client: str) -> None:
+        name = self._username(username)
+        ensure_mail_allowed(self.limiter, target=name, source=client)
+        self.identity.resend_code(username=name)
+
+    def _guess_code(self, name: str, client: str, attempt: Callable[[], None]) -> None:
+        """Codes are guessed across every code of the account (see ``throttles``)."""
+        failures = self.code_throttle.ensure_allowed(name, client)
+        try:
+            attempt()
+        except InvalidCode:
+            self.code_throttle.failed(name, client)
+            raise
+        self.code_throttle.succeeded(name, client, failures=failures)
 
     # --- sessions ------------------------------------------------------------------------
 
-    def login(self, *, username: str, password: str, client: str) -> Tokens:
-        """``username`` may be the email address; ``client`` is the caller's address."""
+    def login(
+        self, *, username: str, password: str, client: str, sign_in_link: str | None = None
+    ) -> Tokens:
+        """``username`` may be the email address; ``client`` is the caller's address;
+        ``sign_in_link`` a mailed link's token, which lets the owner past the throttle."""
         name = self._username(username)
-        account_key, client_key = f"login-user:{name}", f"login-client:{client}"
-        detail = "Too many failed sign-ins; wait a few minutes and try again"
-        self.limiter.ensure_below(
-            account_key, limit=LOGIN_FAILURES_PER_ACCOUNT, window=LOGIN_WINDOW, detail=detail
-        )
-        self.limiter.ensure_below(
-            client_key, limit=LOGIN_FAILURES_PER_CLIENT, window=LOGIN_WINDOW, detail=detail
-        )
+        proven = self.sign_in_links.proves(sign_in_link, username=name)
+        failures = self.login_throttle.ensure_allowed(name, client, owner_proven=proven)
         try:
-            tokens = self.identity.login(username=name, password=password)
+            tokens = self._issued(lambda: self.identity.login(username=name, password=password))
         except InvalidCredentials:
-            failures = self.limiter.hit(account_key, window=LOGIN_WINDOW)
-            client_failures = self.limiter.hit(client_key, window=LOGIN_WINDOW)
-            # One entry per throttle, when a failure reaches a limit (not one per refusal).
-            if (
-                failures == LOGIN_FAILURES_PER_ACCOUNT
-                or client_failures == LOGIN_FAILURES_PER_CLIENT
-            ):
+            if self.login_throttle.failed(name, client):
+                # One entry when a failure starts a throttle (not one per refusal).
                 self.audit.record(
                     audit_actions.LOGIN_THROTTLED,
                     target_type="user",
@@ -204,29 +224,91 @@ class AccountsService:
                     details={"client": client},
                 )
             raise
-        self.limiter.clear(account_key, window=LOGIN_WINDOW)
+        self.login_throttle.succeeded(name, client, failures=failures)
+        if proven and sign_in_link:
+            self.sign_in_links.used(sign_in_link)
         return tokens
 
+    def send_sign_in_link(self, *, username: str, client: str, base_url: str) -> None:
+        """Mail a sign-in link to the account's owner; silent for unknown accounts."""
+        name = self._username(username)
+        ensure_mail_allowed(self.limiter, target=name, source=client)
+        profile = self.find_by_username(name)
+        if profile is not None and not profile.get("disabled"):
+            self.sign_in_links.send(username=name, email=profile["email"], base_url=base_url)
+
     def refresh(self, *, refresh_token: str) -> Tokens:
-        return self.identity.refresh(refresh_token=refresh_token)
+        try:
+            return self._issued(lambda: self.identity.refresh(refresh_token=refresh_token))
+        except RefreshTokenReused as reused:
+            # A used refresh token came back: it was copied. Which copy is the thief's
+            # cannot be told, so every session of the account ends.
+            self._end_sessions(reused.user_id)
+            raise
+
+    def _issued(self, issue: Callable[[], Tokens]) -> Tokens:
+        asked_at = self.clock.now()  # before the provider signs: never later than ``iat``
+        tokens = issue()
+        record_issue(self.table, tokens.access_token, asked_at=asked_at)
+        return tokens
 
     def logout(self, *, access_token: str, principal: Principal) -> None:
         self.identity.logout(access_token=access_token)
-        # Access tokens issued before now stop working too, not only the refresh tokens.
-        self.table.update(
-            *profile_key(principal.user_id),
-            set={"tokensValidAfter": int(self.clock.now())},
-            condition=ItemPresent(),
-        )
+        self._end_sessions(principal.user_id)
 
-    def forgot_password(self, *, username: str) -> None:
-        self.identity.forgot_password(username=self._username(username))
+    def _end_sessions(self, user_id: str) -> None:
+        """Access tokens issued before now stop working (refresh tokens are the
+        provider's to revoke). Sub-second: see ``token_times``."""
+        try:
+            self.table.update(
+                *profile_key(user_id),
+                set={"tokensValidAfter": self.clock.now()},
+                condition=ItemPresent(),
+            )
+        except ConditionFailed:
+            pass  # no profile: its tokens are refused anyway
 
-    def reset_password(self, *, username: str, code: str, new_password: str) -> None:
+    def forgot_password(self, *, username: str, client: str) -> None:
+        name = self._username(username)
+        ensure_mail_allowed(self.limiter, target=name, source=client)
+        self.identity.forgot_password(username=name)
+
+    def reset_password(self, *, username: str, code: str, new_password: str, client: str) -> None:
         name = self._username(username)
         check_password(new_password, username=name)
-        self.identity.reset_password(username=name, code=code, new_password=new_password)
+        self._guess_code(
+            name,
+            client,
+            lambda: self.identity.reset_password(
+                username=name, code=code, new_password=new_password
+            ),
+        )
+        # The provider revoked the refresh tokens; the access tokens end here.
+        if reservation := self.table.get(*username_key(name)):
+            self._end_sessions(reservation["userId"])
         self.audit.record(audit_actions.PASSWORD_RESET, target_type="user", target_id=name)
+
+    def change_password(
+        self, principal: Principal, *, current_password: str, new_password: str, client: str
+    ) -> None:
+        """Every session ends, this one too (the caller signs in with the new password).
+        Wrong current passwords count as failed sign-ins: a stolen access token must not
+        become a way to guess the password."""
+        name = principal.username
+        check_password(new_password, username=name)
+        failures = self.login_throttle.ensure_allowed(name, client)
+        try:
+            self.identity.change_password(
+                username=name, current_password=current_password, new_password=new_password
+            )
+        except InvalidCredentials:
+            self.login_throttle.failed(name, client)
+            raise WrongPassword() from None
+        self.login_throttle.succeeded(name, client, failures=failures)
+        self._end_sessions(principal.user_id)
+        self.audit.record(
+            audit_actions.PASSWORD_CHANGED, actor=principal, target_type="user", target_id=name
+        )
 
     def _username(self, username_or_email: str) -> str:
         """The username for a username or an email address (as typed)."""
@@ -241,7 +323,7 @@ class AccountsService:
     def authenticate_token(self, access_token: str) -> Principal:
         claims = self.verifier.verify(access_token, token_use="access")
         profile = self._active_profile(claims["sub"])
-        if claims["iat"] < profile.get("tokensValidAfter", 0):
+        if issued_before(self.table, claims, float(profile.get("tokensValidAfter", 0))):
             raise InvalidToken("The session has ended; sign in again")
         return principal_of(profile)
 

@@ -221,6 +221,21 @@ class CognitoIdentityProvider:
             ConfirmationCode=code,
             Password=new_password,
         )
+        # Cognito keeps the old refresh tokens through a reset; a reset ends every session.
+        self._call("admin_user_global_sign_out", UserPoolId=self.user_pool_id, Username=username)
+
+    def change_password(self, *, username: str, current_password: str, new_password: str) -> None:
+        # Cognito's ChangePassword needs an access token; proving the current password by
+        # signing in does the same without one (and counts in Cognito's own lockout).
+        self.login(username=username, password=current_password)
+        self._call(
+            "admin_set_user_password",
+            UserPoolId=self.user_pool_id,
+            Username=username,
+            Password=new_password,
+            Permanent=True,
+        )
+        self._call("admin_user_global_sign_out", UserPoolId=self.user_pool_id, Username=username)
 
     # --- administration ---------------------------------------------------------------
 

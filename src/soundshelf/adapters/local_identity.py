@@ -3,7 +3,8 @@
 Passwords are argon2id hashes; confirmation and reset codes are 6 digits, stored as
 HMACs, valid 15 minutes and 5 tries; tokens are ES256 JWTs shaped like Cognito's,
 signed with a key generated on first start; refresh tokens are random, stored hashed,
-rotated on every use and revoked together by logout (a per-user generation number).
+rotated on every use and revoked together by logout, a password reset or the replay of
+a used one (a per-user generation number).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import secrets
 import uuid
 from collections.abc import Set
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import jwt
 from argon2 import PasswordHasher
@@ -34,6 +35,7 @@ from soundshelf.ports.identity import (
     InvalidCode,
     InvalidCredentials,
     InvalidToken,
+    RefreshTokenReused,
     Tokens,
     TokenSettings,
     UserDisabled,
@@ -41,7 +43,13 @@ from soundshelf.ports.identity import (
     UserNotConfirmed,
 )
 from soundshelf.ports.mail import Mailer, Message
-from soundshelf.ports.table import AttributeEquals, ConditionFailed, ItemAbsent, Table
+from soundshelf.ports.table import (
+    AttributeAbsent,
+    AttributeEquals,
+    ConditionFailed,
+    ItemAbsent,
+    Table,
+)
 
 log = logging.getLogger("soundshelf.identity")
 
@@ -126,6 +134,17 @@ class LocalIdentityProvider:
             bump_generation=True,
         )
 
+    def change_password(self, *, username: str, current_password: str, new_password: str) -> None:
+        user = self._get(username)
+        if user is None or not _verify_password(user["passwordHash"], current_password):
+            raise InvalidCredentials()
+        self.table.update(
+            *_user_key(username),
+            set={"passwordHash": PASSWORD_HASHER.hash(new_password)},
+            add={"generation": 1},  # ends every session
+            condition=AttributeEquals("passwordHash", user["passwordHash"]),
+        )
+
     # --- sessions ---------------------------------------------------------------------------
 
     def login(self, *, username: str, password: str) -> Tokens:
@@ -146,15 +165,26 @@ class LocalIdentityProvider:
         return self._issue(user)
 
     def refresh(self, *, refresh_token: str, username: str | None = None) -> Tokens:
-        key = _refresh_key(refresh_token)
+        key, now = _refresh_key(refresh_token), self.clock.now()
         session = self.table.get(*key)
-        if session is None or session["expiresAt"] < self.clock.now():
+        if session is None or session["expiresAt"] < now:
             raise InvalidCredentials("The session has ended; sign in again")
+        if "usedAt" in session:
+            self._replayed(session)
         try:
-            # Rotation: each refresh token works once. Losing this race means the token
-            # was replayed, so end every session of the user.
-            self.table.delete(*key, condition=AttributeEquals("generation", session["generation"]))
+            # Rotation: each refresh token works once. A used one stays on record (marked)
+            # until it expires, so that its replay is recognised.
+            self.table.update(
+                *key,
+                set={"usedAt": now},
+                condition=[
+                    AttributeEquals("generation", session["generation"]),
+                    AttributeAbsent("usedAt"),
+                ],
+            )
         except ConditionFailed:
+            if "usedAt" in (self.table.get(*key) or {}):
+                self._replayed(session)  # lost the race to another use of the same token
             raise InvalidCredentials("The session has ended; sign in again") from None
         user = self._get(session["username"])
         # The sub check: a later account that reuses a deleted user's name is someone else.
@@ -167,6 +197,18 @@ class LocalIdentityProvider:
         if not user["enabled"]:
             raise UserDisabled()
         return self._issue(user)
+
+    def _replayed(self, session: dict[str, Any]) -> NoReturn:
+        """A used refresh token came back: end every refresh token of the account."""
+        try:
+            self.table.update(
+                *_user_key(session["username"]),
+                add={"generation": 1},
+                condition=AttributeEquals("sub", session.get("sub")),
+            )
+        except ConditionFailed:
+            pass  # the account is gone (or its name now belongs to someone else)
+        raise RefreshTokenReused(str(session.get("sub")))
 
     def logout(self, *, access_token: str) -> None:
         claims = self._verifier.verify(access_token)

@@ -63,7 +63,7 @@ class Albums:
             "rank": album.get("rank"),
             "visibility": album["visibility"],
             "owner": album.get("ownerName", ""),
-            # Only its owner and admins ever see a taken-down album (policies.can_view).
+            # Only its owner ever sees a taken-down album (policies.can_view).
             "status": "taken_down" if album.get("takenDown") else "ready",
             "createdAt": iso(album["createdAt"]),
             "version": album["version"],

@@ -67,10 +67,10 @@ def owner_listing(
     cursor: str | None,
 ) -> Page:
     """One page of an owner's items of ``kind``, newest first, from the index the viewer
-    may read: the owner, admins and friends get GSI1 (to be filtered by the caller's
+    may read: the owner and friends get GSI1 (to be filtered by the caller's
     policy: friends must not see private items), everyone else the public GSI2."""
     full = viewer is not None and (
-        viewer.user_id == owner_id or viewer.is_admin or is_friend(viewer.user_id, owner_id)
+        viewer.user_id == owner_id or is_friend(viewer.user_id, owner_id)
     )
     partition, index = (
         (f"USER#{owner_id}#{kind}", "GSI1") if full else (f"USER#{owner_id}#{kind}#public", "GSI2")

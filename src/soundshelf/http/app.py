@@ -20,6 +20,7 @@ from soundshelf.http.deps import document_security
 from soundshelf.http.health import CachedVerdict, Health
 from soundshelf.http.middleware import RequestContextMiddleware
 from soundshelf.http.open_cors import OpenCorsMiddleware
+from soundshelf.http.openapi import document_problems, raises
 from soundshelf.http.origin import ClientOriginMiddleware
 from soundshelf.http.problems import install_problem_handlers
 from soundshelf.http.routes import (
@@ -61,7 +62,8 @@ class _App(FastAPI):
     """FastAPI with a shortcut: requests under a prefix of ``direct`` go straight to
     their app, which carries its own middleware, instead of through FastAPI's layers and
     router (signed blob URLs: a player seeking in a track sends many ranged reads). Its
-    OpenAPI document names the security schemes that ``optional_user`` reads itself."""
+    OpenAPI document names the security schemes that ``optional_user`` reads itself, and
+    the errors each operation can answer (``openapi.py``)."""
 
     direct: tuple[tuple[str, ASGIApp], ...] = ()
 
@@ -77,7 +79,13 @@ class _App(FastAPI):
         if self.openapi_schema is None:
             self.openapi_schema = super().openapi()
             document_security(self.openapi_schema, self.routes)
+            document_problems(self.openapi_schema, self.routes)
         return self.openapi_schema
+
+
+# What the sign-in routes (codes, passwords, throttles) may refuse with, for all of them:
+# their module declares no statuses of its own yet (openapi.py derives the rest).
+_SIGN_IN_ERRORS = raises(400, 401, 403, 409, 429)
 
 
 def create_app(services: Services) -> FastAPI:
@@ -151,7 +159,11 @@ def create_app(services: Services) -> FastAPI:
         reports.router,
         admin.router,
     ):
-        app.include_router(router, prefix="/api/v1")
+        app.include_router(
+            router,
+            prefix="/api/v1",
+            responses=_SIGN_IN_ERRORS if router in (auth.router, app_passwords.router) else None,
+        )
     app.include_router(subsonic_router)  # /rest/: OpenSubsonic clients
     app.mount("/", WebApp(WEB_DIR), name="web")
 

@@ -7,8 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-# A track, album, playlist, photo or file as moderation left it. Only the owner (and
-# admins) ever get a taken-down item; everyone else gets 404, as if it did not exist.
+# A track, album, playlist, photo or file as moderation left it. Only the owner ever
+# gets a taken-down item; everyone else gets 404, as if it did not exist.
 ItemStatus = Literal["ready", "taken_down"]
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path, get_route_path
 
 from soundshelf.errors import DomainError, RateLimited
 
@@ -80,14 +84,33 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and (methods := allowed_methods(request)):
+        headers["Allow"] = ", ".join(methods)  # else the web app's files: its GET, HEAD
     return problem(
         exc.status_code,
         code=_CODES_BY_STATUS.get(exc.status_code, "error"),
         title=str(exc.detail) if exc.detail else "Error",
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of this path answers. Starlette's 405 names only the
+    first route that matched the path, while each method of a path is its own route."""
+    path = get_route_path(request.scope)
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):  # with their prefixes
+        if route.methods and route.path and _path_regex(route.path).match(path):
+            methods |= route.methods
+    return sorted(methods)
+
+
+@functools.cache
+def _path_regex(path: str) -> re.Pattern[str]:
+    return compile_path(path)[0]
 
 
 async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:

@@ -132,7 +132,7 @@ class UserAdmin:
         if disabled and not before.get("disabled"):
             # Sessions end for good, as with Cognito's global sign-out: re-enabling the
             # account does not bring its old access tokens back.
-            set_["tokensValidAfter"] = int(self.clock.now())
+            set_["tokensValidAfter"] = self.clock.now()  # sub-second: accounts.token_times
         ops: list[WriteOp] = [
             Update(
                 *profile_key(user_id),
@@ -183,7 +183,7 @@ class UserAdmin:
                 "disabled": True,
                 "deleting": True,
                 "deletionRequestedAt": self.clock.now(),
-                "tokensValidAfter": int(self.clock.now()),
+                "tokensValidAfter": self.clock.now(),  # sub-second: accounts.token_times
             },
             condition=ItemPresent(),
         )

@@ -34,6 +34,7 @@ AUDIT_PK = "AUDIT"
 # What gets recorded (the ``action`` of an entry).
 LOGIN_THROTTLED = "auth.login_throttled"
 PASSWORD_RESET = "auth.password_reset"
+PASSWORD_CHANGED = "auth.password_changed"
 API_KEY_CREATED = "apikey.created"
 API_KEY_REVOKED = "apikey.revoked"
 SHARE_CREATED = "share.created"
@@ -46,6 +47,7 @@ USER_UPDATED = "admin.user_updated"
 REPORT_RESOLVED = "admin.report_resolved"
 TAKEDOWN = "admin.takedown"
 TAKEDOWN_RESTORED = "admin.takedown_restored"
+REPORTED_ITEM_VIEWED = "admin.reported_item_viewed"
 
 
 def actor_pk(actor_id: str) -> str:

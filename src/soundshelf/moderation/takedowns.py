@@ -1,4 +1,4 @@
-"""Takedowns: hide an item from everyone but its owner and admins, and bring it back.
+"""Takedowns: hide an item from everyone but its owner, and bring it back.
 
 A takedown sets ``takenDown`` (with ``takedown``: reason, note, by, at) on the item and
 rewrites its listing index keys in the same conditional update (``listing_keys`` drops

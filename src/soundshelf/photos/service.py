@@ -212,9 +212,7 @@ class Photos:
                 cursor,
             )
         sees_all = viewer is not None and (
-            viewer.user_id == owner_id
-            or viewer.is_admin
-            or self.friends.are_friends(viewer.user_id, owner_id)
+            viewer.user_id == owner_id or self.friends.are_friends(viewer.user_id, owner_id)
         )
         # Others only ever see public photos: their own index keeps pages full.
         pk, index = (

@@ -173,7 +173,7 @@ class Playlists:
             "description": header.get("description", ""),
             "visibility": header["visibility"],
             "owner": header.get("ownerName", ""),
-            # Only its owner and admins ever see a taken-down playlist (policies.can_view).
+            # Only its owner ever sees a taken-down playlist (policies.can_view).
             "status": "taken_down" if header.get("takenDown") else "ready",
             "version": header["version"],
             "entryCount": header.get("entryCount", 0),

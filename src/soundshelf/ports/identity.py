@@ -34,8 +34,22 @@ class InvalidCredentials(NotAuthenticated):
     code, title = "invalid_credentials", "Wrong username or password"
 
 
+class RefreshTokenReused(InvalidCredentials):
+    """A refresh token that was already exchanged came back (a copy is in other hands);
+    the provider has ended the account's refresh tokens, the caller ends the rest."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__("The session has ended; sign in again")
+        self.user_id = user_id  # the token's ``sub``
+
+
 class InvalidToken(NotAuthenticated):
     code, title = "invalid_token", "The token is not valid"
+
+
+class WrongPassword(Forbidden):
+    # 403, not 401: the caller is signed in, only the password they retyped is wrong.
+    code, title = "wrong_password", "The current password is not right"
 
 
 class UserNotConfirmed(Forbidden):
@@ -120,7 +134,14 @@ class IdentityProvider(Protocol):
         """Send a reset code; silent for unknown users (no enumeration)."""
         ...
 
-    def reset_password(self, *, username: str, code: str, new_password: str) -> None: ...
+    def reset_password(self, *, username: str, code: str, new_password: str) -> None:
+        """Set a new password with a mailed code; ends every refresh token."""
+        ...
+
+    def change_password(self, *, username: str, current_password: str, new_password: str) -> None:
+        """Set a new password given the current one (``InvalidCredentials`` when it is
+        wrong); ends every refresh token."""
+        ...
 
     # administration (CLI, admins, the accounts service)
     def admin_create_user(

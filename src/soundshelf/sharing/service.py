@@ -20,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from ulid import ULID
 
 from soundshelf.accounts.models import Principal, profile_key
+from soundshelf.accounts.throttles import share_password_throttle
 from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.tracks import Tracks
 from soundshelf.config import Settings
@@ -44,7 +45,6 @@ from soundshelf.ratelimit import RateLimiter
 
 TargetType = Literal["track", "album", "playlist", "photo", "file"]
 TARGET_TYPES = ("track", "album", "playlist", "photo", "file")
-PASSWORD_TRIES = 10  # per link per 15 minutes
 MAX_DESCRIPTION = 1_000
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
@@ -90,6 +90,7 @@ class Shares:
         self.photos = photos
         self.files = files
         self.audit = audit
+        self.password_throttle = share_password_throttle(table, clock, limiter)
 
     # --- owner side --------------------------------------------------------------------------
 
@@ -256,11 +257,12 @@ class Shares:
 
     # --- visitor side ------------------------------------------------------------------------
 
-    def open(self, token: str, *, password: str | None) -> dict[str, Any]:
-        """What a link shows, for anyone holding it; 404 once expired or revoked."""
+    def open(self, token: str, *, password: str | None, client: str) -> dict[str, Any]:
+        """What a link shows, for anyone holding it; 404 once expired or revoked.
+        ``client`` is the caller's address (password guesses are throttled by it)."""
         share = self._live_share(token)
         if share.get("passwordHash"):
-            self._check_password(share, password)
+            self._check_password(share, password, client)
         target = self._target(share["targetType"], share["targetId"])
         owner = self.table.get(*profile_key(share["ownerId"]))
         if target is None or target.get("takenDown") or owner is None or owner.get("disabled"):
@@ -283,21 +285,19 @@ class Shares:
             raise NotFound("No such link")
         return share
 
-    def _check_password(self, share: dict[str, Any], password: str | None) -> None:
+    def _check_password(self, share: dict[str, Any], password: str | None, client: str) -> None:
+        """Guesses slow down per link and source (``accounts.throttles``): one visitor's
+        wrong passwords never lock the link for the others."""
         if not password:
             raise SharePasswordRequired()
-        key = f"share-password:{share['shareId']}"
-        self.limiter.ensure_below(
-            key,
-            limit=PASSWORD_TRIES,
-            window=15 * 60,
-            detail="Too many wrong passwords; wait a few minutes",
-        )
+        link = share["shareId"]
+        failures = self.password_throttle.ensure_allowed(link, client)
         try:
             _HASHER.verify(share["passwordHash"], password)
         except (VerificationError, InvalidHashError):
-            self.limiter.hit(key, window=15 * 60)
+            self.password_throttle.failed(link, client)
             raise WrongSharePassword() from None
+        self.password_throttle.succeeded(link, client, failures=failures)
 
     def _target(self, target_type: str, target_id: str) -> dict[str, Any] | None:
         loaders = {
@@ -316,7 +316,11 @@ class Shares:
         return loaded.header if loaded else None
 
     def _public_view(self, share: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
-        kind, download = share["targetType"], share["allowDownload"]
+        return self.present(share["targetType"], target, download=share["allowDownload"])
+
+    def present(self, kind: str, target: dict[str, Any], *, download: bool) -> dict[str, Any]:
+        """An item as a link shows it, with signed media URLs and nothing private of its
+        owner's (also what an administrator reviewing a reported item sees)."""
         if kind == "track":
             return self._track(target, download)
         if kind == "album":

@@ -21,14 +21,35 @@ from ulid import ULID
 from soundshelf.accounts.models import Principal, principal_of, profile_key, username_key
 from soundshelf.errors import NotFound, ValidationFailed
 from soundshelf.ports.clock import Clock, iso
-from soundshelf.ports.table import ConditionFailed, ItemAbsent, ItemPresent, Table
+from soundshelf.ports.table import (
+    Delete,
+    ItemAbsent,
+    ItemPresent,
+    Put,
+    Table,
+    TransactionFailed,
+)
 
 MAX_APP_PASSWORDS = 5
+# A revoked app password is remembered (encrypted, as before) for 90 days, so that a phone
+# still using it is told so at once instead of counting as someone guessing.
+REVOKED_KEPT_FOR = 90 * 86400
+REVOKED_REMEMBERED = 20
+
+
+class Revoked(Exception):
+    """The credentials match an app password that its owner revoked."""
+
+
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes: people type these into phones
 
 
 def app_password_key(user_id: str, password_id: str) -> tuple[str, str]:
     return f"USER#{user_id}", f"APPPW#{password_id}"
+
+
+def revoked_app_password_key(user_id: str, password_id: str) -> tuple[str, str]:
+    return f"USER#{user_id}", f"APPPWREVOKED#{password_id}"
 
 
 def fernet_key(raw: bytes | str) -> bytes:
@@ -97,11 +118,20 @@ class AppPasswords:
         }
 
     def revoke(self, principal: Principal, password_id: str) -> None:
+        key = app_password_key(principal.user_id, password_id)
+        item = self.table.get(*key)
+        if item is None:
+            raise NotFound("No such app password")
+        pk, sk = revoked_app_password_key(principal.user_id, password_id)
+        tombstone = {
+            "PK": pk,
+            "SK": sk,
+            "secret": item["secret"],
+            "expiresAt": int(self.clock.now() + REVOKED_KEPT_FOR),
+        }
         try:
-            self.table.delete(
-                *app_password_key(principal.user_id, password_id), condition=ItemPresent()
-            )
-        except ConditionFailed:
+            self.table.transact([Delete(*key, condition=ItemPresent()), Put(tombstone)])
+        except TransactionFailed:
             raise NotFound("No such app password") from None
 
     # --- checking credentials ------------------------------------------------------------
@@ -121,6 +151,8 @@ class AppPasswords:
         return self._check(username, matches)
 
     def _check(self, username: str, matches: Any) -> Principal | None:
+        """The account when a live app password matches; ``Revoked`` when a revoked one
+        does; else None."""
         if self._fernet is None:
             return None
         reservation = self.table.get(*username_key(username.strip().lower()))
@@ -130,14 +162,27 @@ class AppPasswords:
         if profile is None or profile.get("disabled"):
             return None
         for item in self._items(profile["userId"]):
-            try:
-                secret = self._fernet.decrypt(item["secret"].encode()).decode()
-            except InvalidToken:
-                continue  # written under another key: unusable, revoke and recreate
-            if matches(secret):
+            if self._matches(item, matches):
                 self._touch(item)
                 return principal_of(profile)
+        revoked = self.table.query(
+            f"USER#{profile['userId']}",
+            begins_with="APPPWREVOKED#",
+            forward=False,
+            limit=REVOKED_REMEMBERED,
+        ).items
+        now = self.clock.now()
+        if any(item["expiresAt"] > now and self._matches(item, matches) for item in revoked):
+            raise Revoked()
         return None
+
+    def _matches(self, item: dict[str, Any], matches: Any) -> bool:
+        assert self._fernet is not None
+        try:
+            secret = self._fernet.decrypt(item["secret"].encode()).decode()
+        except InvalidToken:
+            return False  # written under another key: unusable, revoke and recreate
+        return bool(matches(secret))
 
     def _touch(self, item: dict[str, Any]) -> None:
         # At most one write an hour per password: clients call on every request.

@@ -1,8 +1,9 @@
 """Who is calling a Subsonic endpoint: ``u``+``p``, ``u``+``t``+``s`` or ``apiKey``.
 
 Passwords and tokens are checked against the user's app passwords; ``apiKey`` takes
-our ``ssk_...`` API keys. Failures are throttled per account and per client address
-with the same windows as the web sign-in.
+our ``ssk_...`` API keys. Failures are throttled per username and client address, apart
+from the web sign-in (``accounts.throttles``): a phone with a wrong app password slows down
+only itself. A revoked app password fails at once and counts toward nothing.
 """
 
 from __future__ import annotations
@@ -10,16 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from soundshelf.accounts.models import Principal
-from soundshelf.accounts.service import (
-    LOGIN_FAILURES_PER_ACCOUNT,
-    LOGIN_FAILURES_PER_CLIENT,
-    LOGIN_WINDOW,
-    AccountsService,
-)
+from soundshelf.accounts.service import AccountsService
+from soundshelf.accounts.throttles import app_password_throttle
 from soundshelf.errors import RateLimited
 from soundshelf.ports.identity import InvalidToken, UserDisabled
 from soundshelf.ratelimit import RateLimiter
-from soundshelf.subsonic.app_passwords import AppPasswords
+from soundshelf.subsonic.app_passwords import AppPasswords, Revoked
 from soundshelf.subsonic.protocol import (
     CONFLICTING_AUTH,
     INVALID_API_KEY,
@@ -28,7 +25,7 @@ from soundshelf.subsonic.protocol import (
     SubsonicError,
 )
 
-_THROTTLED = "Too many failed sign-ins; wait a few minutes and try again"
+MAX_USERNAME = 320  # as the web sign-in's field
 
 
 class SubsonicAuth:
@@ -37,7 +34,7 @@ class SubsonicAuth:
     ) -> None:
         self.accounts = accounts
         self.app_passwords = app_passwords
-        self.limiter = limiter
+        self.throttle = app_password_throttle(limiter.table, limiter.clock, limiter)
 
     def authenticate(self, params: Mapping[str, str], *, client: str) -> Principal:
         api_key, username = params.get("apiKey"), params.get("u")
@@ -50,16 +47,27 @@ class SubsonicAuth:
         password, token, salt = params.get("p"), params.get("t"), params.get("s")
         if not password and not (token and salt):
             raise SubsonicError(MISSING_PARAMETER, "Required parameter is missing: p or t and s")
-        keys = (f"login-user:{username.strip().lower()}", f"login-client:{client}")
-        self._ensure_not_throttled(*keys)
-        if password:
-            principal = self.app_passwords.check_password(username, _decoded(password))
-        else:
-            principal = self.app_passwords.check_token(username, token or "", salt or "")
-        if principal is None:
-            for key in keys:
-                self.limiter.hit(key, window=LOGIN_WINDOW)
+        name = username.strip().lower()
+        if len(name) > MAX_USERNAME:  # nobody's: not worth a counter (nor a huge key)
             raise SubsonicError(WRONG_CREDENTIALS, "Wrong username or password")
+        try:
+            failures = self.throttle.ensure_allowed(name, client)
+        except RateLimited as exc:
+            # The protocol has no "slow down" code; clients show the message.
+            raise SubsonicError(WRONG_CREDENTIALS, exc.detail) from None
+        try:
+            if password:
+                principal = self.app_passwords.check_password(name, _decoded(password))
+            else:
+                principal = self.app_passwords.check_token(name, token or "", salt or "")
+        except Revoked:
+            raise SubsonicError(
+                WRONG_CREDENTIALS, "This app password was revoked; create a new one"
+            ) from None
+        if principal is None:
+            self.throttle.failed(name, client)
+            raise SubsonicError(WRONG_CREDENTIALS, "Wrong username or password")
+        self.throttle.succeeded(name, client, failures=failures)
         return principal
 
     def _api_key(self, api_key: str) -> Principal:
@@ -67,18 +75,6 @@ class SubsonicAuth:
             return self.accounts.authenticate_api_key(api_key)
         except (InvalidToken, UserDisabled, RateLimited):
             raise SubsonicError(INVALID_API_KEY, "Invalid API key") from None
-
-    def _ensure_not_throttled(self, account_key: str, client_key: str) -> None:
-        try:
-            self.limiter.ensure_below(
-                account_key, limit=LOGIN_FAILURES_PER_ACCOUNT, window=LOGIN_WINDOW, detail=""
-            )
-            self.limiter.ensure_below(
-                client_key, limit=LOGIN_FAILURES_PER_CLIENT, window=LOGIN_WINDOW, detail=""
-            )
-        except RateLimited:
-            # The protocol has no "slow down" code; clients show the message.
-            raise SubsonicError(WRONG_CREDENTIALS, _THROTTLED) from None
 
 
 def _decoded(password: str) -> str:

@@ -88,7 +88,7 @@ class Library:
         return [t for t in self.owner_tracks(viewer, owner_id) if not t.get("albumId")]
 
     def owner_tracks(self, viewer: Principal, owner_id: str) -> list[dict[str, Any]]:
-        own = viewer.user_id == owner_id or viewer.is_admin
+        own = viewer.user_id == owner_id
         friend = self.tracks.friends.are_friends(viewer.user_id, owner_id)
         # The owner's full list for the owner and friends (then filtered), else public only.
         pk, index = (

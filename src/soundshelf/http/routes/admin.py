@@ -112,6 +112,23 @@ async def get_report(
     return ReportGroupDetail(**services.reports.group(report_id, limit=limit, cursor=cursor))
 
 
+class ReportedItem(ApiModel):
+    report_id: str
+    target_type: TargetType
+    target_id: str
+    item: dict[str, Any] = Field(
+        description="The item as a share link shows it, with short-lived media URLs"
+    )
+
+
+@router.get("/reports/{report_id}/item")
+def reported_item(report_id: str, admin: AdminUser, services: ServicesDep) -> ReportedItem:
+    """The reported item itself, to judge the report: only while the item has open
+    reports (404 after), and every look is recorded in the audit log. Administrators
+    see nobody's private items any other way."""
+    return ReportedItem(**services.reported_items.open(admin, report_id))
+
+
 @router.post("/reports/{report_id}/resolve")
 def resolve_report(
     report_id: str, body: ResolveRequest, admin: AdminUser, services: ServicesDep
@@ -173,7 +190,9 @@ class UserList(ApiModel):
 
 class UserChanges(ApiModel):
     roles: list[Literal["listener", "artist", "admin"]] | None = Field(
-        default=None, description="The complete set of roles (listener is everyone's)"
+        default=None,
+        max_length=3,
+        description="The complete set of roles (listener is everyone's)",
     )
     disabled: bool | None = None
 

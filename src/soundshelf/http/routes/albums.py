@@ -10,6 +10,7 @@ from pydantic import Field
 from soundshelf.http.deps import CurrentUser, OptionalUser, ServicesDep
 from soundshelf.http.etags import expected_version, set_etag
 from soundshelf.http.models import ApiModel, ItemStatus
+from soundshelf.http.openapi import raises
 from soundshelf.http.pages import json_page
 from soundshelf.http.pagination import Cursor, Limit
 from soundshelf.http.routes.tracks import Track
@@ -69,7 +70,7 @@ def _album(album: dict[str, Any], response: Response) -> AlbumWithTracks:
     return AlbumWithTracks(**album)
 
 
-@router.get("", response_model=AlbumList)
+@router.get("", response_model=AlbumList, responses=raises(404))
 async def list_albums(
     viewer: OptionalUser,
     services: ServicesDep,

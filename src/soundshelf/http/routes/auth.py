@@ -40,6 +40,11 @@ class UsernameOnly(ApiModel):
 class Login(ApiModel):
     username: str = Username
     password: str = Password
+    sign_in_link: str | None = Field(
+        default=None,
+        max_length=128,
+        description="The token of a mailed sign-in link: signs its owner in past the throttle",
+    )
 
 
 class Refresh(ApiModel):
@@ -74,27 +79,41 @@ NO_CONTENT = {"status_code": status.HTTP_204_NO_CONTENT, "response_class": Respo
 
 
 @router.post("/signup", status_code=status.HTTP_201_CREATED)
-def sign_up(body: SignUp, services: ServicesDep) -> SignedUp:
+def sign_up(body: SignUp, services: ServicesDep, client: ClientAddress) -> SignedUp:
     profile = services.accounts.sign_up(
-        username=body.username, email=body.email, password=body.password
+        username=body.username, email=body.email, password=body.password, client=client
     )
     return SignedUp(user_id=profile["userId"], username=profile["username"], confirmed=False)
 
 
 @router.post("/confirm", **NO_CONTENT)
-def confirm(body: Confirm, services: ServicesDep) -> None:
-    services.accounts.confirm(username=body.username, code=body.code)
+def confirm(body: Confirm, services: ServicesDep, client: ClientAddress) -> None:
+    services.accounts.confirm(username=body.username, code=body.code, client=client)
 
 
 @router.post("/resend-code", **NO_CONTENT)
-def resend_code(body: UsernameOnly, services: ServicesDep) -> None:
-    services.accounts.resend_code(username=body.username)
+def resend_code(body: UsernameOnly, services: ServicesDep, client: ClientAddress) -> None:
+    services.accounts.resend_code(username=body.username, client=client)
 
 
 @router.post("/login")
 def login(body: Login, services: ServicesDep, client: ClientAddress) -> TokenPair:
-    tokens = services.accounts.login(username=body.username, password=body.password, client=client)
+    tokens = services.accounts.login(
+        username=body.username,
+        password=body.password,
+        client=client,
+        sign_in_link=body.sign_in_link,
+    )
     return TokenPair.of(tokens)
+
+
+@router.post("/signin-link", **NO_CONTENT)
+def send_sign_in_link(body: UsernameOnly, services: ServicesDep, client: ClientAddress) -> None:
+    """Mail the account's owner a link to sign in past the throttle (same answer whether
+    the account exists or not)."""
+    services.accounts.send_sign_in_link(
+        username=body.username, client=client, base_url=services.settings.base_url
+    )
 
 
 @router.post("/refresh")
@@ -108,12 +127,12 @@ def logout(user: CurrentUser, token: AccessToken, services: ServicesDep) -> None
 
 
 @router.post("/forgot-password", **NO_CONTENT)
-def forgot_password(body: UsernameOnly, services: ServicesDep) -> None:
-    services.accounts.forgot_password(username=body.username)
+def forgot_password(body: UsernameOnly, services: ServicesDep, client: ClientAddress) -> None:
+    services.accounts.forgot_password(username=body.username, client=client)
 
 
 @router.post("/reset-password", **NO_CONTENT)
-def reset_password(body: ResetPassword, services: ServicesDep) -> None:
+def reset_password(body: ResetPassword, services: ServicesDep, client: ClientAddress) -> None:
     services.accounts.reset_password(
-        username=body.username, code=body.code, new_password=body.new_password
+        username=body.username, code=body.code, new_password=body.new_password, client=client
     )

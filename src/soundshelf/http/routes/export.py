@@ -8,6 +8,7 @@ from fastapi import APIRouter, status
 
 from soundshelf.http.deps import CurrentUser, ServicesDep
 from soundshelf.http.models import ApiModel
+from soundshelf.http.openapi import raises
 
 router = APIRouter(prefix="/me", tags=["accounts"])
 
@@ -30,7 +31,7 @@ def request_export(user: CurrentUser, services: ServicesDep) -> ExportStatus:
     return ExportStatus(**services.exports.request(user))
 
 
-@router.get("/export")
+@router.get("/export", responses=raises(404))
 async def export_status(user: CurrentUser, services: ServicesDep) -> ExportStatus:
     """The latest export: ``pending`` until it is built, then ``ready`` with a
     short-lived ``downloadUrl`` (ask again for a fresh one) until it expires."""

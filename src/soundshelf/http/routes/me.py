@@ -9,8 +9,9 @@ from fastapi import APIRouter, Response, status
 from pydantic import Field
 
 from soundshelf.accounts.models import me_view
-from soundshelf.http.deps import CurrentUser, ServicesDep
+from soundshelf.http.deps import ClientAddress, CurrentUser, ServicesDep
 from soundshelf.http.models import ApiModel
+from soundshelf.http.openapi import raises
 from soundshelf.ports.clock import iso
 
 router = APIRouter(prefix="/me", tags=["accounts"])
@@ -29,6 +30,11 @@ class Me(ApiModel):
 class ProfileChanges(ApiModel):
     display_name: str | None = Field(default=None, max_length=80)
     bio: str | None = Field(default=None, max_length=2000)
+
+
+class PasswordChange(ApiModel):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
 
 
 class NewApiKeyRequest(ApiModel):
@@ -63,6 +69,24 @@ async def get_me(user: CurrentUser, services: ServicesDep) -> Me:
 def update_me(body: ProfileChanges, user: CurrentUser, services: ServicesDep) -> Me:
     profile = services.accounts.update_profile(user, display_name=body.display_name, bio=body.bio)
     return Me(**me_view(profile))
+
+
+@router.post(
+    "/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=raises(403),  # the current password retyped wrong
+)
+def change_password(
+    body: PasswordChange, user: CurrentUser, services: ServicesDep, client: ClientAddress
+) -> None:
+    """Ends every session, this one included: sign in again with the new password."""
+    services.accounts.change_password(
+        user,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        client=client,
+    )
 
 
 @router.post("/api-keys", status_code=status.HTTP_201_CREATED)

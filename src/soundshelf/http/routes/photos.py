@@ -10,6 +10,7 @@ from pydantic import Field
 from soundshelf.http.deps import CurrentUser, OptionalUser, ServicesDep
 from soundshelf.http.etags import expected_version, set_etag
 from soundshelf.http.models import ApiModel, ItemStatus
+from soundshelf.http.openapi import raises
 from soundshelf.http.pages import json_page
 from soundshelf.http.pagination import Cursor, Limit
 
@@ -55,7 +56,7 @@ class PhotoChanges(ApiModel):
     visibility: Visibility | None = None
 
 
-@router.get("", response_model=PhotoList)
+@router.get("", response_model=PhotoList, responses=raises(404))
 async def list_photos(
     viewer: OptionalUser,
     services: ServicesDep,

@@ -17,6 +17,7 @@ from pydantic import Field
 from soundshelf.http.deps import CurrentUser, OptionalUser, ServicesDep
 from soundshelf.http.etags import expected_version, set_etag
 from soundshelf.http.models import ApiModel, ItemStatus
+from soundshelf.http.openapi import raises
 from soundshelf.http.pages import json_page
 from soundshelf.http.pagination import Cursor, Limit
 from soundshelf.http.routes.tracks import Track
@@ -112,7 +113,7 @@ def _change(change: dict[str, Any], response: Response) -> EntryChange:
     return EntryChange(**change)
 
 
-@router.get("", response_model=PlaylistList)
+@router.get("", response_model=PlaylistList, responses=raises(404))
 async def list_playlists(
     viewer: OptionalUser,
     services: ServicesDep,

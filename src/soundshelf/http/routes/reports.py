@@ -9,6 +9,7 @@ from pydantic import Field
 
 from soundshelf.http.deps import CurrentUser, ServicesDep
 from soundshelf.http.models import ApiModel
+from soundshelf.http.openapi import raises
 
 router = APIRouter(tags=["moderation"])
 
@@ -37,7 +38,7 @@ class Report(ApiModel):
     created_at: str
 
 
-@router.post("/reports", status_code=status.HTTP_201_CREATED)
+@router.post("/reports", status_code=status.HTTP_201_CREATED, responses=raises(404))
 def create_report(body: NewReport, user: CurrentUser, services: ServicesDep) -> Report:
     """Report something you can see. One open report per person and item (409 for a
     second while the first is open); the owner is never told who reported."""

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Header, Response, status
 from pydantic import Field
 
 from soundshelf import client_origin
-from soundshelf.http.deps import CurrentUser, ServicesDep
+from soundshelf.http.deps import ClientAddress, CurrentUser, ServicesDep
 from soundshelf.http.models import ApiModel
+from soundshelf.http.openapi import raises
 from soundshelf.http.pagination import Cursor, Limit
 
 router = APIRouter(tags=["sharing"])
@@ -58,7 +59,7 @@ class ShareList(ApiModel):
     next_cursor: str | None
 
 
-@router.post("/shares", status_code=status.HTTP_201_CREATED)
+@router.post("/shares", status_code=status.HTTP_201_CREATED, responses=raises(404))
 def create_share(body: NewShare, user: CurrentUser, services: ServicesDep) -> CreatedShare:
     """A link to one of my items; the token in it is shown once."""
     share, token = services.shares.create(
@@ -106,10 +107,11 @@ def open_share(
     token: str,
     services: ServicesDep,
     response: Response,
+    client: ClientAddress,
     x_share_password: Annotated[str | None, Header(max_length=256)] = None,
 ) -> dict[str, Any]:
     """No account needed: the shared item with short-lived signed media URLs. 404 once
     the link expired or was revoked; 401 when it needs a password (``X-Share-Password``)."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the page URL
-    return services.shares.open(token, password=x_share_password)
+    return services.shares.open(token, password=x_share_password, client=client)

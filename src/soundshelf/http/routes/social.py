@@ -10,6 +10,7 @@ from pydantic import Field
 
 from soundshelf.http.deps import CurrentUser, ServicesDep
 from soundshelf.http.models import ApiModel
+from soundshelf.http.openapi import raises
 from soundshelf.http.pagination import Cursor, Limit
 
 router = APIRouter(tags=["social"])
@@ -81,7 +82,7 @@ class UnreadCount(ApiModel):
 # --- friend requests ---------------------------------------------------------------------
 
 
-@router.post("/friends/requests", status_code=status.HTTP_201_CREATED)
+@router.post("/friends/requests", status_code=status.HTTP_201_CREATED, responses=raises(404))
 def send_friend_request(
     body: NewFriendRequest, user: CurrentUser, services: ServicesDep, response: Response
 ) -> FriendRequest:

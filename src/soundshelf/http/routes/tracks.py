@@ -11,6 +11,7 @@ from pydantic import Field
 from soundshelf.http.deps import CurrentUser, OptionalUser, ServicesDep
 from soundshelf.http.etags import expected_version, set_etag
 from soundshelf.http.models import ApiModel, ItemStatus
+from soundshelf.http.openapi import raises
 from soundshelf.http.pages import json_page
 from soundshelf.http.pagination import Cursor, Limit
 
@@ -67,7 +68,7 @@ class StreamUrl(ApiModel):
     url: str
 
 
-@router.get("", response_model=TrackList)
+@router.get("", response_model=TrackList, responses=raises(404))
 async def list_tracks(
     viewer: OptionalUser,
     services: ServicesDep,

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from soundshelf.http.deps import CurrentUser, ServicesDep
 from soundshelf.http.models import ApiModel
+from soundshelf.http.openapi import raises
 from soundshelf.http.pagination import Cursor, Limit
 from soundshelf.ports.blobs import CompletedPart
 from soundshelf.ports.clock import iso
@@ -75,7 +76,13 @@ class UploadList(ApiModel):
     next_cursor: str | None
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model_exclude_none=True)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model_exclude_none=True,
+    # 409: quota_busy (many creates at once for one owner); 413: too_large, quota_exceeded.
+    responses=raises(409, 413, 415),
+)
 def create_upload(
     body: NewUploadRequest, user: CurrentUser, services: ServicesDep
 ) -> CreatedUpload:
@@ -106,7 +113,11 @@ def create_upload(
 
 
 @router.post(
-    "/{upload_id}/complete", status_code=status.HTTP_202_ACCEPTED, response_model_exclude_none=True
+    "/{upload_id}/complete",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model_exclude_none=True,
+    # Bytes not there yet (409), or another size than declared (400 size_mismatch, 413).
+    responses=raises(400, 409, 413),
 )
 def complete_upload(
     upload_id: str, user: CurrentUser, services: ServicesDep, body: CompleteRequest | None = None
@@ -121,7 +132,8 @@ async def get_upload(upload_id: str, user: CurrentUser, services: ServicesDep) -
     return UploadStatus(**upload_view(services.uploads.get(user, upload_id)))
 
 
-@router.get("", response_model_exclude_none=True)
+# Not response_model_exclude_none: nextCursor is required, null on the last page.
+@router.get("")
 async def list_uploads(
     user: CurrentUser, services: ServicesDep, limit: Limit = 50, cursor: Cursor = None
 ) -> UploadList:

@@ -15,6 +15,15 @@ const EXPIRY = [
 ];
 // A shared photo never includes its original (camera metadata): nothing to download.
 const DOWNLOADABLE = new Set(["track", "album", "playlist", "file"]);
+// What the link gives without downloads: music still plays, as a stream with no file.
+const LISTEN_ONLY =
+  "Unticked, people with the link can listen (streamed) but get no download: no button, no file.";
+const DOWNLOAD_HINT = {
+  track: LISTEN_ONLY,
+  album: LISTEN_ONLY,
+  playlist: LISTEN_ONLY,
+  file: "Unticked, people with the link see the file's name and size, and cannot download it.",
+};
 
 /** `targetType`: track, album, playlist, photo or file; `title` names it for people. */
 export function openShareDialog({ targetType, targetId, title }) {
@@ -39,10 +48,19 @@ export function openShareDialog({ targetType, targetId, title }) {
     }),
     DOWNLOADABLE.has(targetType)
       ? h(
-          "label",
-          { class: "check" },
-          h("input", { type: "checkbox", name: "allowDownload" }),
-          "Allow downloads",
+          "div",
+          {},
+          h(
+            "label",
+            { class: "check" },
+            h("input", {
+              type: "checkbox",
+              name: "allowDownload",
+              "aria-describedby": "share-download-hint",
+            }),
+            "Allow downloads",
+          ),
+          h("p", { class: "hint", id: "share-download-hint" }, DOWNLOAD_HINT[targetType]),
         )
       : null,
     h("div", { class: "actions" }, submitButton("Create link"), close),

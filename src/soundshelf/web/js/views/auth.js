@@ -32,8 +32,30 @@ function showStep(container, title, ...content) {
   container.querySelector("h1").focus();
 }
 
+/** A button that emails the owner a sign-in link, for when sign-ins are throttled. */
+function signInLinkButton(form) {
+  const label = "Email me a sign-in link";
+  const button = h("button", { type: "button", class: "button secondary" }, label);
+  button.addEventListener("click", async () => {
+    const username = form.elements.username.value.trim();
+    if (!username) {
+      form.elements.username.focus();
+      return;
+    }
+    try {
+      await api("/auth/signin-link", { method: "POST", body: { username }, auth: false });
+      notify("If this account exists, we emailed it a link to sign in with.");
+    } catch (error) {
+      notify(error.message, { error: true });
+    }
+  });
+  return button;
+}
+
 export function signIn(container, { query }) {
   const next = nextPage(query);
+  // Arrived from a mailed sign-in link: it lets this sign-in past the throttle.
+  const signInLink = query.get("link");
   const form = h(
     "form",
     { class: "form narrow" },
@@ -45,10 +67,17 @@ export function signIn(container, { query }) {
     field("Password", "password", { type: "password", autocomplete: "current-password" }),
     submitButton("Sign in"),
   );
+  const help = links(
+    h("a", { href: "/forgot-password" }, "Forgot your password?"),
+    h("a", { href: "/signup" }, "Create an account"),
+  );
   onSubmit(form, async ({ username, password }) => {
     try {
-      await startSession(username.trim(), password);
+      await startSession(username.trim(), password, signInLink);
     } catch (error) {
+      if (error.code === "rate_limited" && !help.querySelector("button")) {
+        help.append(" · ", signInLinkButton(form));
+      }
       if (error.code !== "user_not_confirmed") throw error;
       confirmStep(container, { username: username.trim(), password, next });
       return;
@@ -57,11 +86,9 @@ export function signIn(container, { query }) {
   });
   container.append(
     heading("Sign in"),
+    signInLink ? h("p", {}, "Sign in with your password to use the link from your email.") : null,
     form,
-    links(
-      h("a", { href: "/forgot-password" }, "Forgot your password?"),
-      h("a", { href: "/signup" }, "Create an account"),
-    ),
+    help,
   );
 }
 

@@ -86,26 +86,37 @@ export function render(container, { params, signal }) {
   });
 }
 
+// Music shared without downloads plays here and offers no file: say so.
+const listenOnly = (share) =>
+  share.allowDownload
+    ? null
+    : h("p", { class: "muted listen-only" }, "Listening only: the owner did not allow downloads.");
+
 const VIEWS = {
-  track: { title: (track) => track.title, draw: (track) => musicList([track]) },
+  track: {
+    title: (track) => track.title,
+    draw: (track, share) => h("div", {}, musicList([track]), listenOnly(share)),
+  },
   album: {
     title: (album) => album.title,
-    draw: (album) =>
+    draw: (album, share) =>
       h(
         "div",
         {},
         h("p", {}, [album.artist, album.year].filter(Boolean).join(" · ")),
         musicList(album.tracks),
+        listenOnly(share),
       ),
   },
   playlist: {
     title: (playlist) => playlist.name,
-    draw: (playlist) =>
+    draw: (playlist, share) =>
       h(
         "div",
         {},
         playlist.description ? h("p", { class: "bio" }, playlist.description) : null,
         musicList(playlist.entries.map((entry) => entry.track)),
+        listenOnly(share),
       ),
   },
   photo: {
