@@ -2,14 +2,15 @@
 
 The supervisor (in ``soundshelf serve``'s parent process) writes the state of every worker
 to one item of the table, at least every ``PUBLISH_EVERY`` seconds; every HTTP process
-reads it from there. A verdict for the operator and for a load balancer:
+reads it from there. The verdict, for the operator (health always answers 200: a load
+balancer must keep sending requests to a server whose API works, and taking the only one
+out of rotation would turn a processing outage into a total one):
 
 - ``ok``: every worker runs and none died in the last ``RECENT`` seconds;
-- ``degraded`` (HTTP 200): a worker died recently, is being restarted, or is stalled; the
-  API works, and the supervisor is already dealing with it; monitoring should alert;
-- ``down`` (HTTP 503): nothing processes uploads and the supervisor is not fixing it
-  (it stopped reporting, or no worker has run for ``DOWN_AFTER`` seconds): restart the
-  server.
+- ``degraded``: a worker died recently, is being restarted, or is stalled; the supervisor
+  is already dealing with it; monitoring should alert;
+- ``down``: nothing processes uploads and the supervisor is not fixing it (it stopped
+  reporting, or no worker has run for ``DOWN_AFTER`` seconds): restart the server.
 
 Without the item (the AWS mode, where the processing Lambda's queue and alarms watch
 processing, or an app not started by ``serve``) health says nothing about workers.
@@ -48,10 +49,6 @@ class WorkerState:
 class Verdict:
     status: str  # ok, degraded, down
     processing: dict[str, Any] | None  # the health document's "processing" section
-
-    @property
-    def http_status(self) -> int:
-        return 503 if self.status == "down" else 200
 
 
 class WorkerStatusBoard:

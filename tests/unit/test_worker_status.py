@@ -1,5 +1,5 @@
 """The verdict /api/health gives on the processing workers (worker_status.judge), and the
-health route that answers it (200 ok or degraded, 503 down)."""
+health route that answers it."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def test_every_worker_running_is_ok() -> None:
     verdict = judge(
         status(WorkerState(0, 11, "idle", NOW - 5), WorkerState(1, 12, "busy", NOW)), NOW
     )
-    assert (verdict.status, verdict.http_status) == ("ok", 200)
+    assert verdict.status == "ok"
     assert [w["pid"] for w in verdict.processing["workers"]] == [11, 12]
 
 
@@ -43,7 +43,7 @@ def test_a_recent_death_or_a_restart_is_degraded_but_serves() -> None:
         0, 13, "idle", NOW, restarts=1, last_exit="killed by SIGKILL", last_exit_at=NOW - 10
     )
     verdict = judge(status(restarted), NOW)
-    assert (verdict.status, verdict.http_status) == ("degraded", 200)
+    assert verdict.status == "degraded"
     assert verdict.processing["workers"][0]["lastExit"] == "killed by SIGKILL"
     later = NOW + RECENT + 1
     assert judge(status(restarted, checked=later), later).status == "ok"  # long ago now
@@ -64,10 +64,10 @@ def test_no_worker_for_long_or_a_silent_supervisor_is_down() -> None:
         last_exit_at=NOW - DOWN_AFTER - 1,
     )
     verdict = judge(status(looping), NOW)
-    assert (verdict.status, verdict.http_status) == ("down", 503)
+    assert verdict.status == "down"
     fine = WorkerState(0, 11, "idle", NOW - 100)
     silent = judge(status(fine, checked=NOW - STALE_AFTER - 1), NOW)
-    assert (silent.status, silent.http_status) == ("down", 503)
+    assert silent.status == "down"
     assert silent.processing["reason"] == "the supervisor stopped"
 
 
@@ -88,6 +88,6 @@ def test_health_answers_the_verdict_of_the_published_status(tmp_path) -> None:
     clock.advance(STALE_AFTER + 1)  # ...and then the supervisor went silent
     with TestClient(create_app(services)) as client:
         response = client.get("/api/health")
-    assert response.status_code == 503
+    assert response.status_code == 200  # the API works: a load balancer keeps sending
     assert response.json()["status"] == "down"
     assert response.json()["processing"]["workers"][0]["pid"] == 11

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-from fastapi import FastAPI, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -105,21 +105,16 @@ def create_app(services: Services) -> FastAPI:
 
     workers = CachedVerdict(services.worker_status)
 
-    @app.get(
-        "/api/health",
-        tags=["service"],
-        response_model=Health,
-        response_model_exclude_none=True,
-        responses={503: {"model": Health, "description": "Uploads are not being processed"}},
-    )
-    async def health(response: Response) -> Health:
+    @app.get("/api/health", tags=["service"], response_model_exclude_none=True)
+    async def health() -> Health:
         """Whether this server works, and which backend it runs on.
 
-        ``status`` is ``ok``, ``degraded`` (200: a processing worker died recently, is
-        being restarted or is stalled; the API works) or ``down`` (503: nothing processes
-        uploads and the server is not fixing it). ``processing`` shows each worker."""
+        ``status`` is ``ok``, ``degraded`` (a processing worker died recently, is being
+        restarted or is stalled) or ``down`` (nothing processes uploads and the server is
+        not fixing it). Always 200 while the API answers: a load balancer should keep
+        sending requests; monitoring alerts on ``status``. ``processing`` shows each
+        worker."""
         verdict = workers.current()
-        response.status_code = verdict.http_status
         return Health(
             status=verdict.status,
             backend=services.settings.backend,
