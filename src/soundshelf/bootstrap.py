@@ -56,6 +56,7 @@ from soundshelf.social.notifications import (
 from soundshelf.social.requests import FriendRequests
 from soundshelf.subsonic.app_passwords import AppPasswords, fernet_key
 from soundshelf.uploads.service import PROCESS_UPLOAD, UploadsService
+from soundshelf.worker_status import WorkerStatusBoard
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
@@ -101,6 +102,11 @@ class Services:
     jwks_document: dict[str, Any] | None = None
     # Extra ASGI apps the HTTP server mounts (the local blob store's signed-URL endpoint).
     mounts: dict[str, ASGIApp] = field(default_factory=dict)
+    # Processing's scratch folders (embedded: swept when `serve` starts and a worker dies).
+    scratch: Path | None = None
+    # Embedded: the state of `serve`'s processing workers, for /api/health (on AWS the
+    # processing Lambda's queue and alarms watch processing).
+    worker_status: WorkerStatusBoard | None = None
 
 
 @dataclass
@@ -111,6 +117,9 @@ class _Adapters:
     mailer: Mailer | None
     jobs: JobQueue
     app_password_key: bytes | None = None
+    # Where processing works on copies of originals (None: the system temp folder).
+    scratch: Path | None = None
+    worker_status: WorkerStatusBoard | None = None
     jwks_document: dict[str, Any] | None = None
     mounts: dict[str, ASGIApp] = field(default_factory=dict)
 
@@ -234,6 +243,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         job_handlers={**uploads.jobs, **social.jobs, **moderation.jobs},
         jwks_document=adapters.jwks_document,
         mounts=adapters.mounts,
+        scratch=adapters.scratch,
+        worker_status=adapters.worker_status,
     )
 
 
@@ -257,9 +268,11 @@ def _uploads(base: _Base, events: ChangeEvents) -> _Uploads:
         clock=base.clock,
         settings=base.settings,
     )
-    # The embedded store tells us itself when an upload arrived (S3 does it by event).
+    # The embedded store tells us itself when an upload arrived (S3 does it by event), and
+    # asks before taking bytes for one (S3 cannot ask: see UploadsService.complete_by_key).
     if hasattr(base.blobs, "on_upload_complete"):
         base.blobs.on_upload_complete = uploads.complete_by_key
+        base.blobs.accepts_upload = uploads.accepts_bytes
     return _Uploads(
         service=uploads,
         jobs={PROCESS_UPLOAD: _Deferred(lambda: _upload_processor(base, events))},
@@ -270,7 +283,13 @@ def _upload_processor(base: _Base, events: ChangeEvents) -> JobHandler:
     # Made for the first job (``_Deferred``): the API Lambda never imports PyAV.
     from soundshelf.uploads.processing import UploadProcessor
 
-    return UploadProcessor(table=base.table, blobs=base.blobs, clock=base.clock, events=events)
+    return UploadProcessor(
+        table=base.table,
+        blobs=base.blobs,
+        clock=base.clock,
+        events=events,
+        scratch=base.adapters.scratch,
+    )
 
 
 def _social(base: _Base, accounts: AccountsService) -> _Social:
@@ -479,6 +498,8 @@ def _local(settings: Settings, clock: Clock) -> _Adapters:
         mailer=mailer,
         jobs=TableJobQueue(table, clock),
         app_password_key=fernet_key(load_or_create_file(keys / "app-passwords.key")),
+        scratch=data_dir / "tmp",
+        worker_status=WorkerStatusBoard(table, clock),
         jwks_document=identity.jwks_document,
         mounts={"/blobs": BlobHttpApp(blobs)},
     )

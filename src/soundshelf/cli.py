@@ -9,11 +9,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from soundshelf.config import Settings
 from soundshelf.errors import DomainError
 
 log = logging.getLogger("soundshelf.cli")
+
+WILDCARD_HOSTS = {"0.0.0.0", "::", ""}  # noqa: S104 (compared with, never bound here)
+GRACEFUL_SHUTDOWN_SECONDS = 5
+HTTP_PROCESS_HEALTHCHECK_SECONDS = 30
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -26,60 +31,130 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    import signal
 
     from soundshelf.bootstrap import build
-    from soundshelf.http.app import create_app
     from soundshelf.logs import configure_logging
-    from soundshelf.worker import start_workers, stop_workers
+    from soundshelf.scratch import sweep
+    from soundshelf.supervisor import WorkerSupervisor
 
+    # SIGTERM (systemd, docker stop, kill) stops the server as Ctrl-C does: through the
+    # code below that stops the workers, not by ending this process alone.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     settings = _settings(args)
     configure_logging(settings.log_level)
     services = build(settings)
-    if args.demo:
-        from soundshelf.demo import load_demo, login_hint
+    supervisor: WorkerSupervisor | None = None
+    try:
+        if services.scratch is not None:
+            sweep(services.scratch)  # what a crash left: copies of originals
+        if args.demo:
+            from soundshelf.demo import load_demo
 
-        print("Preparing the demo catalog (first start only)…", flush=True)
-        load_demo(services)
-        # The console, not the JSON log, is where a person looks for this.
-        print(login_hint(), flush=True)
-    stop, workers = start_workers(settings, settings.workers)
-    log.info(
-        "serving",
-        extra={
-            "url": settings.base_url,
-            "dataDir": str(settings.resolved_data_dir),
-            "httpProcesses": settings.http_processes,
-            "workers": len(workers),
-        },
-    )
-    server_options = {
+            load_demo(services, starting=_say_preparing_demo)
+        print(start_banner(settings, services, demo=args.demo), flush=True)
+        supervisor = WorkerSupervisor(services, count=settings.workers)
+        supervisor.start()
+        log.info(
+            "serving",
+            extra={
+                "url": settings.base_url,
+                "dataDir": str(settings.resolved_data_dir),
+                "httpProcesses": settings.http_processes,
+                "workers": settings.workers,
+            },
+        )
+        _serve_http(settings, services)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C or SIGTERM before the HTTP server took over the signals
+    finally:
+        if supervisor is not None:
+            supervisor.stop()
+    return 0
+
+
+def _say_preparing_demo() -> None:
+    print("Preparing the demo catalog (first start only; about a minute)…", flush=True)
+
+
+def _serve_http(settings: Settings, services: Any) -> None:
+    import uvicorn
+
+    from soundshelf.http.app import create_app
+
+    server_options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
         "log_config": None,
         "proxy_headers": False,
         "server_header": False,
+        # Open connections (a player's stream) must not keep a stopping server alive.
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+        # uvicorn kills an HTTP process that does not answer its ping in time (5 s by
+        # default): on a busy machine, one still starting was killed again and again.
+        "timeout_worker_healthcheck": HTTP_PROCESS_HEALTHCHECK_SECONDS,
     }
+    if settings.http_processes == 1:
+        uvicorn.run(create_app(services), **server_options)
+    else:
+        # Each process imports the app and builds its services from the environment.
+        os.environ.update(_environment(settings))
+        uvicorn.run(
+            "soundshelf.http.asgi:app_from_environment",
+            factory=True,
+            workers=settings.http_processes,
+            **server_options,
+        )
+
+
+def start_banner(settings: Settings, services: Any, *, demo: bool) -> str:
+    """What a person reads first: where to open the app and how to sign in."""
+    lines = ["", "Soundshelf is starting."]
+    if settings.public_url:
+        lines.append(f"  Open {settings.base_url} in a web browser.")
+    elif settings.host in WILDCARD_HOSTS:
+        lines.append(f"  Open http://127.0.0.1:{settings.port} in a web browser on this machine.")
+        lines.append(
+            f"  It listens on every network interface ({settings.host}): from another device,"
+            f" open http://{_lan_address()}:{settings.port} (this machine's address)."
+        )
+    else:
+        lines.append(f"  Open {settings.base_url} in a web browser.")
+    from soundshelf.demo import has_demo, login_hint
+
+    data_dir = settings.resolved_data_dir
+    if demo and has_demo(services):
+        lines.append(f"  Sign in with a demo account. {login_hint()}")
+    else:
+        lines.append(
+            "  Sign in with your account; to make one: soundshelf user add NAME --email ADDRESS"
+            f" --role admin --confirmed --data-dir {data_dir}"
+        )
+        if settings.smtp_url is None:
+            outbox = data_dir / "outbox"
+            lines.append(f"  (Sign-up in the web app works too: its codes go to {outbox}.)")
+    lines += ["  Stop it with Ctrl-C. Logs follow.", ""]
+    return "\n".join(lines)
+
+
+def _lan_address() -> str:
+    """This machine's address on its network, as other devices reach it."""
+    import socket
+
     try:
-        if settings.http_processes == 1:
-            uvicorn.run(create_app(services), **server_options)
-        else:
-            # Each process imports the app and builds its services from the environment.
-            os.environ.update(_environment(settings))
-            uvicorn.run(
-                "soundshelf.http.asgi:app_from_environment",
-                factory=True,
-                workers=settings.http_processes,
-                **server_options,
-            )
-    finally:
-        stop_workers(stop, workers)
-    return 0
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # a UDP "connect" sends nothing; it picks a route
+            return probe.getsockname()[0]
+    except OSError:
+        return socket.gethostname()
 
 
 def _environment(settings: Settings) -> dict[str, str]:
     """The command-line choices, as the settings the HTTP processes read."""
+    from soundshelf.http.asgi import SERVE_PID
+
     return {
+        SERVE_PID: str(os.getpid()),
         "SOUNDSHELF_DATA_DIR": str(settings.resolved_data_dir),
         "SOUNDSHELF_HOST": settings.host,
         "SOUNDSHELF_PORT": str(settings.port),

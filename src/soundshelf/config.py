@@ -67,11 +67,17 @@ class Settings(BaseSettings):
     storage_quota_bytes: int = 20 * 1000**3  # per user
     multipart_threshold_bytes: int = 64 * 1000**2
     multipart_part_bytes: int = 16 * 1024**2
-    upload_url_ttl: int = 3600
+    upload_url_ttl: int = 900  # upload URLs (and part URLs) live 15 minutes
     media_url_ttl: int = 900  # signed stream/download/photo URLs
     share_default_ttl: int = 24 * 3600
     share_max_ttl: int = 30 * 24 * 3600
     workers: int = Field(default=1, ge=0, le=16)  # processing worker processes for `serve`
+    # Memory one job may use on top of an idle worker (its address-space limit): a file
+    # that needs more fails with a reason instead of getting the worker killed. 1 GiB
+    # fits the largest image allowed (100 MP RGBA needs ~800 MiB).
+    worker_job_memory_mib: int = Field(default=1024, ge=64, le=1024 * 1024)
+    # A job still running after this long is stalled: its worker is killed and restarted.
+    worker_job_timeout: int = Field(default=300, ge=1, le=3600)
     sqs_queue_url: str = ""  # AWS: the fan-out jobs queue
     sqs_dead_letter_url: str = ""
 

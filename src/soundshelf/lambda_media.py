@@ -20,8 +20,9 @@ for a person to look at. Nothing raises out of ``handler`` for a batch.
 
 The function is also invoked directly, every hour, by the template's housekeeping
 schedule with ``HOUSEKEEPING`` as its event: it then runs what the embedded worker runs
-every few minutes (``Worker.housekeeping``): the sweep of uploads abandoned for a day
-(their records, objects and unfinished multipart uploads). A sweep that fails raises, so
+every few minutes (``Worker.housekeeping``): the sweep of abandoned uploads, pending an hour
+after their URLs expired (their records, objects, unfinished multipart uploads and
+storage reservations). A sweep that fails raises, so
 Lambda counts an error (the errors alarm) and retries the invocation; the next hour's
 sweep picks up whatever is left anyway. After an upgrade that changed the search index's
 layout, the time left moves items to it (``search/reindex.py``; the embedded worker does

@@ -25,6 +25,7 @@ from soundshelf.uploads.bulk_import import (
     ImportSummary,
     import_folder,
 )
+from soundshelf.uploads.stored import stored_original_key
 from tests import mediagen
 
 PASSWORD = "correct horse battery"
@@ -148,8 +149,10 @@ def test_imports_go_through_upload_records(services: Services, library: Path) ->
     ready = [u for u in uploads.values() if u["status"] == "ready"]
     assert len(ready) == 5
     assert all("GSI2PK" not in u for u in uploads.values())  # none left for the sweep
-    for upload in ready:
-        assert services.blobs.head(upload["blobKey"]).size == upload["size"]
+    for upload in ready:  # each original moved to its item's own key
+        assert services.blobs.head(upload["blobKey"]) is None
+        kept = services.blobs.head(stored_original_key(upload["ownerId"], upload["uploadId"]))
+        assert kept.size == upload["size"]
 
 
 def test_running_it_again_skips_everything_and_duplicates_nothing(

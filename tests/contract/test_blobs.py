@@ -363,7 +363,7 @@ def test_unsafe_keys_are_refused(blobs: Blobs, key: str) -> None:
         lambda: store.open(key),
         lambda: store.head(key),
         lambda: store.delete(key),
-        lambda: store.presign_upload(key, content_type="text/plain", max_bytes=10, ttl=60),
+        lambda: store.presign_upload(key, content_type="text/plain", size=10, ttl=60),
         lambda: store.presign_download(key, ttl=60),
         lambda: store.create_multipart(key, content_type="text/plain"),
     ]
@@ -378,7 +378,7 @@ def test_unsafe_content_types_are_refused(blobs: Blobs) -> None:
     with pytest.raises(ValidationFailed):
         blobs.store.put("k", b"x", content_type="text/html\r\nSet-Cookie: a=b")
     with pytest.raises(ValidationFailed):
-        blobs.store.presign_upload("k", content_type="nonsense", max_bytes=1, ttl=60)
+        blobs.store.presign_upload("k", content_type="nonsense", size=1, ttl=60)
     assert blobs.store.head("k") is None
 
 
@@ -388,7 +388,7 @@ def test_unsafe_content_types_are_refused(blobs: Blobs) -> None:
 def test_presigned_upload_then_download(blobs: Blobs) -> None:
     data = pattern(300_000, seed=5)
     presigned = blobs.store.presign_upload(
-        "uploads/u1", content_type="audio/mpeg", max_bytes=MiB, ttl=300
+        "uploads/u1", content_type="audio/mpeg", size=len(data), ttl=300
     )
 
     response = blobs.upload(presigned, data)
@@ -465,11 +465,34 @@ def test_download_of_a_missing_object_is_404(blobs: Blobs) -> None:
 def _upload_parts(blobs: Blobs, key: str, upload_id: str, parts: list[bytes]) -> list[str]:
     etags = []
     for number, body in enumerate(parts, start=1):
-        url = blobs.store.presign_part(key, upload_id, number, ttl=300)
+        url = blobs.store.presign_part(key, upload_id, number, size=len(body), ttl=300)
         response = blobs.http.put(url, content=body)
         assert response.status_code == 200, response.text
         etags.append(response.headers["etag"])
     return etags
+
+
+def test_move_gives_an_object_another_key(blobs: Blobs) -> None:
+    store = blobs.store
+    data = pattern(70_000, seed=21)
+    store.put("originals/u/1", data, content_type="audio/flac")
+    store.put("originals/u/1.stored", b"older", content_type="text/plain")
+
+    info = store.move("originals/u/1", "originals/u/1.stored")
+
+    assert (info.key, info.size, info.content_type, info.etag) == (
+        "originals/u/1.stored",
+        len(data),
+        "audio/flac",
+        md5(data),
+    )
+    assert store.head("originals/u/1") is None
+    assert store.head("originals/u/1.stored") == info
+    assert store.read("originals/u/1.stored") == data
+    assert list(store.list("originals/")) == ["originals/u/1.stored"]
+    with pytest.raises(BlobNotFound):
+        store.move("originals/u/1", "derived/u/1/again")
+    assert store.head("derived/u/1/again") is None
 
 
 def test_multipart_upload_through_presigned_parts(blobs: Blobs) -> None:
@@ -648,7 +671,7 @@ def test_a_download_link_does_not_allow_uploads(fs: Blobs) -> None:
     assert response.headers["allow"] == "GET, HEAD"
     assert fs.store.read("song") == b"music"
     assert fs.http.delete(url).status_code == 405
-    upload = fs.store.presign_upload("new", content_type="text/plain", max_bytes=10, ttl=60)
+    upload = fs.store.presign_upload("new", content_type="text/plain", size=10, ttl=60)
     assert fs.http.get(upload.url).status_code == 405
 
 
@@ -684,7 +707,7 @@ def test_head_and_conditional_requests(fs: Blobs) -> None:
 
 
 def test_an_upload_over_the_limit_is_413_and_leaves_nothing(fs: Blobs, tmp_path: Path) -> None:
-    presigned = fs.store.presign_upload("big", content_type="audio/mpeg", max_bytes=1000, ttl=60)
+    presigned = fs.store.presign_upload("big", content_type="audio/mpeg", size=1000, ttl=60)
 
     declared = fs.upload(presigned, b"x" * 1001)  # Content-Length says too much
     chunked = fs.http.put(  # no Content-Length: counted while streaming
@@ -700,7 +723,7 @@ def test_an_upload_over_the_limit_is_413_and_leaves_nothing(fs: Blobs, tmp_path:
 
 def test_an_oversized_upload_is_not_read_to_the_end(fs_store: FsBlobStore) -> None:
     """The server answers 413 as soon as the body passes the limit, without draining it."""
-    presigned = fs_store.presign_upload("big", content_type="audio/mpeg", max_bytes=MiB, ttl=60)
+    presigned = fs_store.presign_upload("big", content_type="audio/mpeg", size=MiB, ttl=60)
     url = urlsplit(presigned.url)
     chunks_offered = 1000  # 64 MiB in 64 KiB chunks
     received: list[int] = []
@@ -730,7 +753,7 @@ def test_an_oversized_upload_is_not_read_to_the_end(fs_store: FsBlobStore) -> No
 
 
 def test_an_upload_must_use_the_signed_content_type(fs: Blobs) -> None:
-    presigned = fs.store.presign_upload("pic", content_type="image/png", max_bytes=100, ttl=60)
+    presigned = fs.store.presign_upload("pic", content_type="image/png", size=100, ttl=60)
 
     response = fs.http.put(presigned.url, content=b"<svg/>", headers={"Content-Type": "text/html"})
 
@@ -739,8 +762,8 @@ def test_an_upload_must_use_the_signed_content_type(fs: Blobs) -> None:
 
 
 def test_a_tampered_upload_link_is_refused(fs: Blobs, clock: FakeClock) -> None:
-    presigned = fs.store.presign_upload("pic", content_type="image/png", max_bytes=100, ttl=60)
-    bigger = _with_query(presigned.url, _with_param("max", "1000000"))
+    presigned = fs.store.presign_upload("pic", content_type="image/png", size=100, ttl=60)
+    bigger = _with_query(presigned.url, _with_param("size", "1000000"))
     elsewhere = presigned.url.replace("/pic?", "/other?")
 
     _assert_problem(
@@ -755,13 +778,121 @@ def test_a_tampered_upload_link_is_refused(fs: Blobs, clock: FakeClock) -> None:
     assert fs.store.head("other") is None
 
 
+def test_an_upload_link_writes_once(fs: Blobs) -> None:
+    presigned = fs.store.presign_upload("once", content_type="text/plain", size=5, ttl=60)
+
+    first = fs.upload(presigned, b"first")
+    again = fs.upload(presigned, b"again")
+
+    assert first.status_code == 201
+    _assert_problem(again, 409, "conflict")
+    assert fs.store.read("once") == b"first"
+
+
+def test_an_upload_takes_exactly_its_declared_size(fs: Blobs, tmp_path: Path) -> None:
+    presigned = fs.store.presign_upload("exact", content_type="text/plain", size=10, ttl=60)
+
+    short = fs.upload(presigned, b"x" * 9)  # Content-Length says too little
+    chunked = fs.http.put(  # no Content-Length: counted at the end of the body
+        presigned.url, content=iter([b"x" * 4, b"x" * 5]), headers=presigned.headers
+    )
+
+    _assert_problem(short, 400, "size_mismatch")
+    _assert_problem(chunked, 400, "size_mismatch")
+    assert fs.store.head("exact") is None
+    assert not [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]
+    assert fs.upload(presigned, b"x" * 10).status_code == 201
+
+
+def test_a_part_takes_exactly_its_signed_size(fs: Blobs) -> None:
+    upload_id = fs.store.create_multipart("mp", content_type="audio/flac")
+    url = fs.store.presign_part("mp", upload_id, 1, size=6, ttl=60)
+
+    _assert_problem(fs.http.put(url, content=b"x" * 7), 413, "too_large")
+    _assert_problem(fs.http.put(url, content=b"x" * 5), 400, "size_mismatch")
+    _assert_problem(fs.http.put(url, content=iter([b"x" * 4, b"x" * 4])), 413, "too_large")
+    assert fs.http.put(url, content=b"x" * 6).status_code == 200
+
+
+def test_an_upload_link_writes_only_while_its_owner_accepts_bytes(fs: Blobs) -> None:
+    store = fs.store
+    assert isinstance(store, FsBlobStore)
+    asked: list[str] = []
+    open_keys = {"open"}
+
+    def accepts(key: str) -> bool:
+        asked.append(key)
+        return key in open_keys
+
+    store.accepts_upload = accepts
+    closed = store.presign_upload("closed", content_type="text/plain", size=2, ttl=60)
+    upload_id = store.create_multipart("closed", content_type="text/plain")
+    part = store.presign_part("closed", upload_id, 1, size=2, ttl=60)
+
+    _assert_problem(fs.upload(closed, b"ok"), 409, "upload_closed")
+    _assert_problem(fs.http.put(part, content=b"ok"), 409, "upload_closed")
+    assert store.head("closed") is None
+    opened = store.presign_upload("open", content_type="text/plain", size=2, ttl=60)
+    assert fs.upload(opened, b"ok").status_code == 201
+    assert asked == ["closed", "closed", "open"]
+
+
+def test_a_link_signed_with_a_size_cap_only_is_refused(fs: Blobs) -> None:
+    """Links from before sizes were exact (``max``, 1 hour) are no longer honoured."""
+    store = fs.store
+    assert isinstance(store, FsBlobStore)
+    old = store._url(
+        "legacy", {"op": "put", "exp": str(int(time.time()) + 3600), "max": "100", "ct": "a/b"}
+    )
+
+    response = fs.http.put(old, content=b"x", headers={"Content-Type": "a/b"})
+
+    _assert_problem(response, 403, "invalid_signature")
+    assert store.head("legacy") is None
+
+
+def _temp_file(folder: Path, name: str, *, age: float) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(b"partial")
+    stamp = time.time() - age
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_temp_files_left_by_a_crash_are_swept_when_the_store_starts(tmp_path: Path) -> None:
+    root = tmp_path / "media"
+    stale_after = fs_blobs.STALE_TEMP_AFTER
+    stale = [
+        _temp_file(root / "originals" / "u", ".1.abc123.tmp", age=stale_after + 60),
+        _temp_file(root / ".meta" / "originals" / "u", ".1.json.x.tmp", age=stale_after + 60),
+        _temp_file(root / ".uploads" / ("0" * 32), ".00001.part.y.tmp", age=stale_after + 60),
+    ]
+    recent = _temp_file(root / "derived" / "u" / "1", ".high.m4a.z.tmp", age=60)
+    not_ours = _temp_file(root / "derived" / "u" / "1", "notes.tmp", age=stale_after + 60)
+    kept = [recent, not_ours]
+    # Another process's write in progress, silent for longer than the age rule: its lock
+    # keeps it.
+    writing = fs_blobs.AtomicFile(root / "derived" / "u" / "2" / "slow")
+    writing.write(b"still coming")
+    os.utime(writing.path, (time.time() - 2 * stale_after,) * 2)
+    kept.append(writing.path)
+
+    FsBlobStore(root, base_url=BASE_URL, secret=SECRET).temp_sweep.join()
+
+    assert [path.exists() for path in stale] == [False, False, False]
+    assert [path.exists() for path in kept] == [True, True, True]
+    writing.discard()
+    assert fs_blobs.sweep_stale_temp_files(root) == 0
+
+
 def test_upload_completion_hook(fs: Blobs, caplog: pytest.LogCaptureFixture) -> None:
     store = fs.store
     assert isinstance(store, FsBlobStore)
     completed: list[str] = []
     store.on_upload_complete = completed.append
 
-    presigned = store.presign_upload("u/1", content_type="audio/mpeg", max_bytes=10, ttl=60)
+    presigned = store.presign_upload("u/1", content_type="audio/mpeg", size=10, ttl=60)
     assert fs.upload(presigned, b"x" * 11).status_code == 413
     assert fs.upload(presigned, b"x" * 10).status_code == 201
     upload_id = store.create_multipart("u/2", content_type="audio/mpeg")
@@ -774,7 +905,7 @@ def test_upload_completion_hook(fs: Blobs, caplog: pytest.LogCaptureFixture) -> 
 
     store.on_upload_complete = broken_hook
     response = fs.upload(
-        store.presign_upload("u/3", content_type="audio/mpeg", max_bytes=10, ttl=60), b"ok"
+        store.presign_upload("u/3", content_type="audio/mpeg", size=2, ttl=60), b"ok"
     )
     assert response.status_code == 201  # the bytes are stored; the hook failure is logged
     assert store.read("u/3") == b"ok"
@@ -785,7 +916,7 @@ def test_a_part_link_is_bound_to_its_upload(fs: Blobs) -> None:
     store = fs.store
     upload_id = store.create_multipart("mp", content_type="audio/flac")
     other_id = store.create_multipart("mp", content_type="audio/flac")
-    url = store.presign_part("mp", upload_id, 1, ttl=60)
+    url = store.presign_part("mp", upload_id, 1, size=1, ttl=60)
 
     moved = _with_query(url, _with_param("uploadId", other_id))
     renumbered = _with_query(url, _with_param("partNumber", "2"))
@@ -793,7 +924,7 @@ def test_a_part_link_is_bound_to_its_upload(fs: Blobs) -> None:
     _assert_problem(fs.http.put(moved, content=b"x"), 403, "invalid_signature")
     _assert_problem(fs.http.put(renumbered, content=b"x"), 403, "invalid_signature")
     with pytest.raises(BlobNotFound):  # an upload id belongs to one key
-        store.presign_part("other-key", upload_id, 1, ttl=60)
+        store.presign_part("other-key", upload_id, 1, size=1, ttl=60)
 
 
 def _generated_part(number: int, size: int) -> Iterator[bytes]:
@@ -812,7 +943,7 @@ def test_a_100_mib_multipart_upload(fs: Blobs) -> None:
 
     parts = []
     for number, size in enumerate(sizes, 1):
-        url = fs.store.presign_part("masters/long", upload_id, number, ttl=600)
+        url = fs.store.presign_part("masters/long", upload_id, number, size=size, ttl=600)
         response = fs.http.put(url, content=_generated_part(number, size))
         assert response.status_code == 200
         parts.append(CompletedPart(number, response.headers["etag"]))
@@ -1105,14 +1236,25 @@ def test_filesystem_layout(fs_store: FsBlobStore, tmp_path: Path) -> None:
 
 def test_s3_uploads_carry_a_size_and_type_policy(s3: Blobs) -> None:
     """moto does not enforce POST policies, so check that we ask S3 to."""
-    presigned = s3.store.presign_upload("k", content_type="audio/mpeg", max_bytes=1234, ttl=60)
+    presigned = s3.store.presign_upload("k", content_type="audio/mpeg", size=1234, ttl=60)
 
     policy = json.loads(base64.b64decode(presigned.fields["policy"]))
 
     assert presigned.method == "POST"
     assert presigned.fields["Content-Type"] == "audio/mpeg"
-    assert ["content-length-range", 0, 1234] in policy["conditions"]
+    assert ["content-length-range", 1234, 1234] in policy["conditions"]  # exactly
     assert {"Content-Type": "audio/mpeg"} in policy["conditions"]
+
+
+def test_s3_part_links_sign_their_length(s3: Blobs) -> None:
+    """moto ignores it; S3 refuses a part whose Content-Length is not the signed one."""
+    upload_id = s3.store.create_multipart("k", content_type="audio/flac")
+
+    url = s3.store.presign_part("k", upload_id, 1, size=5 * MiB, ttl=60)
+
+    query = dict(parse_qsl(urlsplit(url).query))
+    assert query["X-Amz-SignedHeaders"].split(";") == ["content-length", "host"]
+    assert query["X-Amz-Expires"] == "60"
 
 
 def test_s3_error_mapping() -> None:

@@ -123,6 +123,22 @@ def test_retry_backs_off_then_dead_letters(subject: QueueUnderTest) -> None:
     assert [j.job_id for j in queue.dead_letters()] == [job_id]
 
 
+def test_a_dead_workers_delivery_goes_again_at_once_and_still_counts(
+    subject: QueueUnderTest,
+) -> None:
+    """What the supervisor does when a worker dies mid-job: no wait for the lease."""
+    queue = subject.queue
+    job_id = queue.enqueue("k", {})
+    [job] = queue.receive(lease=300)
+    queue.retry(job, error="the worker running it died", delay=0)
+    [again] = queue.receive(lease=300)  # now, not after the 300 s lease
+    assert (again.job_id, again.attempts) == (job_id, 2)
+    queue.retry(again, error="the worker running it died", delay=0)
+    subject.wait(0.5)
+    assert queue.receive() == []  # its last attempt: dead-lettered, not looping
+    assert [j.job_id for j in queue.dead_letters()] == [job_id]
+
+
 def test_many_jobs_are_each_delivered_once_to_competing_workers(subject: QueueUnderTest) -> None:
     queue = subject.queue
     sent = {queue.enqueue("k", {"i": i}) for i in range(30)}

@@ -3,7 +3,10 @@ worker, and every refusal."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -332,3 +335,199 @@ def test_a_stale_hash_entry_does_not_block_a_new_upload(
     again = status(client, tokens, second["uploadId"])
     assert again["status"] == "ready"
     assert again["resultId"] == second["uploadId"]  # processed afresh, not a "duplicate"
+
+
+# --------------------------------------------------------- upload URLs write once
+
+
+def put_bytes(client: TestClient, created: dict[str, Any], data: bytes):
+    return client.put(created["upload"]["url"], content=data, headers=created["upload"]["headers"])
+
+
+def profile_of(services: Services, upload_id: str) -> dict[str, Any]:
+    owner = services.table.get(f"UPLOAD#{upload_id}", "UPLOAD")["ownerId"]
+    return services.table.get(f"USER#{owner}", "PROFILE")
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "make"),
+    [
+        ("notes.txt", "text/plain", lambda path: path.write_bytes(b"setlist: intro\n" * 6)),
+        ("a.png", "image/png", mediagen.make_png),
+    ],
+)
+def test_an_upload_url_writes_nothing_once_its_upload_was_processed(
+    client: TestClient,
+    sign_up: SignUp,
+    services: Services,
+    tmp_path: Path,
+    name: str,
+    content_type: str,
+    make: Callable[[Path], Any],
+) -> None:
+    tokens = sign_up("uma")
+    path = tmp_path / name
+    make(path)
+    data = path.read_bytes()
+    created = start(client, tokens, name, content_type, len(data)).json()
+    assert put_bytes(client, created, data).status_code == 201
+    run_worker(services)
+    ready = status(client, tokens, created["uploadId"])
+    assert ready["status"] == "ready"
+    kind = ready["resultType"].upper()
+    record = services.table.get(f"{kind}#{ready['resultId']}", kind)
+    charged = profile_of(services, created["uploadId"])["storageBytes"]
+
+    html = b"<script>alert(1)</script>".ljust(len(data), b" ")
+    same_size = put_bytes(client, created, html)
+    bigger = put_bytes(client, created, b"z" * (20 * 1000**2))
+
+    assert (same_size.status_code, same_size.json()["code"]) == (409, "upload_closed")
+    assert bigger.status_code == 413
+    # The processed original lives under a key no upload URL was signed for.
+    stored = f"originals/{record['ownerId']}/{created['uploadId']}.stored"
+    assert record["originalKey"] == stored
+    assert services.blobs.read(stored) == data
+    assert list(services.blobs.list("originals/")) == [stored]
+    assert profile_of(services, created["uploadId"])["storageBytes"] == charged
+
+
+def test_an_upload_url_writes_nothing_after_its_upload_failed(
+    client: TestClient, sign_up: SignUp, services: Services, tmp_path: Path
+) -> None:
+    tokens = sign_up("val")
+    data = mediagen.make_exe(tmp_path / "song.mp3").read_bytes()
+    created = start(client, tokens, "song.mp3", "audio/mpeg", len(data)).json()
+    assert put_bytes(client, created, data).status_code == 201
+    run_worker(services)
+    assert status(client, tokens, created["uploadId"])["status"] == "failed"
+
+    again = put_bytes(client, created, data)
+
+    assert (again.status_code, again.json()["code"]) == (409, "upload_closed")
+    assert list(services.blobs.list("originals/")) == []
+    assert list(services.blobs.list("derived/")) == []
+
+
+def test_an_upload_url_takes_exactly_the_declared_bytes(
+    client: TestClient, sign_up: SignUp, services: Services
+) -> None:
+    tokens = sign_up("wyn")
+    created = start(client, tokens, "tiny.txt", "text/plain", 1).json()
+
+    more = put_bytes(client, created, b"x" * (8 * 1000**2))
+    none = put_bytes(client, created, b"")
+
+    assert (more.status_code, more.json()["code"]) == (413, "too_large")
+    assert (none.status_code, none.json()["code"]) == (400, "size_mismatch")
+    assert status(client, tokens, created["uploadId"])["status"] == "pending"
+    assert list(services.blobs.list("originals/")) == []
+    assert put_bytes(client, created, b"x").status_code == 201
+
+
+def test_an_upload_url_lives_15_minutes(
+    client: TestClient, sign_up: SignUp, services: Services, clock: FakeClock
+) -> None:
+    tokens = sign_up("xia")
+    created = start(client, tokens, "a.txt", "text/plain", 2).json()
+    expires = datetime.fromisoformat(created["expiresAt"].replace("Z", "+00:00")).timestamp()
+    assert int(expires) == int(clock.now()) + 15 * 60
+
+    clock.advance(15 * 60 + 1)
+    late = put_bytes(client, created, b"ok")
+
+    assert (late.status_code, late.json()["code"]) == (403, "expired")
+    assert list(services.blobs.list("originals/")) == []
+
+
+def test_multipart_parts_take_exactly_their_size_and_only_while_pending(
+    client: TestClient, sign_up: SignUp, services: Services
+) -> None:
+    services.settings.multipart_threshold_bytes = 5 * 1024**2
+    services.settings.multipart_part_bytes = 5 * 1024**2
+    tokens = sign_up("yoko")
+    data = mediagen.random_bytes(5 * 1024**2 + 3)
+    created = start(client, tokens, "big.bin", "application/octet-stream", len(data)).json()
+    first, last = created["multipart"]["parts"]
+
+    assert client.put(last["url"], content=data[-4:]).status_code == 413
+    assert client.put(last["url"], content=data[-2:]).status_code == 400
+    parts = []
+    for part, body in ((first, data[: 5 * 1024**2]), (last, data[-3:])):
+        put = client.put(part["url"], content=body)
+        assert put.status_code == 200, put.text
+        parts.append({"partNumber": part["partNumber"], "etag": put.headers["etag"]})
+    done = client.post(
+        f"/api/v1/uploads/{created['uploadId']}/complete",
+        headers=bearer(tokens),
+        json={"parts": parts},
+    )
+    assert done.status_code == 202, done.text
+
+    again = client.put(first["url"], content=data[: 5 * 1024**2])
+
+    assert (again.status_code, again.json()["code"]) == (409, "upload_closed")
+
+
+# ------------------------------------------------------ the quota counts real bytes
+
+
+def test_pending_uploads_hold_their_declared_size_against_the_quota(
+    client: TestClient, sign_up: SignUp, services: Services
+) -> None:
+    services.settings.storage_quota_bytes = 10 * 1000**2
+    tokens = sign_up("zed")
+
+    first = start(client, tokens, "a.bin", "application/octet-stream", 9 * 1000**2)
+    second = start(client, tokens, "b.bin", "application/octet-stream", 9 * 1000**2)
+    rest = start(client, tokens, "c.bin", "application/octet-stream", 1000**2)
+
+    assert first.status_code == 201
+    assert (second.status_code, second.json()["code"]) == (413, "quota_exceeded")
+    assert "1 MB" in second.json()["detail"]
+    assert rest.status_code == 201  # exactly what was left
+    assert profile_of(services, first.json()["uploadId"])["reservedBytes"] == 10 * 1000**2
+
+
+def test_parallel_creates_cannot_share_a_quota_that_fits_one(
+    client: TestClient, sign_up: SignUp, services: Services
+) -> None:
+    services.settings.storage_quota_bytes = 10 * 1000**2
+    tokens = sign_up("ali")
+    together = threading.Barrier(10)
+
+    def create(n: int) -> int:
+        together.wait()
+        return start(client, tokens, f"{n}.bin", "text/plain", 9 * 1000**2).status_code
+
+    with ThreadPoolExecutor(10) as pool:
+        answers = sorted(pool.map(create, range(10)))
+
+    assert answers == [201] + [413] * 9
+    me = client.get("/api/v1/me", headers=bearer(tokens)).json()
+    assert services.table.get(f"USER#{me['userId']}", "PROFILE")["reservedBytes"] == 9 * 1000**2
+
+
+def test_reservations_end_with_their_uploads_and_real_bytes_are_charged(
+    client: TestClient, sign_up: SignUp, services: Services, clock: FakeClock, tmp_path: Path
+) -> None:
+    tokens = sign_up("bob")
+    doc = tmp_path / "notes.txt"
+    doc.write_text("setlist: intro, verse, chorus\n")
+    exe = mediagen.make_exe(tmp_path / "song.mp3")
+    ready = upload(client, tokens, doc, "text/plain")
+    failed = upload(client, tokens, exe, "audio/mpeg")
+    abandoned = start(client, tokens, "later.txt", "text/plain", 5000).json()
+    profile = profile_of(services, ready["uploadId"])
+    assert profile["reservedBytes"] == doc.stat().st_size + exe.stat().st_size + 5000
+
+    run_worker(services)
+    profile = profile_of(services, ready["uploadId"])
+    assert status(client, tokens, failed["uploadId"])["status"] == "failed"
+    assert profile["reservedBytes"] == 5000
+    assert profile["storageBytes"] == doc.stat().st_size  # what was stored, once
+
+    clock.advance(services.settings.upload_url_ttl + 3600 + 1)
+    assert services.uploads.remove_abandoned() == 1
+    assert profile_of(services, ready["uploadId"])["reservedBytes"] == 0
+    assert services.table.get(f"UPLOAD#{abandoned['uploadId']}", "UPLOAD") is None

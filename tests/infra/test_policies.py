@@ -14,6 +14,7 @@ from soundshelf.moderation.deletion import BLOB_PREFIXES
 from soundshelf.moderation.export import export_blob_key
 from soundshelf.uploads.models import original_blob_key
 from soundshelf.uploads.processing import derived_key
+from soundshelf.uploads.stored import STORED_SUFFIX
 from tests.infra.conftest import ROOT, references, resources_of
 
 ADAPTERS = ROOT / "src" / "soundshelf" / "adapters"
@@ -178,9 +179,11 @@ def test_object_permissions_are_limited_to_the_prefixes_each_function_touches(
     assert _object_prefixes(cfn_template, api, "s3:PutObject") == {original}
     assert _object_prefixes(cfn_template, api, "s3:GetObject") == {original, derived, export}
     assert _object_prefixes(cfn_template, api, "s3:DeleteObject") == {original, derived, export}
-    # Jobs: read originals, write derivatives and export zips, delete a whole account.
+    # Jobs: read originals, write derivatives, processed originals (never a key an upload
+    # URL writes) and export zips, delete a whole account.
+    kept = f"{original}{STORED_SUFFIX}"
     assert _object_prefixes(cfn_template, processing, "s3:GetObject") == {original}
-    assert _object_prefixes(cfn_template, processing, "s3:PutObject") == {derived, export}
+    assert _object_prefixes(cfn_template, processing, "s3:PutObject") == {derived, export, kept}
     account = {f"{prefix}/*" for prefix in BLOB_PREFIXES}
     assert _object_prefixes(cfn_template, processing, "s3:DeleteObject") == account
 

@@ -3,6 +3,7 @@ SQS queue, partial batch responses, idempotency, and records that are not ours."
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Callable
@@ -142,8 +143,9 @@ def test_a_posted_upload_is_received_by_its_s3_event_and_processed(
         item["blobKey"],
     )
 
-    # First the S3 event (which queues the job), then the job.
-    assert stack.deliver(lambda_media.handler) == [NO_FAILURES, NO_FAILURES]
+    # First the S3 event (which queues the job), then the job, then the event of the
+    # original's move to its .stored key (ignored: no upload URL writes that key).
+    assert stack.deliver(lambda_media.handler) == [NO_FAILURES, NO_FAILURES, NO_FAILURES]
 
     status = stack.upload_status(item["uploadId"])
     assert status["status"] == "ready", status
@@ -375,7 +377,9 @@ def test_the_housekeeping_schedule_removes_abandoned_uploads(stack: Stack, tmp_p
     assert table.get(multipart["PK"], multipart["SK"]) is None
     assert stack.services.blobs.head(posted["blobKey"]) is None
     assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
-    assert stack.upload_status(recent["uploadId"])["status"] == "pending"  # not a day old
+    assert stack.upload_status(recent["uploadId"])["status"] == "pending"  # not abandoned yet
+    # Only the recent upload still holds storage.
+    assert stack.services.table.get(*profile_key(owner.user_id))["reservedBytes"] == 10
     assert stack.in_queue() == 0  # the sweep is not a job: nothing queued, nothing to settle
     # Nothing left: the next hour's run removes nothing.
     assert lambda_media.handler(lambda_media.HOUSEKEEPING, lambda_context()) == {
@@ -434,3 +438,72 @@ def test_only_the_housekeeping_event_runs_the_sweep(
     services = lambda_media._services()
     monkeypatch.setattr(services.uploads, "remove_abandoned", lambda **_: pytest.fail("swept"))
     assert lambda_media.handler(event, lambda_context()) == NO_FAILURES
+
+
+# --------------------------------------------------------- upload URLs write once
+
+
+def post_again(stack: Stack, new: Any, data: bytes) -> None:
+    """What an attacker holding an old presigned POST does (moto, unlike S3, neither
+    expires it nor checks its size policy)."""
+    posted = stack.post_form(new.url, new.fields, data, "again.bin")
+    assert posted.status_code in (200, 201, 204), posted.text
+
+
+def test_an_old_post_cannot_replace_a_processed_original(
+    stack: Stack, s3_events: None, tmp_path: Path
+) -> None:
+    owner = stack.user("olga")
+    data = photo(tmp_path).read_bytes()
+    new = stack.services.uploads.create(
+        owner, filename="beach.jpg", content_type="image/jpeg", size=len(data)
+    )
+    stack.post_form(new.url, new.fields, data, "beach.jpg")
+    stack.deliver(lambda_media.handler)
+    assert stack.upload_status(new.item["uploadId"])["status"] == "ready"
+    result = stack.services.table.get(*result_key("photo", new.item["uploadId"]))
+    assert result["originalKey"] == f"{new.item['blobKey']}.stored"
+
+    post_again(stack, new, b"<html>".ljust(len(data), b" "))
+    assert stack.deliver(lambda_media.handler) == [NO_FAILURES]  # its S3 event
+
+    blobs = stack.services.blobs
+    assert blobs.read(result["originalKey"]) == data
+    assert blobs.head(new.item["blobKey"]) is None
+    assert stack.in_queue() == 0  # nothing was processed again
+
+
+def test_bytes_posted_after_a_failed_upload_are_removed(
+    stack: Stack, s3_events: None, tmp_path: Path
+) -> None:
+    owner = stack.user("pavel")
+    item = upload(stack, owner, mediagen.make_exe(tmp_path / "song.mp3"), "audio/mpeg")
+    stack.deliver(lambda_media.handler)
+    assert stack.upload_status(item["uploadId"])["status"] == "failed"
+    # As good as the URL it had: moto does not check a POST's expiry or size policy.
+    old = stack.services.blobs.presign_upload(
+        item["blobKey"], content_type="audio/mpeg", size=3, ttl=60
+    )
+
+    post_again(stack, old, b"abc")
+    stack.deliver(lambda_media.handler)
+
+    assert list(stack.services.blobs.list("originals/")) == []
+    assert list(stack.services.blobs.list(f"derived/{owner.user_id}/")) == []
+
+
+def test_a_post_of_another_size_than_declared_is_refused_on_arrival(
+    stack: Stack, s3_events: None, tmp_path: Path
+) -> None:
+    owner = stack.user("quinn")
+    new = stack.services.uploads.create(owner, filename="a.txt", content_type="text/plain", size=1)
+    policy = json.loads(base64.b64decode(new.fields["policy"]))
+    assert ["content-length-range", 1, 1] in policy["conditions"]  # what S3 enforces
+
+    post_again(stack, new, b"x" * 100_000)  # moto does not
+    assert stack.deliver(lambda_media.handler) == [NO_FAILURES]
+
+    assert stack.upload_status(new.item["uploadId"])["status"] == "pending"
+    assert stack.services.blobs.head(new.item["blobKey"]) is None
+    profile = stack.services.table.get(*profile_key(owner.user_id))
+    assert (profile.get("storageBytes", 0), profile["reservedBytes"]) == (0, 1)

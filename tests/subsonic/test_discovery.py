@@ -3,10 +3,12 @@ and limited to what the caller may see."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from tests.http.helpers import bearer
 
@@ -94,3 +96,22 @@ def test_head_on_media_methods_answers_like_get(
         media = client.head(answer.headers["location"])
         assert media.status_code == 200
         assert int(media.headers["content-length"]) > 0
+
+
+def test_items_without_art_get_a_placeholder_and_unknown_ids_an_error(
+    client: TestClient, library: dict[str, Any], app_password: Callable
+) -> None:
+    bob = {"u": "bob", "p": app_password(library["bob"])}
+    index = _get(client, bob, "getArtists")["artists"]["index"]
+    alice_artist = next(a["id"] for i in index for a in i["artist"] if a["name"] == "alice")
+    ids = [f"tr-{library['single']}", f"al-{library['album']}", alice_artist]
+    for item in ids:
+        answer = client.get("/rest/getCoverArt", params={**bob, "id": item, "size": 150})
+        assert answer.status_code == 200, item
+        assert answer.headers["content-type"] == "image/png"
+        image = Image.open(io.BytesIO(answer.content))
+        assert image.size == (160, 160)  # the nearest size up to what was asked
+        image.load()
+    for hidden in (f"tr-{library['private']}", "al-nope", "ar-nobody", "pl-nope", "sg-nobody"):
+        answer = client.get("/rest/getCoverArt", params={**bob, "id": hidden, "f": "json"})
+        assert answer.json()["subsonic-response"]["error"]["code"] == 70, hidden

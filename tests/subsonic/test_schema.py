@@ -158,7 +158,7 @@ def test_every_endpoint_answers_in_the_specified_shapes(
     check.redirect("download", id=song)
     check("stream", error=10)
     check("download", id="tr-unknown", error=70)
-    check("getCoverArt", id=song, error=70)  # generated songs have no art
+    check("getCoverArt", id="tr-unknown", error=70)
     check("getAvatar", username="alice", error=70)
 
     playlist = check("createPlaylist", name="Mix", songId=[song, sung])["playlist"]["id"]

@@ -83,7 +83,8 @@ def start_server(
     with log_path.open("wb") as log:
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
     server = Server(f"http://127.0.0.1:{port}", data_dir, process, log_path)
-    deadline = time.monotonic() + (90 if demo else 30)  # the demo catalog is made first
+    # Generous: the demo catalog is made first, and a busy CI machine starts slowly.
+    deadline = time.monotonic() + (120 if demo else 60)
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{server.log()}")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests import mediagen
-from tests.system.conftest import Server, add_user, stop_server
+from tests.system.conftest import Server, add_user, start_server, stop_server
 
 
 def login(server: Server, username: str) -> dict[str, str]:
@@ -25,7 +27,13 @@ def test_health_demo_login_and_web_app(demo_server: Server) -> None:
     health = httpx.get(f"{server.url}/api/health").json()
     assert health["status"] == "ok"
     assert health["backend"] == "local"
-    assert "Demo accounts" in server.log()
+    # The console says where to open the app and how to sign in, then the server's logs.
+    console = server.log()
+    assert f"Open {server.url} in a web browser." in console
+    assert "Demo accounts: listener, admin" in console
+    assert "(password: soundshelf-demo)" in console
+    assert console.index("Demo accounts") < console.index('"message":"serving"')
+    assert console.count("Preparing the demo catalog") == 1
     me = httpx.get(f"{server.url}/api/v1/me", headers=login(server, "admin")).json()
     assert "admin" in me["roles"]
     page = httpx.get(f"{server.url}/")
@@ -125,3 +133,45 @@ def running(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+@pytest.mark.parametrize("http_processes", [1, 2])
+def test_sigterm_stops_the_server_and_leaves_no_process_behind(
+    tmp_path: Path, http_processes: int
+) -> None:
+    server = start_server(tmp_path / "data", http_processes=http_processes)
+    children = children_of(server.process.pid)
+    # The HTTP processes (when more than one), the worker, multiprocessing's tracker.
+    assert len(children) >= 2 + (http_processes if http_processes > 1 else 0)
+    server.process.send_signal(signal.SIGTERM)  # systemd, docker stop, kill
+    assert server.process.wait(timeout=60) == 0
+    deadline = time.monotonic() + 20
+    while (left := [pid for pid in children if running(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left == []
+
+
+def test_even_a_killed_server_leaves_no_process_behind(server: Server) -> None:
+    children = children_of(server.process.pid)
+    server.process.kill()  # kill -9: nothing of ours runs in the parent any more
+    server.process.wait()
+    deadline = time.monotonic() + 20
+    while (left := [pid for pid in children if running(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left == []
+
+
+def test_demo_on_a_data_dir_in_use_prepares_nothing_and_says_how_to_sign_in(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    add_user(data_dir, "ada", "a long enough password")
+    server = start_server(data_dir, demo=True)
+    try:
+        console = server.log()
+        assert "Preparing the demo catalog" not in console
+        assert "Demo accounts" not in console  # there are none here
+        assert "soundshelf user add NAME --email ADDRESS" in console
+    finally:
+        stop_server(server)

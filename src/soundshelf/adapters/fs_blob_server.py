@@ -2,8 +2,10 @@
 URLs, mounted at the store's ``mount_path`` by the composition root.
 
 GET and HEAD download (one ``Range``, ``If-None-Match``, ``If-Range``); PUT stores an
-upload or one part of a multipart upload, within the size cap and content type the URL
-was signed with. Bytes go in and out through ``FsBlobStore``'s public methods only.
+upload or one part of a multipart upload: exactly the size and the content type the URL
+was signed with, only while the store's ``accepts_upload`` says the upload is open, and
+an upload only onto a key that holds nothing yet (an upload URL writes once). Bytes go
+in and out through ``FsBlobStore``'s public methods only.
 
 A download of cached bytes runs on the event loop without a thread (``RWF_NOWAIT``
 reads); only what needs the disk, or a sidecar not cached yet, goes to a thread.
@@ -30,7 +32,6 @@ from soundshelf.adapters.content_disposition import content_disposition
 from soundshelf.adapters.fs_blob_signing import SignatureRejected
 from soundshelf.adapters.fs_blobs import (
     CHUNK_SIZE,
-    MAX_PART_SIZE,
     AtomicFile,
     FsBlobStore,
     OpenVersion,
@@ -248,16 +249,19 @@ class BlobHttpApp:
             raise _HttpError(
                 415, "content_type_mismatch", f"this upload must be sent as {content_type}"
             )
-        limit = int(params["max"])
-        _check_declared_length(request, limit)
+        size = _signed_size(params)
+        _check_declared_length(request, size)
+        await self._check_open(key)
         tmp = await anyio.to_thread.run_sync(self._store.new_file, key)
         with tmp:
-            if not await _receive_into(tmp, receive, limit):
+            if not await _receive_into(tmp, receive, size):
                 return  # the client went away: keep nothing, answer nothing
-            info, created = await anyio.to_thread.run_sync(
-                self._store.commit_upload, key, tmp, content_type
-            )
-        await _send_empty(send, 201 if created else 200, [("etag", f'"{info.etag}"')])
+            info = await anyio.to_thread.run_sync(self._store.commit_upload, key, tmp, content_type)
+        await _send_empty(send, 201, [("etag", f'"{info.etag}"')])
+
+    async def _check_open(self, key: str) -> None:
+        if not await anyio.to_thread.run_sync(self._store.may_upload, key):
+            raise _HttpError(409, "upload_closed", "this upload no longer accepts bytes")
 
     async def _upload_part(
         self,
@@ -270,27 +274,45 @@ class BlobHttpApp:
         number = params.get("partNumber", "")
         if not number.isascii() or not number.isdigit():
             raise _HttpError(400, "bad_request", "partNumber must be a number")
-        _check_declared_length(request, MAX_PART_SIZE)
+        size = _signed_size(params)
+        _check_declared_length(request, size)
+        await self._check_open(key)
         tmp = await anyio.to_thread.run_sync(
             self._store.new_part_file, key, params.get("uploadId", ""), int(number)
         )
         with tmp:
-            if not await _receive_into(tmp, receive, MAX_PART_SIZE):
+            if not await _receive_into(tmp, receive, size):
                 return
             etag = await anyio.to_thread.run_sync(self._store.commit_part, tmp, int(number))
         await _send_empty(send, 200, [("etag", f'"{etag}"')])
 
 
-def _check_declared_length(request: _Request, limit: int) -> None:
-    """Refuse before reading a byte when Content-Length already says too much."""
+def _signed_size(params: dict[str, str]) -> int:
+    """The exact size the link was signed for (links signed before sizes were exact,
+    with a cap only, are no longer honoured)."""
+    size = params.get("size", "")
+    if not size.isascii() or not size.isdigit() or len(size) > 15:
+        raise _HttpError(403, "invalid_signature", "this upload link is no longer valid")
+    return int(size)
+
+
+def _too_large(size: int) -> _HttpError:
+    return _HttpError(413, "too_large", f"this upload takes exactly {size} bytes, no more")
+
+
+def _check_declared_length(request: _Request, size: int) -> None:
+    """Refuse before reading a byte when Content-Length already says another size."""
     declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit() and int(declared) > limit:
-        raise _HttpError(413, "too_large", f"uploads here are limited to {limit} bytes")
+    if declared.isascii() and declared.isdigit():
+        if len(declared) > 15 or int(declared) > size:
+            raise _too_large(size)
+        if int(declared) < size:
+            raise _HttpError(400, "size_mismatch", f"this upload takes exactly {size} bytes")
 
 
-async def _receive_into(tmp: AtomicFile, receive: Receive, limit: int) -> bool:
+async def _receive_into(tmp: AtomicFile, receive: Receive, size: int) -> bool:
     """Stream the request body into ``tmp``; ``False`` if the client disconnected.
-    Stops reading as soon as the body passes ``limit`` (413)."""
+    Stops reading as soon as the body passes ``size`` (413); a shorter body is 400."""
     buffer = bytearray()
     total = 0
     while True:
@@ -299,14 +321,18 @@ async def _receive_into(tmp: AtomicFile, receive: Receive, limit: int) -> bool:
             return False
         chunk = message.get("body", b"")
         total += len(chunk)
-        if total > limit:
-            raise _HttpError(413, "too_large", f"uploads here are limited to {limit} bytes")
+        if total > size:
+            raise _too_large(size)
         buffer += chunk
         more = message.get("more_body", False)
         if buffer and (len(buffer) >= _WRITE_BUFFER or not more):
             await anyio.to_thread.run_sync(tmp.write, buffer)
             buffer = bytearray()  # the thread is done with the old one
         if not more:
+            if total < size:
+                raise _HttpError(
+                    400, "size_mismatch", f"this upload takes exactly {size} bytes, not {total}"
+                )
             return True
 
 

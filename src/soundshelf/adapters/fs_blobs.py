@@ -8,10 +8,14 @@ names start with a dot (a key segment never does), live:
   stale sidecar from a current one;
 - ``.uploads/<upload id>/``: the parts of multipart uploads in progress.
 
-Writes go to a hidden temp file in the target folder, are fsynced, then renamed into
-place, so a reader sees the old object or the new one, never a mix. Reads open a key one
-segment at a time without following symlinks, and remember what a sidecar said for as
-long as the data file stays the same version (``_InfoCache``).
+Writes go to a hidden temp file in the target folder (``.<name>.<random>.tmp``), are
+fsynced, then renamed into place, so a reader sees the old object or the new one, never a
+mix. A writer holds an exclusive ``flock`` on its temp file for as long as it has it
+open; when the store starts, a background thread removes the temp files a crash left:
+those untouched for ``STALE_TEMP_AFTER`` seconds that no process holds locked (the kernel
+drops a dead process's locks), so an in-flight write of another process is never taken.
+Reads open a key one segment at a time without following symlinks, and remember what a
+sidecar said for as long as the data file stays the same version (``_InfoCache``).
 
 Browsers reach the bytes through URLs signed by HMAC-SHA256 (``fs_blob_signing``) over
 the operation, the key and every parameter. ``fs_blob_server`` serves them at
@@ -77,6 +81,11 @@ _DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _UPLOAD_ID_RE = re.compile(r"[0-9a-f]{32}")
 _ETAG_RE = re.compile(r"[0-9a-f]{32}")
 _META_RETRIES = 5
+_TEMP_SUFFIX = ".tmp"
+# A temp file untouched this long and locked by nobody is a crash's leftover. (An in-flight
+# writer rewrites its file at least every megabyte and holds its lock; the age only keeps
+# the sweep away from the instants between mkstemp and flock, and close and rename.)
+STALE_TEMP_AFTER = 3600
 _process_lock = threading.Lock()  # stands in for flock where there is none
 
 
@@ -89,6 +98,7 @@ class AtomicFile:
     def __init__(self, target: Path) -> None:
         self.target = target
         fd, name = _mkstemp_next_to(target)
+        _lock_nowait(fd)  # ours alone: the start-up sweep leaves a locked temp file be
         self.path = Path(name)
         self._file = os.fdopen(fd, "wb")
         self._md5 = hashlib.md5(usedforsecurity=False)
@@ -126,13 +136,60 @@ def _mkstemp_next_to(target: Path) -> tuple[int, str]:
     for _ in range(3):
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            return tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            return tempfile.mkstemp(
+                dir=target.parent, prefix=f".{target.name}.", suffix=_TEMP_SUFFIX
+            )
         except FileNotFoundError:
             continue  # a concurrent delete pruned the folder we just made; make it again
         except (FileExistsError, NotADirectoryError):
             # A key and a "folder" of keys cannot share a name on a filesystem.
             raise Conflict(f"{target.name!r} collides with an existing object") from None
     raise Conflict(f"could not create a file next to {target.name!r}")
+
+
+def _lock_nowait(fd: int) -> bool:
+    """Take ``fd``'s exclusive flock if nobody holds it; ``True`` when taken (always
+    where there is no flock)."""
+    if fcntl is None:  # pragma: no cover - Windows
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _remove_if_stale(path: str, before: float) -> bool:
+    """Remove the temp file at ``path`` if it is older than ``before`` and no process
+    holds its lock (checked, and removed, while holding that lock ourselves)."""
+    try:
+        fd = os.open(path, _FILE_FLAGS)
+    except OSError:
+        return False  # renamed into place or removed meanwhile, or a symlink: not ours
+    try:
+        stat = os.fstat(fd)
+        if not S_ISREG(stat.st_mode) or stat.st_mtime >= before or not _lock_nowait(fd):
+            return False
+        os.unlink(path)
+        return True
+    except FileNotFoundError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def sweep_stale_temp_files(root: Path, *, older_than: float = STALE_TEMP_AFTER) -> int:
+    """Remove what crashed writers left under ``root`` (see the module's docstring);
+    returns how many. Temp files' times are the real clock's, so this one is too."""
+    before = time.time() - older_than
+    removed = 0
+    for folder, _, names in os.walk(root):  # symlinked folders are not followed
+        for name in names:
+            if name.startswith(".") and name.endswith(_TEMP_SUFFIX):
+                removed += _remove_if_stale(os.path.join(folder, name), before)
+    if removed:
+        log.warning("removed %d temp files left by an interrupted write", removed)
+    return removed
 
 
 @contextlib.contextmanager
@@ -342,6 +399,11 @@ class FsBlobStore:
         self._uploads = self._root / _UPLOADS_DIR
         for folder in (self._root, self._meta, self._uploads):
             folder.mkdir(parents=True, exist_ok=True)
+        # In the background: a walk of the whole folder takes ~1 s per 10,000 items.
+        self.temp_sweep = threading.Thread(
+            target=sweep_stale_temp_files, args=(self._root,), name="blob-temp-sweep", daemon=True
+        )
+        self.temp_sweep.start()
         # A function when links go back to whichever address each client used
         # (``client_origin``); the URLs are signed the same whatever the address.
         self._base_url = base_url if callable(base_url) else (lambda: base_url)
@@ -353,6 +415,9 @@ class FsBlobStore:
         # completed multipart upload), like the S3 event on AWS. Set after construction:
         # its listener, the uploads service, is built with this store.
         self.on_upload_complete: Callable[[str], None] | None = None
+        # Asked with the key before a signed PUT (or part) is read: may bytes still come
+        # for it? The uploads service says yes only while the upload is pending.
+        self.accepts_upload: Callable[[str], bool] | None = None
 
     # -- paths
 
@@ -373,8 +438,11 @@ class FsBlobStore:
         """A temp file for the next version of ``key``, to fill and hand to a commit."""
         return AtomicFile(self._path(key))
 
-    def _commit(self, key: str, tmp: AtomicFile, content_type: str) -> tuple[BlobInfo, bool]:
-        """Rename ``tmp`` into place with its sidecar; ``True`` if the key was new."""
+    def _commit(
+        self, key: str, tmp: AtomicFile, content_type: str, *, only_new: bool = False
+    ) -> BlobInfo:
+        """Rename ``tmp`` into place with its sidecar; ``only_new``: ``Conflict`` (and
+        nothing written) when the key holds an object already."""
         stat = tmp.finish()
         info = BlobInfo(key, stat.st_size, content_type, tmp.etag)
         meta = {
@@ -391,7 +459,8 @@ class FsBlobStore:
                 _dir_lock(tmp.target.parent) as data_dir,
                 _dir_lock(meta_tmp.target.parent) as meta_dir,
             ):
-                created = not tmp.target.exists()
+                if only_new and tmp.target.exists():
+                    raise Conflict(f"{key!r} was uploaded already")
                 try:
                     os.replace(tmp.path, tmp.target)
                 except IsADirectoryError:
@@ -399,14 +468,18 @@ class FsBlobStore:
                 os.replace(meta_tmp.path, meta_tmp.target)
                 _fsync_dir(data_dir)
                 _fsync_dir(meta_dir)
-        return info, created
+        return info
 
-    def commit_upload(self, key: str, tmp: AtomicFile, content_type: str) -> tuple[BlobInfo, bool]:
-        """Store a client's upload (a signed PUT): commit ``tmp``, then run the upload
-        hook; ``True`` if the key was new."""
-        committed = self._commit(key, tmp, content_type)
+    def may_upload(self, key: str) -> bool:
+        """Whether a signed upload to ``key`` may still send bytes (``accepts_upload``)."""
+        return self.accepts_upload is None or self.accepts_upload(key)
+
+    def commit_upload(self, key: str, tmp: AtomicFile, content_type: str) -> BlobInfo:
+        """Store a client's upload (a signed PUT): commit ``tmp`` if the key holds nothing
+        yet (an upload URL writes once: ``Conflict`` otherwise), then run the upload hook."""
+        info = self._commit(key, tmp, content_type, only_new=True)
         self._notify_upload(key)
-        return committed
+        return info
 
     def put(self, key: str, data: bytes | BinaryIO, *, content_type: str) -> BlobInfo:
         check_content_type(content_type)
@@ -416,7 +489,7 @@ class FsBlobStore:
             else:
                 while chunk := data.read(_COPY_CHUNK):
                     tmp.write(chunk)
-            return self._commit(key, tmp, content_type)[0]
+            return self._commit(key, tmp, content_type)
 
     def delete(self, key: str) -> None:
         path, meta = self._path(key), self._meta_path(key)
@@ -430,6 +503,33 @@ class FsBlobStore:
             return  # no folder, so no object
         self._prune(path.parent)
         self._prune(meta.parent)
+
+    def move(self, source: str, target: str) -> BlobInfo:
+        """Two renames (data, then sidecar: both keep the inode and mtime the sidecar
+        names), under the source folders' locks like a commit, so no writer of ``source``
+        interleaves."""
+        src, dst = self._path(source), self._path(target)
+        src_meta, dst_meta = self._meta_path(source), self._meta_path(target)
+        info = self.head(source)  # makes sure the sidecar describes these bytes
+        if info is None:
+            raise BlobNotFound(f"no object {source!r}")
+        for folder in (dst.parent, dst_meta.parent):
+            folder.mkdir(parents=True, exist_ok=True)
+        self._described.discard(source)
+        try:
+            with _dir_lock(src.parent) as src_dir, _dir_lock(src_meta.parent) as meta_dir:
+                os.replace(src, dst)
+                with contextlib.suppress(FileNotFoundError):  # a reader rebuilds it
+                    os.replace(src_meta, dst_meta)
+                _fsync_dir(src_dir)
+                _fsync_dir(meta_dir)
+        except FileNotFoundError:
+            raise BlobNotFound(f"no object {source!r}") from None
+        except (IsADirectoryError, NotADirectoryError):
+            raise Conflict(f"{target!r} collides with an existing object") from None
+        self._prune(src.parent)
+        self._prune(src_meta.parent)
+        return BlobInfo(target, info.size, info.content_type, info.etag)
 
     def _prune(self, folder: Path) -> None:
         """Remove folders left empty (S3 has none); stop at the first one in use."""
@@ -590,14 +690,14 @@ class FsBlobStore:
         return f"{self.mount_path}/{key}?{self.signer.query(key, params)}"
 
     def presign_upload(
-        self, key: str, *, content_type: str, max_bytes: int, ttl: int
+        self, key: str, *, content_type: str, size: int, ttl: int
     ) -> PresignedUpload:
         self._path(key)
         check_content_type(content_type)
-        if max_bytes < 0:
-            raise ValueError("max_bytes must not be negative")
+        if size < 0:
+            raise ValueError("size must not be negative")
         exp = self._expiry(ttl)
-        params = {"op": "put", "exp": str(exp), "max": str(max_bytes), "ct": content_type}
+        params = {"op": "put", "exp": str(exp), "size": str(size), "ct": content_type}
         return PresignedUpload(
             method="PUT",
             url=self._url(key, params),
@@ -661,13 +761,18 @@ class FsBlobStore:
                 return folder, manifest
         raise BlobNotFound(f"no multipart upload {upload_id!r} for {key!r}")
 
-    def presign_part(self, key: str, upload_id: str, part_number: int, *, ttl: int) -> str:
+    def presign_part(
+        self, key: str, upload_id: str, part_number: int, *, size: int, ttl: int
+    ) -> str:
         self._upload_folder(key, upload_id)
         _check_part_number(part_number)
+        if not 0 < size <= MAX_PART_SIZE:
+            raise ValueError(f"a part has 1 to {MAX_PART_SIZE} bytes")
         params = {
             "op": "part",
             "uploadId": upload_id,
             "partNumber": str(part_number),
+            "size": str(size),
             "exp": str(self._expiry(ttl)),
         }
         return self._url(key, params)
@@ -713,7 +818,7 @@ class FsBlobStore:
                 with path.open("rb") as part:
                     while chunk := part.read(_COPY_CHUNK):
                         tmp.write(chunk)
-            info = self._commit(key, tmp, manifest["content_type"])[0]
+            info = self._commit(key, tmp, manifest["content_type"])
         shutil.rmtree(folder, ignore_errors=True)
         self._notify_upload(key)
         return info

@@ -1,6 +1,6 @@
 """S3 ``BlobStore`` (and S3-compatible stores through ``endpoint_url``: MinIO, R2, Ceph).
 
-Clients upload with a presigned POST whose policy pins the size range and the content
+Clients upload with a presigned POST whose policy pins the exact size and the content
 type, and download with presigned GET URLs; S3 itself enforces signatures, expiry and
 the policy, so the API never proxies media bytes. Given a ``CloudFrontUrls`` (``cdn``),
 downloads of the keys the distribution serves go through CloudFront signed URLs instead.
@@ -182,6 +182,24 @@ class S3BlobStore:
         check_key(key)
         self.client.delete_object(Bucket=self._bucket, Key=key)
 
+    def move(self, source: str, target: str) -> BlobInfo:
+        """A server-side copy (one request: up to 5 GB, above every kind's size limit;
+        the content type goes along), then the delete of ``source``."""
+        check_key(source)
+        check_key(target)
+        try:
+            self.client.copy_object(
+                Bucket=self._bucket,
+                Key=target,
+                CopySource={"Bucket": self._bucket, "Key": source},
+            )
+        except ClientError as err:
+            if _error_code(err) in _NOT_FOUND:
+                raise BlobNotFound(f"no object {source!r}") from None
+            raise
+        self.delete(source)
+        return self._head_or_raise(target)
+
     def list(self, prefix: str = "") -> Iterator[str]:
         folder = prefix.rpartition("/")[0]
         if folder:
@@ -197,19 +215,19 @@ class S3BlobStore:
     # -- presigned URLs
 
     def presign_upload(
-        self, key: str, *, content_type: str, max_bytes: int, ttl: int
+        self, key: str, *, content_type: str, size: int, ttl: int
     ) -> PresignedUpload:
         check_key(key)
         check_content_type(content_type)
-        if max_bytes < 0 or ttl <= 0:
-            raise ValueError("max_bytes must not be negative and ttl must be positive")
+        if size < 0 or ttl <= 0:
+            raise ValueError("size must not be negative and ttl must be positive")
         post = self.client.generate_presigned_post(
             Bucket=self._bucket,
             Key=key,
             Fields={"Content-Type": content_type},
             Conditions=[
                 {"Content-Type": content_type},
-                ["content-length-range", 0, max_bytes],
+                ["content-length-range", size, size],
             ],
             ExpiresIn=ttl,
         )
@@ -267,9 +285,13 @@ class S3BlobStore:
         )
         return str(response["UploadId"])
 
-    def presign_part(self, key: str, upload_id: str, part_number: int, *, ttl: int) -> str:
+    def presign_part(
+        self, key: str, upload_id: str, part_number: int, *, size: int, ttl: int
+    ) -> str:
         check_key(key)
         _check_part_number(part_number)
+        if size <= 0 or ttl <= 0:
+            raise ValueError("size and ttl must be positive")
         return self.client.generate_presigned_url(
             "upload_part",
             Params={
@@ -277,6 +299,8 @@ class S3BlobStore:
                 "Key": key,
                 "UploadId": upload_id,
                 "PartNumber": part_number,
+                # Signed: S3 refuses a part of any other length.
+                "ContentLength": size,
             },
             ExpiresIn=ttl,
         )

@@ -67,15 +67,14 @@ class SqsJobQueue:
     def ack(self, job: Job) -> None:
         self.client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=job.receipt)
 
-    def retry(self, job: Job, *, error: str) -> None:
+    def retry(self, job: Job, *, error: str, delay: float | None = None) -> None:
         # The message comes back when its visibility ends; after max_attempts receives the
         # redrive policy moves it to the dead-letter queue.
+        wait = backoff_seconds(job.attempts, base=self.retry_base) if delay is None else delay
         self.client.change_message_visibility(
             QueueUrl=self.queue_url,
             ReceiptHandle=job.receipt,
-            VisibilityTimeout=int(
-                min(MAX_SQS_DELAY, backoff_seconds(job.attempts, base=self.retry_base))
-            ),
+            VisibilityTimeout=int(min(MAX_SQS_DELAY, max(0, wait))),
         )
 
     def dead_letters(self, *, limit: int = 50) -> list[Job]:

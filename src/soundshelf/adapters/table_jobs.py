@@ -100,12 +100,13 @@ class TableJobQueue:
                 f"JOB#{job.job_id}", "JOB", condition=AttributeEquals("receipt", job.receipt)
             )
 
-    def retry(self, job: Job, *, error: str) -> None:
+    def retry(self, job: Job, *, error: str, delay: float | None = None) -> None:
         now = self.clock.now()
         if job.attempts >= self.max_attempts:
             index = {"GSI2PK": DEAD, "GSI2SK": f"{_at(now)}#{job.job_id}"}
         else:
-            due = now + backoff_seconds(job.attempts, base=self.retry_base)
+            wait = backoff_seconds(job.attempts, base=self.retry_base) if delay is None else delay
+            due = now + max(0.0, wait)
             index = {"GSI2PK": QUEUED, "GSI2SK": f"{_at(due)}#{job.job_id}"}
         with contextlib.suppress(ConditionFailed):
             self.table.update(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -71,14 +72,16 @@ WORDS_B = [
 ]
 
 
-def load_demo(services: Services) -> bool:
-    """Create the demo catalog unless this data dir was used before; True if loaded."""
+def load_demo(services: Services, *, starting: Callable[[], None] = lambda: None) -> bool:
+    """Create the demo catalog unless this data dir was used before; True if loaded.
+    ``starting`` is called once it is decided that this call makes it."""
     if services.table.query("USERS", index="GSI1", limit=1).items:
         return False
     try:
         services.table.put({"PK": "DEMO", "SK": "DEMO", "loaded": True}, condition=ItemAbsent())
     except ConditionFailed:
         return False  # another process is loading it
+    starting()
     users = _users(services)
     with tempfile.TemporaryDirectory(prefix="soundshelf-demo-") as tmp:
         tracks = _tracks(services, users, Path(tmp))
@@ -87,6 +90,11 @@ def load_demo(services: Services) -> bool:
     _social(services, users, tracks)
     log.info("demo catalog loaded", extra={"tracks": len(tracks), "albums": ALBUM_COUNT})
     return True
+
+
+def has_demo(services: Services) -> bool:
+    """Whether this data dir holds the demo catalog (and so its accounts)."""
+    return services.table.get("DEMO", "DEMO") is not None
 
 
 def login_hint() -> str:

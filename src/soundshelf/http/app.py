@@ -17,6 +17,7 @@ from soundshelf import __version__
 from soundshelf.bootstrap import Services
 from soundshelf.errors import NotFound
 from soundshelf.http.deps import document_security
+from soundshelf.http.health import CachedVerdict, Health
 from soundshelf.http.middleware import RequestContextMiddleware
 from soundshelf.http.open_cors import OpenCorsMiddleware
 from soundshelf.http.openapi import document_problems, raises
@@ -102,10 +103,24 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     install_problem_handlers(app)
 
-    @app.get("/api/health", tags=["service"])
-    async def health() -> dict[str, str]:
-        """Liveness and which backend this server runs on."""
-        return {"status": "ok", "backend": services.settings.backend, "version": __version__}
+    workers = CachedVerdict(services.worker_status)
+
+    @app.get("/api/health", tags=["service"], response_model_exclude_none=True)
+    async def health() -> Health:
+        """Whether this server works, and which backend it runs on.
+
+        ``status`` is ``ok``, ``degraded`` (a processing worker died recently, is being
+        restarted or is stalled) or ``down`` (nothing processes uploads and the server is
+        not fixing it). Always 200 while the API answers: a load balancer should keep
+        sending requests; monitoring alerts on ``status``. ``processing`` shows each
+        worker."""
+        verdict = workers.current()
+        return Health(
+            status=verdict.status,
+            backend=services.settings.backend,
+            version=__version__,
+            processing=verdict.processing,
+        )
 
     @app.get("/.well-known/jwks.json", tags=["service"])
     async def jwks() -> dict[str, Any]:

@@ -103,14 +103,23 @@ class BlobStore(Protocol):
         """Delete; a missing key is not an error."""
         ...
 
+    def move(self, source: str, target: str) -> BlobInfo:
+        """Give ``source``'s object the key ``target`` (replacing any object there) and
+        remove ``source``; raises ``BlobNotFound`` when ``source`` has no object."""
+        ...
+
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under ``prefix`` (for deletion and tests, never on request paths)."""
         ...
 
     def presign_upload(
-        self, key: str, *, content_type: str, max_bytes: int, ttl: int
+        self, key: str, *, content_type: str, size: int, ttl: int
     ) -> PresignedUpload:
-        """A one-shot upload of at most ``max_bytes`` to ``key`` within ``ttl`` seconds."""
+        """An upload of exactly ``size`` bytes to ``key``, started within ``ttl`` seconds;
+        the store refuses any other size. Write once: the filesystem store refuses it while
+        ``key`` holds an object, and asks ``accepts_upload`` (its owner's say, e.g. "the
+        upload is still pending") first; on S3 the uploads service removes whatever lands
+        on the key after processing took the original (docs/security.md)."""
         ...
 
     def presign_download(
@@ -129,8 +138,11 @@ class BlobStore(Protocol):
         """Start a multipart upload; returns its id."""
         ...
 
-    def presign_part(self, key: str, upload_id: str, part_number: int, *, ttl: int) -> str:
-        """A URL to ``PUT`` one part (parts are 5 MiB or more, except the last)."""
+    def presign_part(
+        self, key: str, upload_id: str, part_number: int, *, size: int, ttl: int
+    ) -> str:
+        """A URL to ``PUT`` one part of exactly ``size`` bytes (parts are 5 MiB or more,
+        except the last), started within ``ttl`` seconds."""
         ...
 
     def complete_multipart(

@@ -34,9 +34,10 @@ class JobQueue(Protocol):
         """The job is done; it will not be delivered again."""
         ...
 
-    def retry(self, job: Job, *, error: str) -> None:
-        """The job failed; deliver it again later with backoff, or dead-letter it after
-        ``max_attempts`` deliveries."""
+    def retry(self, job: Job, *, error: str, delay: float | None = None) -> None:
+        """The job failed; deliver it again after ``delay`` seconds (by default the
+        backoff), or dead-letter it after ``max_attempts`` deliveries. ``delay=0`` is for
+        a delivery whose worker died: the job itself may be fine, so it goes again now."""
         ...
 
     def dead_letters(self, *, limit: int = 50) -> list[Job]:

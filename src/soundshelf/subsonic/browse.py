@@ -24,6 +24,7 @@ from soundshelf.subsonic.library import (
     song,
     split_id,
 )
+from soundshelf.subsonic.placeholder import placeholder_png
 from soundshelf.subsonic.protocol import NOT_FOUND, SubsonicError
 
 FOLDER_ID = 1  # one music folder: everything the caller may see
@@ -350,9 +351,14 @@ def _bitrate(track: dict[str, Any]) -> int:
 
 def get_cover_art(call: Call) -> Response:
     size = call.int("size", 0, high=4096)
-    cover = _cover_of(call, call.required("id"))
-    if not cover:
-        raise SubsonicError(NOT_FOUND, "Cover art not found")
+    subsonic_id = call.required("id")
+    cover = _cover_of(call, subsonic_id)
+    if not cover:  # an item the caller sees, without art: never an error for an id we listed
+        return Response(
+            placeholder_png(subsonic_id, size),
+            media_type="image/png",
+            headers={"Cache-Control": "private, max-age=86400"},
+        )
     small_first = ["thumb", "medium", "large"]
     order = small_first if 0 < size <= 200 else ["large", "medium", "thumb"]
     if 200 < size <= 720:
@@ -371,6 +377,7 @@ def get_avatar(call: Call) -> Response:
 
 
 def _cover_of(call: Call, subsonic_id: str) -> dict[str, Any] | None:
+    """The art of an item the caller may see (None: it has none); not found otherwise."""
     kind, raw = split_id(subsonic_id)
     library, viewer = call.library, call.principal
     if kind == "tr":
@@ -380,8 +387,14 @@ def _cover_of(call: Call, subsonic_id: str) -> dict[str, Any] | None:
         tracks = library.album_tracks(viewer, raw)
     elif kind == "sg":
         tracks = library.singles(viewer, raw)
+        if not tracks:
+            raise SubsonicError(NOT_FOUND, "Album not found")
     elif kind == "ar":
+        library.artist_profile(raw)
         tracks = library.owner_tracks(viewer, raw)
-    else:
+    else:  # a playlist
+        playlist = call.services.playlists.load(raw)
+        if playlist is None or not call.services.tracks.can_view(viewer, playlist.header):
+            raise SubsonicError(NOT_FOUND, "Playlist not found")
         return None
     return next((t["cover"] for t in tracks if t.get("cover")), None)

@@ -44,6 +44,7 @@ from soundshelf.config import Settings
 from soundshelf.errors import DomainError
 from soundshelf.media.files import sha256_file
 from soundshelf.media.sniff import BINARY, EMPTY, TEXT, Sniffed, check_declared, sniff_file
+from soundshelf.uploads.endings import fail_upload
 from soundshelf.uploads.models import (
     upload_key,
 )
@@ -308,10 +309,7 @@ def _give_up(services: Services, item: dict[str, Any], reason: str) -> None:
     # Nobody retries after the import: leave a failed record people can read, no bytes.
     record = services.table.get(*upload_key(item["uploadId"]))
     if record is not None and record["status"] in {"pending", "processing"}:
-        services.table.update(
-            *upload_key(item["uploadId"]), set={"status": "failed", "error": reason}
-        )
-        services.blobs.delete(item["blobKey"])
+        fail_upload(services.table, services.blobs, record, reason)
 
 
 # --- process pool ----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any, Literal
 
@@ -79,7 +80,20 @@ def upload_key(upload_id: str) -> tuple[str, str]:
 
 
 def original_blob_key(owner_id: str, upload_id: str) -> str:
+    """The key an upload URL writes (the only keys upload URLs are signed for)."""
     return f"originals/{owner_id}/{upload_id}"
+
+
+_UPLOAD_ID_RE = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")  # a ULID
+
+
+def upload_id_of(blob_key: str) -> str | None:
+    """The upload whose URL writes ``blob_key``; ``None`` for any other key (a
+    processed original, a derivative)."""
+    parts = blob_key.split("/")
+    if len(parts) == 3 and parts[0] == "originals" and _UPLOAD_ID_RE.fullmatch(parts[2]):
+        return parts[2]
+    return None
 
 
 def upload_view(item: dict[str, Any]) -> dict[str, Any]:

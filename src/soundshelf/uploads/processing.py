@@ -6,6 +6,12 @@ without metadata and a placeholder; file: type and hash), and writes the result 
 a track's lyrics item), the content-hash entry, the upload's new status and the owner's
 storage counter in one transaction. The result item's id is the upload id, so a retry can
 never make two.
+
+First of all it moves the original from the key its upload URL wrote to
+(``originals/{owner}/{uploadId}``) to the item's own key (``stored_original_key``,
+``originals/{owner}/{uploadId}.stored``), which no URL is ever signed for: an old upload
+URL cannot replace what was processed. Whatever lands on the old key later is removed
+(here once the upload has ended, and by the upload service when the storage reports it).
 """
 
 from __future__ import annotations
@@ -13,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +42,17 @@ from soundshelf.ports.table import (
     TransactionFailed,
     Update,
 )
+from soundshelf.scratch import scratch_folder
+from soundshelf.uploads.endings import discard_bytes, end_upload, fail_upload
 from soundshelf.uploads.models import upload_key
-from soundshelf.uploads.stored import derived_key, hash_key
+from soundshelf.uploads.quota import charge_op
+from soundshelf.uploads.stored import derived_key, hash_key, stored_original_key
 
 log = logging.getLogger("soundshelf.processing")
 
 RESULT_TYPES = {"audio": "track", "image": "photo", "file": "file"}
 GAVE_UP = "Processing failed several times; please try uploading the file again"
+TOO_BIG = "This file needs more memory to process than the server allows for one upload"
 
 
 def result_key(result_type: str, item_id: str) -> tuple[str, str]:
@@ -54,9 +63,16 @@ class UploadProcessor:
     """The ``process_upload`` job handler."""
 
     def __init__(
-        self, *, table: Table, blobs: BlobStore, clock: Clock, events: ChangeEvents
+        self,
+        *,
+        table: Table,
+        blobs: BlobStore,
+        clock: Clock,
+        events: ChangeEvents,
+        scratch: Path | None = None,
     ) -> None:
         self.table = table
+        self.scratch = scratch  # where copies of originals are worked on (scratch.py)
         self.blobs = blobs
         self.clock = clock
         # Once a new item is committed: item_changed (tracks and photos, so the owner
@@ -75,10 +91,10 @@ class UploadProcessor:
         item = self.table.get(*upload_key(upload_id))
         if item is None or item["status"] in {"ready", "failed"}:
             return  # done before: a repeated delivery
-        with tempfile.TemporaryDirectory(prefix="soundshelf-") as tmp:
-            work = Path(tmp)
+        original_key = self._take_original(item)
+        with scratch_folder(self.scratch) as work:
             original = work / "original"
-            sha256 = self._download(item["blobKey"], original)
+            sha256 = self._download(original_key, original)
             try:
                 sniffed = sniff_file(original)
                 if item["kind"] != "file":
@@ -89,15 +105,24 @@ class UploadProcessor:
                         )
                 if self._finish_as_duplicate(item, sha256):
                     return
-                result, beside = self._make(item, original, sniffed, sha256, work)
-            except UnsupportedMedia as exc:
-                log.info("upload refused", extra={"uploadId": upload_id, "reason": exc.detail})
-                self._fail(item, exc.detail)
-                self.blobs.delete(item["blobKey"])
+                result, beside = self._make(item, original, original_key, sniffed, sha256, work)
+            except (UnsupportedMedia, MemoryError) as exc:
+                # MemoryError: the worker's memory limit for one job (worker.py) stopped
+                # a decoder; the worker lives on, this file would fail every retry.
+                reason = exc.detail if isinstance(exc, UnsupportedMedia) else TOO_BIG
+                log.info("upload refused", extra={"uploadId": upload_id, "reason": reason})
+                self._fail(item, reason)
                 return
         self._commit(item, result, sha256, beside)
 
     # --- steps -----------------------------------------------------------------------------
+
+    def _take_original(self, item: dict[str, Any]) -> str:
+        """Move the original to the item's own key (already there on a retry)."""
+        key = stored_original_key(item["ownerId"], item["uploadId"])
+        if self.blobs.head(key) is None:
+            self.blobs.move(item["blobKey"], key)
+        return key
 
     def _download(self, key: str, dest: Path) -> str:
         digest = hashlib.sha256()
@@ -108,7 +133,13 @@ class UploadProcessor:
         return digest.hexdigest()
 
     def _make(
-        self, item: dict[str, Any], original: Path, sniffed: Sniffed, sha256: str, work: Path
+        self,
+        item: dict[str, Any],
+        original: Path,
+        original_key: str,
+        sniffed: Sniffed,
+        sha256: str,
+        work: Path,
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The result item, and the items written beside it (a track's lyrics)."""
         now = self.clock.now()
@@ -123,14 +154,14 @@ class UploadProcessor:
             "mime": sniffed.mime,
             "size": original.stat().st_size,
             "sha256": sha256,
-            "originalKey": item["blobKey"],
+            "originalKey": original_key,
             "ownerName": self._owner_name(item["ownerId"]),
             "visibility": "private",
             "version": 1,
             "createdAt": now,
         }
         if result_type == "track":
-            fields, lyrics = self._audio(item, original, sniffed, work)
+            fields, lyrics = self._audio(item, original, original_key, sniffed, work)
             record |= fields
             if lyrics:
                 beside.append(_lyrics_item(item["uploadId"], lyrics))
@@ -145,14 +176,19 @@ class UploadProcessor:
         return profile["username"] if profile else ""
 
     def _audio(
-        self, item: dict[str, Any], original: Path, sniffed: Sniffed, work: Path
+        self,
+        item: dict[str, Any],
+        original: Path,
+        original_key: str,
+        sniffed: Sniffed,
+        work: Path,
     ) -> tuple[dict[str, Any], tuple[Lyrics, ...]]:
         info = probe_audio(original, filename=item["filename"])
         owner, track_id = item["ownerId"], item["uploadId"]
         rendition_path = work / "high.m4a" if needs_rendition(info, mime=sniffed.mime) else None
         rendition, peaks = transcode_with_waveform(original, rendition_path)
         renditions = {
-            "original": {"key": item["blobKey"], "mime": sniffed.mime, "bitrate": info.bitrate}
+            "original": {"key": original_key, "mime": sniffed.mime, "bitrate": info.bitrate}
         }
         stored_bytes = 0
         if rendition is not None:
@@ -260,14 +296,15 @@ class UploadProcessor:
             except ConditionFailed:
                 pass
             return False
-        self._set_status(
+        if end_upload(
+            self.table,
             item,
             "ready",
             resultType=previous["resultType"],
             resultId=previous["resultId"],
             duplicate=True,
-        )
-        self.blobs.delete(item["blobKey"])
+        ):
+            discard_bytes(self.blobs, item)
         return True
 
     def _commit(
@@ -303,10 +340,7 @@ class UploadProcessor:
                         },
                         condition=AttributeEquals("status", item["status"]),
                     ),
-                    Update(
-                        *profile_key(item["ownerId"]),
-                        add={"storageBytes": stored, f"{result_type}Count": 1},
-                    ),
+                    charge_op(item, stored, f"{result_type}Count"),
                     item_counters(result_type, 1, stored),
                     *(Put(extra) for extra in beside),
                 ]
@@ -319,15 +353,14 @@ class UploadProcessor:
             if not self._finish_as_duplicate(item, sha256):
                 raise RuntimeError("the content-hash entry changed during processing") from exc
         else:
+            # Bytes a stale upload URL wrote to the old key since the move (none, mostly).
+            self.blobs.delete(item["blobKey"])
             if result_type in {"track", "photo"}:  # files are not searchable
                 self.events.item_changed(result_type, record[f"{result_type}Id"])
             self.events.item_published(result_type, record)
 
     def _fail(self, item: dict[str, Any], reason: str) -> None:
-        self._set_status(item, "failed", error=reason)
-
-    def _set_status(self, item: dict[str, Any], status: str, **fields: Any) -> None:
-        self.table.update(*upload_key(item["uploadId"]), set={"status": status, **fields})
+        fail_upload(self.table, self.blobs, item, reason)
 
 
 def _lyrics_item(track_id: str, lyrics: tuple[Lyrics, ...]) -> dict[str, Any]:

@@ -21,6 +21,9 @@ from soundshelf.accounts.models import profile_key
 from soundshelf.moderation.stats import item_counters
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.table import Delete, ItemPresent, Key, Update, WriteOp
+from soundshelf.uploads.models import original_blob_key
+
+STORED_SUFFIX = ".stored"
 
 
 def hash_key(owner_id: str, sha256: str) -> Key:
@@ -33,6 +36,14 @@ def derived_key(owner_id: str, item_id: str, name: str) -> str:
 
 def derived_prefix(owner_id: str, item_id: str) -> str:
     return f"derived/{owner_id}/{item_id}/"
+
+
+def stored_original_key(owner_id: str, item_id: str) -> str:
+    """Where processing moves an upload's original: beside the key its upload URL wrote
+    (so under ``originals/``, with what the bucket's rules give originals: tiering,
+    permissions, CDN behaviour), but a key no upload URL is ever signed for, so the URL
+    cannot replace what was processed."""
+    return original_blob_key(owner_id, item_id) + STORED_SUFFIX
 
 
 def removal_ops(kind: str, key: Key, item: Mapping[str, Any]) -> list[WriteOp]:

@@ -80,7 +80,8 @@ class UploadList(ApiModel):
     "",
     status_code=status.HTTP_201_CREATED,
     response_model_exclude_none=True,
-    responses=raises(413, 415),
+    # 409: quota_busy (many creates at once for one owner); 413: too_large, quota_exceeded.
+    responses=raises(409, 413, 415),
 )
 def create_upload(
     body: NewUploadRequest, user: CurrentUser, services: ServicesDep
@@ -112,7 +113,11 @@ def create_upload(
 
 
 @router.post(
-    "/{upload_id}/complete", status_code=status.HTTP_202_ACCEPTED, response_model_exclude_none=True
+    "/{upload_id}/complete",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model_exclude_none=True,
+    # Bytes not there yet (409), or another size than declared (400 size_mismatch, 413).
+    responses=raises(400, 409, 413),
 )
 def complete_upload(
     upload_id: str, user: CurrentUser, services: ServicesDep, body: CompleteRequest | None = None
