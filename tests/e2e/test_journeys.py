@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests import mediagen
 from tests.e2e.conftest import (
@@ -268,6 +268,30 @@ def test_search_from_the_header_finds_artists_playlists_and_tracks(page: Page) -
     expect(page).to_have_url(re.compile(r"/playlists/\w+$"))
 
     box.fill("zzqx")
+    box.press("Enter")
+    expect(page.get_by_text("Nothing found.")).to_be_visible()
+
+
+def test_a_page_that_loads_slowly_does_not_take_the_focus_from_the_search_box(
+    page: Page,
+) -> None:
+    """Regression (a flaky CI run): the playlist page finished loading while the user typed
+    in the header's search box, moved the focus to its heading, and Enter went nowhere."""
+    held: list[Route] = []
+    page.route("**/views/playlist.js*", lambda route: held.append(route))  # answered later
+    page.goto("/search?q=demo")
+    playlists = page.locator("section", has=page.get_by_role("heading", name="Playlists"))
+    playlists.get_by_role("link", name="Demo mix").click()  # its module is held back
+    box = page.get_by_role("searchbox", name="Search music")
+    box.fill("z")  # one letter: the results do not follow the box yet
+    for _ in range(200):  # the module's request reaches the route (events flow meanwhile)
+        if held:
+            break
+        page.wait_for_timeout(50)
+    held[0].continue_()  # the playlist page now draws, while the box has the focus
+    expect(page.get_by_role("heading", name="Demo mix")).to_be_visible()
+    expect(box).to_be_focused()
+    box.press_sequentially("zqx")
     box.press("Enter")
     expect(page.get_by_text("Nothing found.")).to_be_visible()
 

@@ -60,6 +60,7 @@ function match(pathname) {
 
 async function render({ focus }) {
   const where = location.pathname + location.search;
+  const focusedAtStart = document.activeElement;
   if (where === rendered) return;
   const { route, params } = match(location.pathname);
   const loading = route.load().catch(() => null); // a failed download is shown below
@@ -83,8 +84,14 @@ async function render({ focus }) {
   document.title = title ? `${title.textContent} · Soundshelf` : "Soundshelf";
   markCurrentLinks();
   dispatchEvent(new Event("ss:navigated")); // e.g. the notification bell looks again
-  // Screen readers hear the new page's heading, keyboard users start from there.
-  if (focus) (title || view).focus();
+  // Screen readers hear the new page's heading, keyboard users start from there, unless
+  // they moved the focus while the page loaded (into the header's search box, say).
+  if (focus && !focusMovedMeanwhile(focusedAtStart)) (title || view).focus();
+}
+
+function focusMovedMeanwhile(before) {
+  const now = document.activeElement;
+  return now !== before && now !== document.body && now !== null && !view.contains(now);
 }
 
 function markCurrentLinks() {
