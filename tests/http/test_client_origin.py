@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from soundshelf.config import Settings
-from soundshelf.http.middleware import TrustedProxies
-from soundshelf.http.origin import request_origin
+from soundshelf.http.middleware import TrustedProxies, request_scheme
+from soundshelf.http.origin import request_origin as origin_of
 from tests.http.helpers import bearer
 
 PHONE_HOST = "192.168.1.20:8000"
@@ -114,6 +114,11 @@ def test_a_configured_public_url_wins(tmp_path: Path) -> None:
         assert client_origin.base_url(settings) == "https://music.example.org"
     finally:
         client_origin.done(token)
+
+
+def request_origin(scope: dict, proxies: TrustedProxies) -> str | None:
+    headers = dict(scope["headers"])
+    return origin_of(scope, headers, request_scheme(scope, headers, proxies), proxies)
 
 
 def _scope(host: bytes, client: str = "203.0.113.9", **headers: bytes) -> dict:

@@ -21,7 +21,6 @@ from soundshelf.http.health import CachedVerdict, Health
 from soundshelf.http.middleware import RequestContextMiddleware
 from soundshelf.http.open_cors import OpenCorsMiddleware
 from soundshelf.http.openapi import document_problems, raises
-from soundshelf.http.origin import ClientOriginMiddleware
 from soundshelf.http.problems import install_problem_handlers
 from soundshelf.http.routes import (
     admin,
@@ -180,7 +179,6 @@ def create_app(services: Services) -> FastAPI:
         )
     # Subsonic clients in browsers, from any origin: outside the configured CORS above.
     app.add_middleware(OpenCorsMiddleware)
-    app.add_middleware(ClientOriginMiddleware, trusted_proxies=services.settings.trusted_proxies)
     app.add_middleware(RequestContextMiddleware, trusted_proxies=services.settings.trusted_proxies)
     # The mounts again, taken before FastAPI's own layers and router but behind the same
     # middleware of ours (request id, security headers, access log; CORS if configured).

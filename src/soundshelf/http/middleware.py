@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ulid import ULID
 
+from soundshelf import client_origin
+from soundshelf.http.origin import request_origin
 from soundshelf.logs import request_id_var
 
 log = logging.getLogger("soundshelf.access")
@@ -55,20 +57,23 @@ class TrustedProxies:
         return any(address in network for network in self.networks)
 
 
-def served_over_tls(scope: Scope, proxies: TrustedProxies) -> bool:
-    """The request reached us over TLS, directly or through a trusted proxy that says so."""
-    if scope.get("scheme") in ("https", "wss"):
-        return True
+def request_scheme(scope: Scope, headers: dict[bytes, bytes], proxies: TrustedProxies) -> str:
+    """``https`` when the request reached us over TLS, directly or through a trusted proxy
+    that says so (``X-Forwarded-Proto``); else ``http``."""
+    if scope.get("scheme") == "https":
+        return "https"
     client = scope.get("client")
-    if not client or not proxies.includes(client[0]):
-        return False
-    forwarded = dict(scope["headers"]).get(b"x-forwarded-proto", b"")
-    # A chain of proxies lists one protocol each; the first is the client's own hop.
-    return forwarded.split(b",")[0].strip().lower() == b"https"
+    if client and proxies.includes(client[0]):
+        # A chain of proxies lists one protocol each; the first is the client's own hop.
+        forwarded = headers.get(b"x-forwarded-proto", b"").split(b",")[0].strip().lower()
+        if forwarded == b"https":
+            return "https"
+    return "http"
 
 
 class RequestContextMiddleware:
     """Gives each request an id (kept from ``X-Request-Id`` when it is safe), echoes it,
+    records the origin the client used (``client_origin``, for the links we hand back),
     adds security headers (HSTS too when the request came over TLS) and writes one
     access-log line."""
 
@@ -80,14 +85,15 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        headers = dict(scope["headers"])
+        scheme = request_scheme(scope, headers, self.proxies)
+        origin = client_origin.serving(request_origin(scope, headers, scheme, self.proxies))
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else str(ULID())
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
-        security_headers = (
-            [*SECURITY_HEADERS, HSTS] if served_over_tls(scope, self.proxies) else SECURITY_HEADERS
-        )
+        security_headers = [*SECURITY_HEADERS, HSTS] if scheme == "https" else SECURITY_HEADERS
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
@@ -113,3 +119,4 @@ class RequestContextMiddleware:
                 },
             )
             request_id_var.reset(token)
+            client_origin.done(origin)

@@ -1,4 +1,5 @@
-"""Records each request's origin (``client_origin``), so links go back where it came from.
+"""Each request's origin (recorded in ``client_origin`` by ``RequestContextMiddleware``),
+so links go back where the request came from.
 
 The origin is the request's scheme and ``Host``. Behind a reverse proxy those are the
 proxy's, so ``X-Forwarded-Proto``, ``X-Forwarded-Host`` and ``X-Forwarded-Prefix`` are
@@ -10,12 +11,12 @@ address (and port) is ignored, and the bind address is used.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
-from soundshelf import client_origin
-from soundshelf.http.middleware import TrustedProxies
+if TYPE_CHECKING:
+    from soundshelf.http.middleware import TrustedProxies
 
 _HOST = re.compile(
     r"^(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
@@ -24,18 +25,16 @@ _HOST = re.compile(
 _PREFIX = re.compile(r"^(?:/[A-Za-z0-9._~-]+){0,8}$")
 
 
-def request_origin(scope: Scope, proxies: TrustedProxies) -> str | None:
-    """``scheme://host[:port][/prefix]`` of an HTTP request, or None if its host is unusable."""
-    headers = dict(scope["headers"])
-    scheme = "https" if scope.get("scheme") == "https" else "http"
+def request_origin(
+    scope: Scope, headers: dict[bytes, bytes], scheme: str, proxies: TrustedProxies
+) -> str | None:
+    """``scheme://host[:port][/prefix]`` of an HTTP request (``scheme`` from
+    ``middleware.request_scheme``), or None if its host is unusable."""
     host = headers.get(b"host", b"")
     prefix = b""
     client = scope.get("client")
     if client and proxies.includes(client[0]):
         # A chain of proxies lists one value each; the first is the client's own hop.
-        forwarded = headers.get(b"x-forwarded-proto", b"").split(b",")[0].strip().lower()
-        if forwarded in (b"http", b"https"):
-            scheme = forwarded.decode()
         host = headers.get(b"x-forwarded-host", b"").split(b",")[0].strip() or host
         prefix = headers.get(b"x-forwarded-prefix", b"").split(b",")[0].strip().rstrip(b"/")
     try:
@@ -45,19 +44,3 @@ def request_origin(scope: Scope, proxies: TrustedProxies) -> str | None:
     if len(host_text) > 255 or not _HOST.match(host_text) or not _PREFIX.match(prefix_text):
         return None
     return f"{scheme}://{host_text}{prefix_text}"
-
-
-class ClientOriginMiddleware:
-    def __init__(self, app: ASGIApp, trusted_proxies: Iterable[str] = ()) -> None:
-        self.app = app
-        self.proxies = TrustedProxies(trusted_proxies)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        token = client_origin.serving(request_origin(scope, self.proxies))
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            client_origin.done(token)
