@@ -115,3 +115,30 @@ def test_items_without_art_get_a_placeholder_and_unknown_ids_an_error(
     for hidden in (f"tr-{library['private']}", "al-nope", "ar-nobody", "pl-nope", "sg-nobody"):
         answer = client.get("/rest/getCoverArt", params={**bob, "id": hidden, "f": "json"})
         assert answer.json()["subsonic-response"]["error"]["code"] == 70, hidden
+
+
+def test_a_call_reads_the_callers_pool_once(
+    client: TestClient,
+    library: dict[str, Any],
+    app_password: Callable,
+    services: Any,
+    monkeypatch: Any,
+) -> None:
+    """search3 "" and artist info need artists and songs from the same pool: one read."""
+    bob = {"u": "bob", "p": app_password(library["bob"])}
+    reads: list[str] = []
+    query = services.table.query
+
+    def counting(pk: str, **kwargs: Any):  # type: ignore[no-untyped-def]
+        reads.append(pk)
+        return query(pk, **kwargs)
+
+    monkeypatch.setattr(services.table, "query", counting)
+    for method, params in (
+        ("search3", {"query": ""}),
+        ("getArtistInfo2", {"id": f"tr-{library['single']}"}),
+        ("getTopSongs", {"artist": "alice"}),
+    ):
+        reads.clear()
+        assert _get(client, bob, method, **params)["status"] == "ok"
+        assert reads.count("PUBLIC#TRACKS") == 1, method

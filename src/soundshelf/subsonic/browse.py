@@ -46,7 +46,7 @@ def get_music_folders(call: Call) -> Payload:
 
 def artists_with_album_counts(call: Call) -> list[tuple[dict[str, Any], int]]:
     """(profile, album count) of every uploader in the caller's pool, by name."""
-    pool = call.library.pool(call.principal)
+    pool = call.pool
     albums: dict[str, set[str]] = defaultdict(set)
     for track in pool.tracks:
         albums[track["ownerId"]].add(album_of(track))
@@ -206,7 +206,7 @@ def _album_order(kind: str, call: Call) -> Callable[[list], list]:
 def _album_list(call: Call) -> list[Payload]:
     order = _album_order(call.required("type"), call)
     size, offset = call.int("size", 10, low=1, high=500), call.int("offset", 0)
-    ordered = order(_pool_albums(call, call.library.pool(call.principal)))
+    ordered = order(_pool_albums(call, call.pool))
     return [entry for entry, _ in ordered[offset : offset + size]]
 
 
@@ -219,7 +219,7 @@ def get_album_list(call: Call) -> Payload:
 
 
 def get_random_songs(call: Call) -> Payload:
-    tracks = call.library.pool(call.principal).tracks
+    tracks = call.pool.tracks
     if genre := call.get("genre"):
         tracks = [t for t in tracks if (t.get("genre") or "").casefold() == genre.casefold()]
     size = call.int("size", 10, low=1, high=500)
@@ -227,7 +227,7 @@ def get_random_songs(call: Call) -> Payload:
 
 
 def get_genres(call: Call) -> Payload:
-    pool = call.library.pool(call.principal)
+    pool = call.pool
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for track in pool.tracks:
         if track.get("genre"):
@@ -244,11 +244,7 @@ def get_genres(call: Call) -> Payload:
 
 def get_songs_by_genre(call: Call) -> Payload:
     genre = call.required("genre").casefold()
-    tracks = [
-        t
-        for t in call.library.pool(call.principal).tracks
-        if (t.get("genre") or "").casefold() == genre
-    ]
+    tracks = [t for t in call.pool.tracks if (t.get("genre") or "").casefold() == genre]
     count, offset = call.int("count", 10, low=1, high=500), call.int("offset", 0)
     return {"songsByGenre": {"song": songs(call, tracks[offset : offset + count])}}
 
@@ -264,7 +260,7 @@ def _search(call: Call) -> tuple[list[Payload], list[Payload], list[Payload]]:
     if query in {"", "*"}:
         # An empty query lists everything (clients sync their offline library this way).
         artists = [artist_entry(p, album_count=n) for p, n in artists_with_album_counts(call)]
-        pool = library.pool(viewer)
+        pool = call.pool
         albums = [entry for entry, _ in _pool_albums(call, pool)]
         tracks = pool.tracks
     else:

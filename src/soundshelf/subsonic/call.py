@@ -9,7 +9,7 @@ from starlette.datastructures import MultiDict
 
 from soundshelf.accounts.models import Principal
 from soundshelf.bootstrap import Services
-from soundshelf.subsonic.library import Library
+from soundshelf.subsonic.library import Library, Pool
 from soundshelf.subsonic.protocol import MISSING_PARAMETER, SubsonicError
 
 # A repeated parameter (songIdToAdd, songIndexToRemove, id...) carries at most this many
@@ -31,6 +31,12 @@ class Call:
         return Library(
             table=self.services.table, tracks=self.services.tracks, albums=self.services.albums
         )
+
+    @cached_property
+    def pool(self) -> Pool:
+        """The bounded catalog view this caller's lists are drawn from, read once per call
+        (search3 and the artist calls need it twice: artists, then albums or songs)."""
+        return self.library.pool(self.principal)
 
     def get(self, name: str) -> str | None:
         value = self.params.get(name)

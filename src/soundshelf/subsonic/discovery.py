@@ -44,7 +44,7 @@ def _artist_info(call: Call) -> tuple[dict[str, Any], list[tuple[dict[str, Any],
     profile = call.library.artist_profile(owner_id)
     count = call.int("count", 20, low=0, high=100)
     genres = _genres(call.library.owner_tracks(call.principal, owner_id))
-    pool = call.library.pool(call.principal).tracks
+    pool = call.pool.tracks
     sharing: dict[str, int] = {}
     for track in pool:
         if track["ownerId"] != owner_id and (track.get("genre") or "").casefold() in genres:
@@ -106,7 +106,7 @@ def _similar_songs(call: Call) -> list[dict[str, Any]]:
         seeds = [t for t in seeds if t["trackId"] == raw] or seeds
     genres = _genres(seeds)
     seed_ids = {t["trackId"] for t in seeds} if kind == "tr" else set()
-    pool = call.library.pool(call.principal).tracks
+    pool = call.pool.tracks
     alike = [
         t
         for t in pool
