@@ -18,15 +18,15 @@ from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.artists import Artists
 from soundshelf.catalog.tracks import Tracks
 from soundshelf.config import Settings
+from soundshelf.core.audit import AuditLog
+from soundshelf.core.stats import PlatformStats
 from soundshelf.events import ChangeEvents
 from soundshelf.files.service import Files
 from soundshelf.moderation.admin import DELETE_USER, UserAdmin
-from soundshelf.moderation.audit import AuditLog
 from soundshelf.moderation.deletion import RELEASE_USERNAME, DeleteUserJob, ReleaseUsernameJob
 from soundshelf.moderation.export import EXPORT_USER, ExportJob, Exports
 from soundshelf.moderation.reports import RESOLVE_REPORTS, Reports, ResolveReportsJob
 from soundshelf.moderation.review import ReportedItems
-from soundshelf.moderation.stats import PlatformStats
 from soundshelf.moderation.takedowns import Takedowns
 from soundshelf.moderation.targets import Targets
 from soundshelf.photos.service import Photos

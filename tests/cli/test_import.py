@@ -14,6 +14,7 @@ import pytest
 from soundshelf import cli
 from soundshelf.bootstrap import Services, build
 from soundshelf.config import Settings
+from soundshelf.core.stored import stored_original_key
 from soundshelf.uploads.bulk_import import (
     ALREADY_IMPORTED,
     INTERRUPTED,
@@ -25,7 +26,6 @@ from soundshelf.uploads.bulk_import import (
     ImportSummary,
     import_folder,
 )
-from soundshelf.uploads.stored import stored_original_key
 from tests import mediagen
 
 PASSWORD = "correct horse battery"

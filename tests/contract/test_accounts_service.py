@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from soundshelf.accounts.models import profile_key
 from soundshelf.accounts.service import AccountsService
 from soundshelf.accounts.throttles import LOGIN_FREE_FAILURES, MAILS_PER_TARGET
 from soundshelf.adapters.cognito_identity import CognitoIdentityProvider
@@ -24,6 +23,7 @@ from soundshelf.adapters.jwt_verifier import StaticJwks
 from soundshelf.adapters.local_identity import LocalIdentityProvider
 from soundshelf.adapters.outbox_mail import OutboxMailer
 from soundshelf.adapters.sqlite_table import SqliteTable
+from soundshelf.core.users import profile_key
 from soundshelf.errors import RateLimited
 from soundshelf.ports.clock import SystemClock
 from soundshelf.ports.identity import (

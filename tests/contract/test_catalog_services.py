@@ -11,12 +11,12 @@ from typing import Any
 import boto3
 import pytest
 
-from soundshelf.accounts.models import Principal, principal_of
 from soundshelf.bootstrap import Services, build
 from soundshelf.catalog import bookmarks
 from soundshelf.catalog.bookmarks import Bookmarks
 from soundshelf.catalog.tracks import lyrics_key
 from soundshelf.config import Settings
+from soundshelf.core.users import Principal, principal_of
 from soundshelf.errors import Conflict, NotFound, PreconditionFailed
 from soundshelf.search import index as search_index
 from soundshelf.search import reindex

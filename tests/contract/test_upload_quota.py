@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from soundshelf.accounts.models import Principal
 from soundshelf.adapters.fs_blobs import FsBlobStore
 from soundshelf.config import Settings
+from soundshelf.core.users import Principal
 from soundshelf.errors import DomainError
 from soundshelf.ports.table import Table
 from soundshelf.uploads.quota import QuotaExceeded

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from soundshelf.accounts.models import principal_of
 from soundshelf.bootstrap import Services
 from soundshelf.catalog.indexes import listing_keys, split_changes
+from soundshelf.core.users import principal_of
 from soundshelf.demo import art, synth
 from soundshelf.errors import Conflict
 from soundshelf.ports.table import ConditionFailed, ItemAbsent

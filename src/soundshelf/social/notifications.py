@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal
+from soundshelf.core.users import Principal
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.jobs import JobQueue
 from soundshelf.ports.table import (

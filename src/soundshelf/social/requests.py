@@ -15,8 +15,8 @@ from typing import Any
 
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal, profile_key
 from soundshelf.accounts.service import AccountsService
+from soundshelf.core.users import Principal, profile_key
 from soundshelf.errors import Conflict, NotFound, ValidationFailed
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.jobs import JobQueue

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from soundshelf.accounts.models import Principal
 from soundshelf.accounts.service import AccountsService
 from soundshelf.accounts.throttles import app_password_throttle
+from soundshelf.core.users import Principal
 from soundshelf.errors import RateLimited
 from soundshelf.ports.identity import InvalidToken, UserDisabled
 from soundshelf.ratelimit import RateLimiter

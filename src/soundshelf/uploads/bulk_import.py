@@ -39,8 +39,8 @@ from rich.progress import (
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from soundshelf.accounts.models import Principal, principal_of
 from soundshelf.config import Settings
+from soundshelf.core.users import Principal, principal_of
 from soundshelf.errors import DomainError
 from soundshelf.media.files import sha256_file
 from soundshelf.media.sniff import BINARY, EMPTY, TEXT, Sniffed, check_declared, sniff_file

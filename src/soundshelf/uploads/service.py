@@ -16,8 +16,9 @@ from typing import Any
 
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal
 from soundshelf.config import Settings
+from soundshelf.core.stored import original_blob_key
+from soundshelf.core.users import Principal
 from soundshelf.errors import Conflict, DomainError, NotFound, ValidationFailed
 from soundshelf.ports.blobs import BlobStore, CompletedPart
 from soundshelf.ports.clock import Clock
@@ -37,7 +38,6 @@ from soundshelf.uploads.models import (
     clean_content_type,
     clean_filename,
     kind_of,
-    original_blob_key,
     upload_id_of,
     upload_key,
 )

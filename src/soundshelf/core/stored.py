@@ -17,13 +17,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from soundshelf.accounts.models import profile_key
-from soundshelf.moderation.stats import item_counters
+from soundshelf.core.stats import item_counters
+from soundshelf.core.users import profile_key
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.table import Delete, ItemPresent, Key, Update, WriteOp
-from soundshelf.uploads.models import original_blob_key
 
 STORED_SUFFIX = ".stored"
+
+
+def original_blob_key(owner_id: str, upload_id: str) -> str:
+    """The key an upload URL writes (the only keys upload URLs are signed for)."""
+    return f"originals/{owner_id}/{upload_id}"
 
 
 def hash_key(owner_id: str, sha256: str) -> Key:
