@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from soundshelf import client_origin
 from soundshelf.accounts.service import AccountsService
+from soundshelf.adapters.jwt_verifier import JwtVerifier  # both identity providers' tokens
 from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.artists import Artists
 from soundshelf.catalog.tracks import Tracks
@@ -34,7 +35,7 @@ from soundshelf.playlists import Playlists
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import Clock, SystemClock
 from soundshelf.ports.identity import IdentityProvider, JwksSource
-from soundshelf.ports.jobs import JobQueue
+from soundshelf.ports.jobs import JobHandler, JobQueue
 from soundshelf.ports.mail import Mailer
 from soundshelf.ports.table import Table
 from soundshelf.ratelimit import RateLimiter
@@ -60,8 +61,6 @@ from soundshelf.worker_status import WorkerStatusBoard
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
-
-    from soundshelf.worker import JobHandler
 
 
 @dataclass
@@ -249,9 +248,11 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
 
 
 def _accounts(base: _Base) -> AccountsService:
+    identity = base.adapters.identity
     return AccountsService(
         table=base.table,
-        identity=base.adapters.identity,
+        identity=identity,
+        verifier=JwtVerifier(identity.token_settings, identity.jwks, clock=base.clock.now),
         clock=base.clock,
         limiter=base.limiter,
         api_key_requests_per_minute=base.settings.api_key_requests_per_minute,
@@ -270,9 +271,7 @@ def _uploads(base: _Base, events: ChangeEvents) -> _Uploads:
     )
     # The embedded store tells us itself when an upload arrived (S3 does it by event), and
     # asks before taking bytes for one (S3 cannot ask: see UploadsService.complete_by_key).
-    if hasattr(base.blobs, "on_upload_complete"):
-        base.blobs.on_upload_complete = uploads.complete_by_key
-        base.blobs.accepts_upload = uploads.accepts_bytes
+    base.blobs.watch_uploads(on_complete=uploads.complete_by_key, accepts=uploads.accepts_bytes)
     return _Uploads(
         service=uploads,
         jobs={PROCESS_UPLOAD: _Deferred(lambda: _upload_processor(base, events))},

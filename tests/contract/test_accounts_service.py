@@ -19,7 +19,7 @@ from soundshelf.accounts.service import AccountsService
 from soundshelf.accounts.throttles import LOGIN_FREE_FAILURES, MAILS_PER_TARGET
 from soundshelf.adapters.cognito_identity import CognitoIdentityProvider
 from soundshelf.adapters.dynamodb_table import DynamoDbTable
-from soundshelf.adapters.jwt_verifier import StaticJwks
+from soundshelf.adapters.jwt_verifier import JwtVerifier, StaticJwks
 from soundshelf.adapters.local_identity import LocalIdentityProvider
 from soundshelf.adapters.outbox_mail import OutboxMailer
 from soundshelf.adapters.sqlite_table import SqliteTable
@@ -58,7 +58,11 @@ def _local(tmp_path: Path) -> Stack:
         issuer="http://testserver",
     )
     accounts = AccountsService(
-        table=table, identity=identity, clock=clock, limiter=RateLimiter(table, clock)
+        table=table,
+        identity=identity,
+        verifier=JwtVerifier(identity.token_settings, identity.jwks, clock=clock.now),
+        clock=clock,
+        limiter=RateLimiter(table, clock),
     )
     return Stack(accounts, lambda email: code_from_outbox(tmp_path, email))
 
@@ -71,7 +75,11 @@ def _aws() -> Stack:
     clock = SystemClock()
     table = DynamoDbTable("accounts", region="us-east-1", create_if_missing=True)
     accounts = AccountsService(
-        table=table, identity=identity, clock=clock, limiter=RateLimiter(table, clock)
+        table=table,
+        identity=identity,
+        verifier=JwtVerifier(identity.token_settings, identity.jwks, clock=clock.now),
+        clock=clock,
+        limiter=RateLimiter(table, clock),
     )
     return Stack(accounts, lambda email: "123456")  # moto accepts any code
 

@@ -24,7 +24,6 @@ from soundshelf.accounts.throttles import (
 )
 from soundshelf.accounts.token_times import issued_before, record_issue
 from soundshelf.accounts.validation import check_password, normalize_email, normalize_username
-from soundshelf.adapters.jwt_verifier import JwtVerifier
 from soundshelf.core import audit as audit_actions
 from soundshelf.core.audit import NO_AUDIT, AuditRecorder
 from soundshelf.core.stats import signup_counters
@@ -48,6 +47,7 @@ from soundshelf.ports.identity import (
     InvalidToken,
     RefreshTokenReused,
     Tokens,
+    TokenVerifier,
     UserDisabled,
     UsernameTaken,
     WrongPassword,
@@ -82,6 +82,7 @@ class AccountsService:
         *,
         table: Table,
         identity: IdentityProvider,
+        verifier: TokenVerifier,
         clock: Clock,
         limiter: RateLimiter,
         api_key_requests_per_minute: int = 600,
@@ -92,7 +93,7 @@ class AccountsService:
         self.identity = identity
         self.clock = clock
         self.limiter = limiter
-        self.verifier = JwtVerifier(identity.token_settings, identity.jwks, clock=clock.now)
+        self.verifier = verifier
         self.api_key_requests_per_minute = api_key_requests_per_minute
         self.audit = audit
         self.login_throttle = login_throttle(table, clock, limiter)
