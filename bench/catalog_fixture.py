@@ -16,7 +16,7 @@ What it writes, per ``grow(total)`` call (repeatable: a catalog grows from 100k 
   the uploads service are left out: nothing listed reads them, and they would add a fifth
   to the writing time); ~80% of tracks sit on albums of 6–14 tracks (album item, name
   reservation, track entries);
-- the user the benchmark logs in as (made with ``AccountsService.create_user``): an artist
+- the user the benchmark logs in as (made with ``Accounts.create_user``): an artist
   with ``BENCH_ALBUMS`` ranked albums of their own, a few friends, and likes on ~2% of
   public tracks;
 - with ``search=True``: search entries for the new tracks, albums and artists through

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from soundshelf import client_origin
-from soundshelf.accounts.service import AccountsService
+from soundshelf.accounts.service import Accounts
 from soundshelf.adapters.jwt_verifier import JwtVerifier  # both identity providers' tokens
 from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.artists import Artists
@@ -43,7 +43,7 @@ from soundshelf.search.documents import SearchIndexer
 from soundshelf.search.index import SearchIndex
 from soundshelf.search.reindex import Reindexer
 from soundshelf.search.service import Search
-from soundshelf.sharing.service import Shares
+from soundshelf.shares.service import Shares
 from soundshelf.social.friends import Friends
 from soundshelf.social.notifications import (
     FAN_OUT,
@@ -51,12 +51,12 @@ from soundshelf.social.notifications import (
     READ_ALL,
     FanOutJob,
     FeedBackfillJob,
-    NotificationService,
+    Notifications,
     ReadAllJob,
 )
 from soundshelf.social.requests import FriendRequests
 from soundshelf.subsonic.app_passwords import AppPasswords, fernet_key
-from soundshelf.uploads.service import PROCESS_UPLOAD, UploadsService
+from soundshelf.uploads.service import PROCESS_UPLOAD, Uploads
 from soundshelf.worker_status import WorkerStatusBoard
 
 if TYPE_CHECKING:
@@ -72,14 +72,14 @@ class Services:
     identity: IdentityProvider
     mailer: Mailer | None
     jobs: JobQueue
-    accounts: AccountsService
-    uploads: UploadsService
+    accounts: Accounts
+    uploads: Uploads
     friends: Friends
     tracks: Tracks
     albums: Albums
     playlists: Playlists
     artists: Artists
-    notifications: NotificationService
+    notifications: Notifications
     friend_requests: FriendRequests
     photos: Photos
     files: Files
@@ -148,14 +148,14 @@ class _Base:
 
 @dataclass
 class _Uploads:
-    service: UploadsService
+    service: Uploads
     jobs: dict[str, JobHandler]
 
 
 @dataclass
 class _Social:
     friends: Friends
-    notifications: NotificationService
+    notifications: Notifications
     friend_requests: FriendRequests
     jobs: dict[str, JobHandler]
 
@@ -247,9 +247,9 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     )
 
 
-def _accounts(base: _Base) -> AccountsService:
+def _accounts(base: _Base) -> Accounts:
     identity = base.adapters.identity
-    return AccountsService(
+    return Accounts(
         table=base.table,
         identity=identity,
         verifier=JwtVerifier(identity.token_settings, identity.jwks, clock=base.clock.now),
@@ -262,7 +262,7 @@ def _accounts(base: _Base) -> AccountsService:
 
 
 def _uploads(base: _Base, events: ChangeEvents) -> _Uploads:
-    uploads = UploadsService(
+    uploads = Uploads(
         table=base.table,
         blobs=base.blobs,
         jobs=base.jobs,
@@ -270,7 +270,7 @@ def _uploads(base: _Base, events: ChangeEvents) -> _Uploads:
         settings=base.settings,
     )
     # The embedded store tells us itself when an upload arrived (S3 does it by event), and
-    # asks before taking bytes for one (S3 cannot ask: see UploadsService.complete_by_key).
+    # asks before taking bytes for one (S3 cannot ask: see Uploads.complete_by_key).
     base.blobs.watch_uploads(on_complete=uploads.complete_by_key, accepts=uploads.accepts_bytes)
     return _Uploads(
         service=uploads,
@@ -291,9 +291,9 @@ def _upload_processor(base: _Base, events: ChangeEvents) -> JobHandler:
     )
 
 
-def _social(base: _Base, accounts: AccountsService) -> _Social:
+def _social(base: _Base, accounts: Accounts) -> _Social:
     friends = Friends(base.table, base.clock)
-    notifications = NotificationService(table=base.table, jobs=base.jobs, clock=base.clock)
+    notifications = Notifications(table=base.table, jobs=base.jobs, clock=base.clock)
     return _Social(
         friends=friends,
         notifications=notifications,
@@ -313,9 +313,7 @@ def _social(base: _Base, accounts: AccountsService) -> _Social:
     )
 
 
-def _catalog(
-    base: _Base, accounts: AccountsService, social: _Social, events: ChangeEvents
-) -> _Catalog:
+def _catalog(base: _Base, accounts: Accounts, social: _Social, events: ChangeEvents) -> _Catalog:
     """Music (tracks, albums, playlists, artists), photos and files."""
     table, clock, friends = base.table, base.clock, social.friends
     tracks = Tracks(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from soundshelf.accounts.service import AccountsService
+from soundshelf.accounts.service import Accounts
 from soundshelf.accounts.throttles import LOGIN_FREE_FAILURES, MAILS_PER_TARGET
 from soundshelf.adapters.cognito_identity import CognitoIdentityProvider
 from soundshelf.adapters.dynamodb_table import DynamoDbTable
@@ -43,7 +43,7 @@ PASSWORD = "Correct-Horse-7-battery"
 
 @dataclass
 class Stack:
-    accounts: AccountsService
+    accounts: Accounts
     code_for: Callable[[str], str]  # email → the confirmation code sent to it
 
 
@@ -57,7 +57,7 @@ def _local(tmp_path: Path) -> Stack:
         key_dir=tmp_path / "keys",
         issuer="http://testserver",
     )
-    accounts = AccountsService(
+    accounts = Accounts(
         table=table,
         identity=identity,
         verifier=JwtVerifier(identity.token_settings, identity.jwks, clock=clock.now),
@@ -74,7 +74,7 @@ def _aws() -> Stack:
     )
     clock = SystemClock()
     table = DynamoDbTable("accounts", region="us-east-1", create_if_missing=True)
-    accounts = AccountsService(
+    accounts = Accounts(
         table=table,
         identity=identity,
         verifier=JwtVerifier(identity.token_settings, identity.jwks, clock=clock.now),

@@ -21,7 +21,7 @@ from soundshelf.errors import Conflict, NotFound, PreconditionFailed
 from soundshelf.search import index as search_index
 from soundshelf.search import reindex
 from soundshelf.search import service as search_service
-from soundshelf.sharing.service import share_key, token_key
+from soundshelf.shares.service import share_key, token_key
 from soundshelf.uploads.service import PROCESS_UPLOAD
 from soundshelf.worker import Worker
 from tests import mediagen

@@ -76,7 +76,7 @@ class NewApiKey:
     created_at: float
 
 
-class AccountsService:
+class Accounts:
     def __init__(
         self,
         *,

@@ -344,7 +344,7 @@ class S3BlobStore:
         self, *, on_complete: Callable[[str], None], accepts: Callable[[str], bool]
     ) -> None:
         """Nothing to do: S3 notifies the processing queue of uploads by itself, and
-        cannot ask before taking bytes (``UploadsService.complete_by_key``)."""
+        cannot ask before taking bytes (``Uploads.complete_by_key``)."""
 
 
 def _check_part_number(part_number: int) -> None:

@@ -18,7 +18,7 @@ from soundshelf.errors import NotFound
 from soundshelf.moderation.reports import aggregate_key, report_key
 from soundshelf.moderation.targets import Targets
 from soundshelf.ports.table import Table
-from soundshelf.sharing.service import Shares
+from soundshelf.shares.service import Shares
 
 # An artist's page is public already: its profile fields are what is reported.
 _PROFILE_FIELDS = ("userId", "username", "displayName", "artistName", "bio")

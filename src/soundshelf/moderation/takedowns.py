@@ -28,7 +28,7 @@ from soundshelf.events import ChangeEvents
 from soundshelf.moderation.targets import LISTING_KINDS, Targets, owner_of, target_key, title_of
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.table import AttributeEquals, ConditionFailed, ItemPresent, Table
-from soundshelf.social.notifications import NotificationService
+from soundshelf.social.notifications import Notifications
 
 log = logging.getLogger("soundshelf.moderation")
 
@@ -43,7 +43,7 @@ class Takedowns:
         table: Table,
         clock: Clock,
         targets: Targets,
-        notifications: NotificationService,
+        notifications: Notifications,
         audit_log: AuditRecorder,
         events: ChangeEvents,
     ) -> None:

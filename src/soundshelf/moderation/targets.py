@@ -20,7 +20,7 @@ from soundshelf.playlists.service import playlist_key
 from soundshelf.policies import can_view
 from soundshelf.ports.clock import Clock
 from soundshelf.ports.table import Key, Table
-from soundshelf.sharing.service import share_key, token_key
+from soundshelf.shares.service import share_key, token_key
 from soundshelf.social.friends import Friends
 
 TargetType = Literal["track", "album", "playlist", "photo", "file", "artist", "share"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from soundshelf.accounts.service import AccountsService
+from soundshelf.accounts.service import Accounts
 from soundshelf.accounts.throttles import app_password_throttle
 from soundshelf.core.users import Principal
 from soundshelf.errors import RateLimited
@@ -30,7 +30,7 @@ MAX_USERNAME = 320  # as the web sign-in's field
 
 class SubsonicAuth:
     def __init__(
-        self, *, accounts: AccountsService, app_passwords: AppPasswords, limiter: RateLimiter
+        self, *, accounts: Accounts, app_passwords: AppPasswords, limiter: RateLimiter
     ) -> None:
         self.accounts = accounts
         self.app_passwords = app_passwords

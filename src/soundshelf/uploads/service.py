@@ -72,7 +72,7 @@ class NewUpload:
     expires_at: float = 0
 
 
-class UploadsService:
+class Uploads:
     def __init__(
         self, *, table: Table, blobs: BlobStore, jobs: JobQueue, clock: Clock, settings: Settings
     ) -> None:
