@@ -32,6 +32,9 @@ class Album(ApiModel):
     status: ItemStatus
     created_at: str
     version: int
+    track_count: int = Field(description="Its tracks the caller may count: all for the owner")
+    duration_ms: int = Field(description="Their total duration")
+    cover_url: str | None
 
 
 class AlbumWithTracks(Album):
