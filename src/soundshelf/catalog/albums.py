@@ -267,6 +267,8 @@ class Albums:
                 Delete(*name_key(album["ownerId"], album["title"], album["artist"])),
             ]
         )
+        for blob in (album.get("cover") or {}).values():  # the album's own copy
+            self.tracks.blobs.delete(blob["key"])
         self.events.item_changed("album", album_id)
 
 
