@@ -17,6 +17,7 @@ from soundshelf.accounts.service import Accounts
 from soundshelf.adapters.jwt_verifier import JwtVerifier  # both identity providers' tokens
 from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.artists import Artists
+from soundshelf.catalog.tracklists import Tracklists
 from soundshelf.catalog.tracks import Tracks
 from soundshelf.config import Settings
 from soundshelf.core.audit import AuditLog
@@ -77,6 +78,7 @@ class Services:
     friends: Friends
     tracks: Tracks
     albums: Albums
+    tracklists: Tracklists
     playlists: Playlists
     artists: Artists
     notifications: Notifications
@@ -164,6 +166,7 @@ class _Social:
 class _Catalog:
     tracks: Tracks
     albums: Albums
+    tracklists: Tracklists
     playlists: Playlists
     artists: Artists
     photos: Photos
@@ -218,6 +221,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         friend_requests=social.friend_requests,
         tracks=catalog.tracks,
         albums=catalog.albums,
+        tracklists=catalog.tracklists,
         playlists=catalog.playlists,
         artists=catalog.artists,
         photos=catalog.photos,
@@ -325,9 +329,19 @@ def _catalog(base: _Base, accounts: Accounts, social: _Social, events: ChangeEve
         events=events,
     )
     albums = Albums(table=table, clock=clock, tracks=tracks, events=events)
+    photos = Photos(
+        table=table,
+        blobs=base.blobs,
+        friends=friends,
+        settings=base.settings,
+        events=events,
+    )
     return _Catalog(
         tracks=tracks,
         albums=albums,
+        tracklists=Tracklists(
+            table=table, blobs=base.blobs, albums=albums, tracks=tracks, photo_of=photos.load
+        ),
         playlists=Playlists(table=table, clock=clock, tracks=tracks, events=events),
         artists=Artists(
             table=table,
@@ -337,13 +351,7 @@ def _catalog(base: _Base, accounts: Accounts, social: _Social, events: ChangeEve
             albums=albums,
             events=events,
         ),
-        photos=Photos(
-            table=table,
-            blobs=base.blobs,
-            friends=friends,
-            settings=base.settings,
-            events=events,
-        ),
+        photos=photos,
         files=Files(table=table, blobs=base.blobs, settings=base.settings),
     )
 

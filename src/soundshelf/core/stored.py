@@ -1,4 +1,6 @@
-"""Items made from an upload (tracks, photos, files) as stored, and how they go away.
+"""Upload records and the items made from them (tracks, photos, files) as stored, and how
+they go away. The upload record is ``UPLOAD#{uploadId}`` / ``UPLOAD``; its bytes arrive at
+``original_blob_key``.
 
 Processing (uploads/processing.py) commits an item together with what it adds elsewhere:
 the content-hash entry, the owner's storage and item count, the platform counters; and
@@ -23,6 +25,10 @@ from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.table import Delete, ItemPresent, Key, Update, WriteOp
 
 STORED_SUFFIX = ".stored"
+
+
+def upload_key(upload_id: str) -> tuple[str, str]:
+    return f"UPLOAD#{upload_id}", "UPLOAD"
 
 
 def original_blob_key(owner_id: str, upload_id: str) -> str:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from soundshelf.core.stored import stored_original_key
+from soundshelf.core.stored import stored_original_key, upload_key
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.table import AttributeEquals, Table, TransactionFailed, Update, WriteOp
-from soundshelf.uploads.models import upload_key
 from soundshelf.uploads.quota import release_op
 
 

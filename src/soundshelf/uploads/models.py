@@ -75,10 +75,6 @@ def clean_content_type(content_type: str) -> str:
     return base
 
 
-def upload_key(upload_id: str) -> tuple[str, str]:
-    return f"UPLOAD#{upload_id}", "UPLOAD"
-
-
 _UPLOAD_ID_RE = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")  # a ULID
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from soundshelf.catalog.tracks import lyrics_key
 from soundshelf.core.stats import item_counters
-from soundshelf.core.stored import derived_key, hash_key, stored_original_key
+from soundshelf.core.stored import derived_key, hash_key, stored_original_key, upload_key
 from soundshelf.core.users import profile_key
 from soundshelf.events import ChangeEvents
 from soundshelf.media.audio import needs_rendition, probe_audio, transcode_with_waveform
@@ -45,7 +45,6 @@ from soundshelf.ports.table import (
 )
 from soundshelf.scratch import scratch_folder
 from soundshelf.uploads.endings import discard_bytes, end_upload, fail_upload
-from soundshelf.uploads.models import upload_key
 from soundshelf.uploads.quota import charge_op
 
 log = logging.getLogger("soundshelf.processing")

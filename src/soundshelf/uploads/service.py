@@ -17,7 +17,7 @@ from typing import Any
 from ulid import ULID
 
 from soundshelf.config import Settings
-from soundshelf.core.stored import original_blob_key
+from soundshelf.core.stored import original_blob_key, upload_key
 from soundshelf.core.users import Principal
 from soundshelf.errors import Conflict, DomainError, NotFound, ValidationFailed
 from soundshelf.ports.blobs import BlobStore, CompletedPart
@@ -39,7 +39,6 @@ from soundshelf.uploads.models import (
     clean_filename,
     kind_of,
     upload_id_of,
-    upload_key,
 )
 from soundshelf.uploads.quota import StorageQuota, megabytes, release_op
 
