@@ -20,12 +20,13 @@ import pytest
 from starlette.datastructures import MultiDict
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal, principal_of
 from soundshelf.bootstrap import Services, build
-from soundshelf.catalog.albums import album_key, rank_sort_key
+from soundshelf.catalog.album_contents import album_key, entry_key
+from soundshelf.catalog.albums import rank_sort_key
 from soundshelf.catalog.indexes import listing_keys
-from soundshelf.catalog.tracks import album_entry_key, track_key
+from soundshelf.catalog.tracks import track_key
 from soundshelf.config import Settings
+from soundshelf.core.users import Principal, principal_of
 from soundshelf.ports.clock import iso
 from soundshelf.subsonic import browse
 from soundshelf.subsonic.call import Call
@@ -137,7 +138,7 @@ class Catalog:
         if album_id:
             track["albumId"] = album_id
             track["trackNumber"] = n % 20
-            pk, sk = album_entry_key(album_id, None, track["trackNumber"], track_id)
+            pk, sk = entry_key(album_id, None, track["trackNumber"], track_id)
             self.services.table.put({"PK": pk, "SK": sk, "trackId": track_id})
         sort_key = f"{iso(now)}#{track_id}"
         keys = listing_keys("TRACKS", track, sort_key)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from soundshelf.accounts.models import Principal
+from soundshelf.core.users import Principal
 from soundshelf.ports.table import INDEXES, Table
 
 MAX_FRIENDS = 200  # friends whose friends-only items a caller's streams include
