@@ -169,7 +169,7 @@ function musicList(tracks) {
 function trackRow(track, play) {
   return h(
     "li",
-    { class: "track-row" },
+    { class: "track-row", "data-track-id": track.trackId },
     h(
       "button",
       { type: "button", class: "play-track", "aria-label": `Play ${track.title}`, onclick: play },
