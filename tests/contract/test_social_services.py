@@ -178,18 +178,3 @@ def test_friends_among_answers_for_many_users_at_once(services: Services) -> Non
         [bob.user_id, dan.user_id]  # not herself, not a friend of a friend, not a stranger
     )
     assert services.friends.among(cid.user_id, set()) == []
-
-
-def test_a_link_without_a_note_opens_with_an_empty_note(services: Services, tmp_path: Path) -> None:
-    owner = user(services, "noter")
-    photo_id = make_photo(services, owner, mediagen.make_jpeg(tmp_path / "p.jpg"))
-    _, token = services.shares.create(
-        owner,
-        target_type="photo",
-        target_id=photo_id,
-        expires_in=None,
-        password=None,
-        allow_download=False,
-    )
-    # Stored as null; the page would print "null" if that reached it.
-    assert services.shares.open(token, password=None, client="192.0.2.1")["description"] == ""

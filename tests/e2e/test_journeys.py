@@ -110,6 +110,8 @@ def test_sign_up_upload_play_navigate_seek_edit_and_resume(
     page.get_by_role("button", name="Save").click()
     hostile_row = page.locator(".track-row", has_text=HOSTILE_TITLE)
     expect(hostile_row.locator(".track-title")).to_have_text(HOSTILE_TITLE)
+    # The player shows the edit at once, without a reload.
+    expect(page.locator(".now-title")).to_have_text(HOSTILE_TITLE)
     assert hostile_row.locator("img").count() == 0  # the song has no cover art either
     assert page.locator("img[src='x']").count() == 0
 

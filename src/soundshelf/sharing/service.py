@@ -269,7 +269,7 @@ class Shares:
             raise NotFound("This link does not work any more")
         return {
             "targetType": share["targetType"],
-            "description": share.get("description") or "",  # stored as null when none
+            "description": share.get("description", ""),
             "expiresAt": iso(share["expiresAt"]),
             "allowDownload": share["allowDownload"],
             "owner": owner.get("displayName") or owner["username"],

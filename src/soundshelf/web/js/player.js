@@ -82,6 +82,8 @@ class Player extends HTMLElement {
     this.queue = saved.queue;
     this.shuffle = Boolean(saved.shuffle);
     this.repeat = REPEAT_MODES.includes(saved.repeat) ? saved.repeat : "off";
+    const order = Array.isArray(saved.unshuffled) ? saved.unshuffled : null;
+    this.#unshuffled = this.shuffle && order ? order.map((i) => this.queue[i]).filter(Boolean) : null;
     this.#showModes();
     this.#audio.volume = saved.volume ?? 1;
     this.#ui.volume.value = String(this.#audio.volume);
@@ -405,7 +407,10 @@ class Player extends HTMLElement {
     // Without the peaks of shared tracks: a thousand numbers each, rewritten every 3 s.
     const queue = this.queue.map(({ waveform, ...track }) => track);
     const { shuffle, repeat } = this;
-    const saved = { queue, index: this.index, position, volume: this.#audio.volume, shuffle, repeat };
+    // The order before shuffling, as positions in the queue.
+    const unshuffled = this.#unshuffled?.map((track) => this.queue.indexOf(track));
+    const volume = this.#audio.volume;
+    const saved = { queue, index: this.index, position, volume, shuffle, repeat, unshuffled };
     localStorage.setItem(SAVED, JSON.stringify(saved));
   }
 

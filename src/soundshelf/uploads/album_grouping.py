@@ -1,0 +1,60 @@
+"""Uploaded tracks join their album (issue 17.2): a track whose tags name an album goes
+into its owner's album of that title and album artist, made on the first such track.
+
+It runs where every track is made (``processing``), so a folder dropped in the web app,
+many files sent at once and ``soundshelf import`` all group the same way. The album keeps
+its tracks in disc and track order by itself (its tracklist is sorted by those numbers).
+Running it twice for a track changes nothing: a repeated job delivery is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from soundshelf.accounts.models import principal_of, profile_key
+from soundshelf.catalog.albums import Albums, name_key
+from soundshelf.catalog.tracks import Tracks
+from soundshelf.errors import Conflict
+from soundshelf.ports.table import Table
+
+log = logging.getLogger("soundshelf.uploads")
+
+
+class AlbumGrouping:
+    def __init__(self, *, table: Table, albums: Albums, tracks: Tracks) -> None:
+        self.table = table
+        self.albums = albums
+        self.tracks = tracks
+
+    def place(self, track: dict[str, Any]) -> str | None:
+        """Puts ``track`` (a committed track item) into the album its tags name; returns
+        the album's id, or None when its tags name no album."""
+        title = str(track.get("album") or "").strip()
+        if not title or track.get("albumId"):
+            return track.get("albumId")
+        profile = self.table.get(*profile_key(track["ownerId"]))
+        if profile is None:
+            return None  # the owner left meanwhile
+        owner = principal_of(profile)
+        # The album artist when tagged (a compilation's tracks have their own artists).
+        artist = str(track.get("albumArtist") or track.get("artist") or owner.username).strip()
+        album_id = self._album_id(owner, title, artist, track)
+        self.tracks.update(owner, track["trackId"], {"albumId": album_id})
+        return album_id
+
+    def _album_id(self, owner: Any, title: str, artist: str, track: dict[str, Any]) -> str:
+        existing = self.table.get(*name_key(owner.user_id, title, artist))
+        if existing:
+            return str(existing["albumId"])
+        fields = {"title": title, "artist": artist, "genre": track.get("genre") or ""}
+        if track.get("year"):
+            fields["year"] = track["year"]
+        try:
+            return str(self.albums.create(owner, fields)["albumId"])
+        except Conflict:
+            # Another track of the same album, processed at the same moment, made it first.
+            existing = self.table.get(*name_key(owner.user_id, title, artist))
+            if existing is None:
+                raise
+            return str(existing["albumId"])
