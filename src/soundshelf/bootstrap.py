@@ -16,6 +16,7 @@ from soundshelf import client_origin
 from soundshelf.accounts.service import AccountsService
 from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.artists import Artists
+from soundshelf.catalog.tracklists import Tracklists
 from soundshelf.catalog.tracks import Tracks
 from soundshelf.config import Settings
 from soundshelf.events import ChangeEvents
@@ -78,6 +79,7 @@ class Services:
     friends: Friends
     tracks: Tracks
     albums: Albums
+    tracklists: Tracklists
     playlists: Playlists
     artists: Artists
     notifications: NotificationService
@@ -165,6 +167,7 @@ class _Social:
 class _Catalog:
     tracks: Tracks
     albums: Albums
+    tracklists: Tracklists
     playlists: Playlists
     artists: Artists
     photos: Photos
@@ -219,6 +222,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         friend_requests=social.friend_requests,
         tracks=catalog.tracks,
         albums=catalog.albums,
+        tracklists=catalog.tracklists,
         playlists=catalog.playlists,
         artists=catalog.artists,
         photos=catalog.photos,
@@ -330,9 +334,19 @@ def _catalog(
         events=events,
     )
     albums = Albums(table=table, clock=clock, tracks=tracks, events=events)
+    photos = Photos(
+        table=table,
+        blobs=base.blobs,
+        friends=friends,
+        settings=base.settings,
+        events=events,
+    )
     return _Catalog(
         tracks=tracks,
         albums=albums,
+        tracklists=Tracklists(
+            table=table, blobs=base.blobs, albums=albums, tracks=tracks, photo_of=photos.load
+        ),
         playlists=Playlists(table=table, clock=clock, tracks=tracks, events=events),
         artists=Artists(
             table=table,
@@ -342,13 +356,7 @@ def _catalog(
             albums=albums,
             events=events,
         ),
-        photos=Photos(
-            table=table,
-            blobs=base.blobs,
-            friends=friends,
-            settings=base.settings,
-            events=events,
-        ),
+        photos=photos,
         files=Files(table=table, blobs=base.blobs, settings=base.settings),
     )
 

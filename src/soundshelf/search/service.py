@@ -65,7 +65,7 @@ class Search:
         if kind == "track":
             return self.tracks.views(viewer, items)
         if kind == "album":
-            return [self.albums.view(album) for album in items]
+            return [self.albums.view(album, viewer) for album in items]
         if kind == "playlist":
             return [self.playlists.summary(playlist) for playlist in items]
         if kind == "photo":

@@ -326,7 +326,7 @@ class Shares:
         if kind == "album":
             tracks = self.albums.owner_tracks(target["albumId"], target["ownerId"])
             return {
-                **self.albums.view(target),
+                **self.albums.view(target, None, as_owner=True),
                 "tracks": [self._track(t, download) for t in tracks],
             }
         if kind == "playlist":
