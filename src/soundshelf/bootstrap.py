@@ -294,7 +294,9 @@ def _upload_processor(base: _Base, events: ChangeEvents, catalog: _Catalog) -> J
         clock=base.clock,
         events=events,
         scratch=base.adapters.scratch,
-        albums=AlbumGrouping(table=base.table, albums=catalog.albums, tracks=catalog.tracks),
+        albums=AlbumGrouping(
+            table=base.table, albums=catalog.albums, tracklists=catalog.tracklists
+        ),
     )
 
 

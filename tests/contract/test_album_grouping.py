@@ -28,9 +28,20 @@ def services(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service
         yield build(_aws_settings(tmp_path))
 
 
-def upload(services: Services, owner: Principal, tmp_path: Path, title: str, **tags) -> str:
+def upload(
+    services: Services,
+    owner: Principal,
+    tmp_path: Path,
+    title: str,
+    cover: bytes | None = None,
+    **tags: str | int,
+) -> str:
     path = mediagen.make_audio(
-        tmp_path / f"{title}.mp3", "mp3", 1.0, tags={"title": title, "artist": "Nova", **tags}
+        tmp_path / f"{title}.mp3",
+        "mp3",
+        1.0,
+        tags={"title": title, "artist": "Nova", **tags},
+        cover=cover,
     )
     item = services.uploads.create_from_file(
         owner, path, filename=path.name, content_type="audio/mpeg"
@@ -52,12 +63,17 @@ def test_tagged_uploads_make_one_album_in_disc_and_track_order(
 ) -> None:
     owner = user(services, "grouper")
     # Sent out of order, across two discs.
+    # Sent out of order, across two discs; the first has no art, the second brings it.
     for title, disc, number in [("C", 2, 1), ("A", 1, 1), ("D", 2, 2), ("B", 1, 2)]:
-        upload(services, owner, tmp_path, title, disc_number=disc, track_number=number, **ALBUM)
+        art = mediagen.cover_jpeg() if title == "A" else None
+        upload(
+            services, owner, tmp_path, title, art, disc_number=disc, track_number=number, **ALBUM
+        )
     albums, _ = services.albums.list(owner, owner="me", limit=50, cursor=None)
     assert [(a["title"], a["artist"]) for a in albums] == [("Night Drives", "Nova")]
     album_id = albums[0]["albumId"]
     assert titles(services, owner, album_id) == ["A", "B", "C", "D"]
+    assert services.albums.get(owner, album_id)["coverUrl"]  # the embedded art
 
     # A later upload joins the same album; a track without an album tag joins none.
     upload(services, owner, tmp_path, "E", disc_number=2, track_number=3, **ALBUM)

@@ -3,8 +3,10 @@ into its owner's album of that title and album artist, made on the first such tr
 
 It runs where every track is made (``processing``), so a folder dropped in the web app,
 many files sent at once and ``soundshelf import`` all group the same way. The album keeps
-its tracks in disc and track order by itself (its tracklist is sorted by those numbers).
-Running it twice for a track changes nothing: a repeated job delivery is harmless.
+its tracks in disc and track order (``Tracklists.add`` places the track by its tagged
+numbers, after the disc's last track when it has none) and takes the first embedded cover
+art as its cover when it has none. A track already in an album is left where it is, so a
+repeated job delivery changes nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from soundshelf.accounts.models import principal_of, profile_key
 from soundshelf.catalog.albums import Albums, name_key
-from soundshelf.catalog.tracks import Tracks
+from soundshelf.catalog.tracklists import Tracklists
 from soundshelf.errors import Conflict
 from soundshelf.ports.table import Table
 
@@ -22,10 +24,10 @@ log = logging.getLogger("soundshelf.uploads")
 
 
 class AlbumGrouping:
-    def __init__(self, *, table: Table, albums: Albums, tracks: Tracks) -> None:
+    def __init__(self, *, table: Table, albums: Albums, tracklists: Tracklists) -> None:
         self.table = table
         self.albums = albums
-        self.tracks = tracks
+        self.tracklists = tracklists
 
     def place(self, track: dict[str, Any]) -> str | None:
         """Puts ``track`` (a committed track item) into the album its tags name; returns
@@ -40,7 +42,13 @@ class AlbumGrouping:
         # The album artist when tagged (a compilation's tracks have their own artists).
         artist = str(track.get("albumArtist") or track.get("artist") or owner.username).strip()
         album_id = self._album_id(owner, title, artist, track)
-        self.tracks.update(owner, track["trackId"], {"albumId": album_id})
+        self.tracklists.add(
+            owner,
+            album_id,
+            track["trackId"],
+            disc=track.get("discNumber") or None,  # 0 or absent: the first disc
+            number=track.get("trackNumber") or None,  # absent: after the disc's last
+        )
         return album_id
 
     def _album_id(self, owner: Any, title: str, artist: str, track: dict[str, Any]) -> str:
