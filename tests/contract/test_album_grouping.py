@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from soundshelf.accounts.models import Principal
 from soundshelf.bootstrap import Services, build
 from soundshelf.config import Settings
+from soundshelf.core.users import Principal
 from soundshelf.uploads.service import PROCESS_UPLOAD
 from tests import mediagen
 from tests.contract.test_catalog_services import _aws_settings, user

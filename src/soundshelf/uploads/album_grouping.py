@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from soundshelf.accounts.models import principal_of, profile_key
 from soundshelf.catalog.albums import Albums, name_key
 from soundshelf.catalog.tracklists import Tracklists
+from soundshelf.core.users import principal_of, profile_key
 from soundshelf.errors import Conflict
 from soundshelf.ports.table import Table
 
