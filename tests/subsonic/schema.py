@@ -67,6 +67,7 @@ CHILD = shape(
     discNumber=INTEGER,
     created=DATE_TIME,
     starred=DATE_TIME,
+    userRating={"type": "integer", "minimum": 1, "maximum": 5},
     albumId=STRING,
     artistId=STRING,
     type={"type": "string", "enum": ["music", "video", "podcast", "audiobook"]},
@@ -88,6 +89,7 @@ ALBUM_ID3 = shape(
     playCount=INTEGER,
     created=DATE_TIME,
     starred=DATE_TIME,
+    userRating={"type": "integer", "minimum": 1, "maximum": 5},
     year=INTEGER,
     genre=STRING,
 )
@@ -250,7 +252,21 @@ RESPONSES: dict[str, dict[str, Schema]] = {
     },
     "setRating": {},
     "scrobble": {},
-    "getNowPlaying": {"nowPlaying": shape(("entry",), entry=array(CHILD))},
+    "getNowPlaying": {
+        "nowPlaying": shape(
+            ("entry",),
+            entry=array(
+                extend(
+                    CHILD,
+                    ("username", "minutesAgo", "playerId"),
+                    username=STRING,
+                    minutesAgo=INTEGER,
+                    playerId=INTEGER,
+                    playerName=STRING,
+                )
+            ),
+        )
+    },
     "getUser": {"user": USER},
     "getBookmarks": {
         "bookmarks": shape(

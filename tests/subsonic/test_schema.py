@@ -165,13 +165,23 @@ def test_every_endpoint_answers_in_the_specified_shapes(
     check("updatePlaylist", playlistId=playlist, name="Mix 2", songIndexToRemove=0)
     check("getPlaylists")
     check("getPlaylist", id=playlist)
-    check("star", id=song)
-    check("getStarred")
-    check("getStarred2")
-    check("unstar", id=song)
+    check("star", id=[song, album], artistId=artist)
     check("setRating", id=song, rating=5)
+    check("setRating", id=album, rating=4)
+    starred = check("getStarred2")["starred2"]
+    assert [len(starred[k]) for k in ("artist", "album", "song")] == [1, 1, 1]
+    assert starred["album"][0]["userRating"] == 4
+    assert starred["song"][0]["userRating"] == 5
+    check("getStarred")
+    check("getAlbum", id=album)
+    check("getArtist", id=artist)
+    check("getAlbumList2", type="starred")
+    check("getMusicDirectory", id=artist)
+    check("unstar", id=song)
     check("scrobble", id=song)
-    check("getNowPlaying")
+    check("scrobble", id=song, submission="false", c="DSub")
+    (playing,) = check("getNowPlaying")["nowPlaying"]["entry"]
+    assert (playing["id"], playing["username"], playing["playerName"]) == (song, "alice", "DSub")
     check("getUser", username="alice")
     check("createBookmark", id=song, position=61_500, comment="the chorus")
     (mark,) = check("getBookmarks")["bookmarks"]["bookmark"]

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the both-stacks ``services`` fixture is imported, then taken as argument)
 """A full-library sync reaches everything the caller may see, on both stacks: search3 with
 an empty query paged to the end, every getAlbumList2 order, and counts that agree with
 what browsing an album or an artist returns.
@@ -10,27 +11,23 @@ processing and the album service write them, without decoding media, to stay fas
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from itertools import count
-from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from starlette.datastructures import MultiDict
 from ulid import ULID
 
-from soundshelf.bootstrap import Services, build
+from soundshelf.bootstrap import Services
 from soundshelf.catalog.album_contents import album_key, entry_key
 from soundshelf.catalog.albums import rank_sort_key
 from soundshelf.catalog.indexes import listing_keys
 from soundshelf.catalog.tracks import track_key
-from soundshelf.config import Settings
 from soundshelf.core.users import Principal, principal_of
 from soundshelf.ports.clock import iso
 from soundshelf.subsonic import browse
 from soundshelf.subsonic.call import Call
-from tests.support import create_cognito_pool, use_fake_aws_credentials, write_moto_jwks
+from tests.subsonic.stacks import services  # noqa: F401
 
 PASSWORD = "correct horse battery"
 ORDERS = (
@@ -43,32 +40,6 @@ ORDERS = (
     "byYear",
     "byGenre",
 )
-
-
-@pytest.fixture(params=["embedded", pytest.param("aws", marks=pytest.mark.aws)])
-def services(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Services]:
-    if request.param == "embedded":
-        yield build(Settings(data_dir=tmp_path / "data"))
-        return
-    from moto import mock_aws
-
-    use_fake_aws_credentials(monkeypatch)
-    with mock_aws():
-        pool = create_cognito_pool()
-        queue = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="jobs")
-        yield build(
-            Settings(
-                backend="aws",
-                table_name="soundshelf",
-                media_bucket="media",
-                create_resources=True,
-                cognito_jwks_file=write_moto_jwks(tmp_path / "jwks.json"),
-                **pool.settings(),
-                sqs_queue_url=queue["QueueUrl"],
-            )
-        )
 
 
 class Catalog:

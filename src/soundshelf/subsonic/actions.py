@@ -12,7 +12,8 @@ from soundshelf.playlists.service import MAX_ENTRIES, Loaded
 from soundshelf.ports.clock import iso
 from soundshelf.subsonic import browse
 from soundshelf.subsonic.call import Call
-from soundshelf.subsonic.library import split_id
+from soundshelf.subsonic.library import album_child, artist_entry, split_id
+from soundshelf.subsonic.now_playing import NowPlaying
 from soundshelf.subsonic.protocol import NOT_AUTHORIZED, NOT_FOUND, SubsonicError
 
 Payload = dict[str, Any]
@@ -127,17 +128,44 @@ def delete_playlist(call: Call) -> Payload:
 # --- stars, ratings, plays -----------------------------------------------------------------
 
 
+def _marked_ids(call: Call) -> tuple[list[str], list[str], list[str]]:
+    """(track ids, album ids, artist ids) of star/unstar/setRating: ``id`` may name any of
+    them, ``albumId`` and ``artistId`` name albums and artists. Each must be one the caller
+    may see; albums and artists keep their Subsonic id (``al-``, ``sg-``, ``ar-``)."""
+    tracks, albums, artists = [], [], []
+    library, viewer = call.library, call.principal
+    for subsonic_id in [*call.all("id"), *call.all("albumId"), *call.all("artistId")]:
+        kind, raw = split_id(subsonic_id)
+        if kind == "tr":
+            tracks.append(library.track(viewer, raw)["trackId"])
+        elif kind in ("al", "sg"):
+            browse.album_or_singles(call, subsonic_id)
+            albums.append(subsonic_id)
+        elif kind == "ar":
+            library.artist_profile(raw)
+            artists.append(subsonic_id)
+        else:
+            raise SubsonicError(NOT_FOUND, "Not found")
+    return tracks, albums, artists
+
+
 def star(call: Call) -> Payload:
-    # Our likes are per track; albums and artists cannot be starred (ignored, not failed,
-    # so a client's "star album" does not show an error).
-    for track_id in _track_ids(call, "id"):
-        call.services.tracks.like(call.principal, track_id)
+    tracks, albums, artists = _marked_ids(call)
+    for track_id in tracks:
+        call.services.tracks.like(call.principal, track_id)  # a starred song is a like
+    for kind, ids in (("ALBUM", albums), ("ARTIST", artists)):
+        for item_id in ids:
+            call.stars.star(call.principal.user_id, kind, item_id)
     return {}
 
 
 def unstar(call: Call) -> Payload:
-    for track_id in _track_ids(call, "id"):
+    tracks, albums, artists = _marked_ids(call)
+    for track_id in tracks:
         call.services.tracks.unlike(call.principal, track_id)
+    for kind, ids in (("ALBUM", albums), ("ARTIST", artists)):
+        for item_id in ids:
+            call.stars.unstar(call.principal.user_id, kind, item_id)
     return {}
 
 
@@ -148,28 +176,74 @@ def _starred_tracks(call: Call) -> list[dict[str, Any]]:
     return call.library.load_tracks(call.principal, [e["trackId"] for e in page.items])
 
 
+def _starred_albums(call: Call) -> list[Payload]:
+    found = []
+    for subsonic_id in call.stars.starred(call.principal.user_id, "ALBUM"):
+        try:
+            found.append(browse.album_or_singles(call, subsonic_id)[0])
+        except SubsonicError:
+            continue  # deleted or hidden since it was starred
+    return browse.marked(call, found)
+
+
+def _starred_artists(call: Call) -> list[Payload]:
+    stars = call.stars.starred(call.principal.user_id, "ARTIST")
+    if not stars:
+        return []
+    counts = {p["userId"]: n for p, n in browse.artists_with_album_counts(call)}
+    profiles = call.library.load_artists([split_id(i)[1] for i in stars])
+    return [
+        {
+            **artist_entry(p, album_count=counts.get(p["userId"], 0)),
+            "starred": iso(stars[f"ar-{p['userId']}"]),
+        }
+        for p in profiles
+    ]
+
+
 def get_starred2(call: Call) -> Payload:
     return {
-        "starred2": {"artist": [], "album": [], "song": browse.songs(call, _starred_tracks(call))}
+        "starred2": {
+            "artist": _starred_artists(call),
+            "album": _starred_albums(call),
+            "song": browse.songs(call, _starred_tracks(call)),
+        }
     }
 
 
 def get_starred(call: Call) -> Payload:
+    artists = [{k: v for k, v in a.items() if k != "albumCount"} for a in _starred_artists(call)]
     return {
-        "starred": {"artist": [], "album": [], "song": browse.songs(call, _starred_tracks(call))}
+        "starred": {
+            "artist": artists,
+            "album": [album_child(a) for a in _starred_albums(call)],
+            "song": browse.songs(call, _starred_tracks(call)),
+        }
     }
 
 
 def set_rating(call: Call) -> Payload:
-    # No ratings in Soundshelf: accepted for a visible song so clients do not error.
-    for track_id in _track_ids(call, "id"):
-        call.library.track(call.principal, track_id)
+    """The caller's rating (1-5, 0 removes it) of a song or an album."""
+    rating = call.int("rating", 0, high=5)
+    call.required("rating")
+    tracks, albums, artists = _marked_ids(call)
+    if artists:
+        raise SubsonicError(NOT_FOUND, "Only songs and albums are rated")
+    for kind, ids in (("TRACK", tracks), ("ALBUM", albums)):
+        for item_id in ids:
+            call.stars.rate(call.principal.user_id, kind, item_id, rating)
     return {}
 
 
 def scrobble(call: Call) -> Payload:
-    """A submitted scrobble is one play; "now playing" notifications are not stored."""
-    if call.flag("submission", True):
+    """A submitted scrobble is one play; a "now playing" one says who listens to what."""
+    if not call.flag("submission", True):
+        for track_id in _track_ids(call, "id")[-1:]:  # one can only listen to one song
+            call.library.track(call.principal, track_id)
+            NowPlaying(call.services.table, call.services.clock).announce(
+                call.principal.user_id, call.principal.username, track_id, call.get("c") or ""
+            )
+    else:
         for track_id in _track_ids(call, "id"):
             try:
                 call.services.tracks.record_play(call.principal, track_id)
@@ -229,7 +303,25 @@ def get_scan_status(call: Call) -> Payload:
 
 
 def get_now_playing(call: Call) -> Payload:
-    return {"nowPlaying": {"entry": []}}
+    """Songs announced in the last minutes, each only if the caller may see it."""
+    listening = NowPlaying(call.services.table, call.services.clock).recent()
+    tracks = call.library.load_tracks(call.principal, [entry.track_id for entry in listening])
+    found = {s["id"]: s for s in browse.songs(call, tracks)}
+    now = call.services.clock.now()
+    entries = [
+        {
+            **found[f"tr-{entry.track_id}"],
+            "username": entry.username,
+            "minutesAgo": int((now - entry.at) // 60),
+            "playerId": 1,
+            "playerName": entry.player,
+        }
+        for entry in listening
+        if f"tr-{entry.track_id}" in found
+    ]
+    return {
+        "nowPlaying": {"entry": [{k: v for k, v in e.items() if v is not None} for e in entries]}
+    }
 
 
 def _bookmarks(call: Call) -> Bookmarks:

@@ -12,6 +12,7 @@ from fastapi import Response
 from fastapi.responses import RedirectResponse
 
 from soundshelf.core.users import username_key
+from soundshelf.ports.clock import iso
 from soundshelf.subsonic.call import Call
 from soundshelf.subsonic.library import (
     Library,
@@ -38,8 +39,28 @@ Payload = dict[str, Any]
 
 def songs(call: Call, tracks: Iterable[dict[str, Any]]) -> list[Payload]:
     tracks = list(tracks)
-    starred = call.library.starred_ids(call.principal, [t["trackId"] for t in tracks])
-    return [song(t, starred=t["trackId"] in starred) for t in tracks]
+    ids = [t["trackId"] for t in tracks]
+    starred = call.library.starred_ids(call.principal, ids)
+    rated = call.stars.ratings(call.principal.user_id, "TRACK", ids)
+    return [
+        song(t, starred=starred.get(t["trackId"]), rating=rated.get(t["trackId"])) for t in tracks
+    ]
+
+
+def marked(call: Call, albums: list[Payload]) -> list[Payload]:
+    """Album entries with the caller's ``starred`` date and ``userRating``."""
+    ids = [a["id"] for a in albums]
+    user = call.principal.user_id
+    starred = call.stars.starred_among(user, "ALBUM", ids) if ids else {}
+    rated = call.stars.ratings(user, "ALBUM", ids)
+    return [
+        {
+            **album,
+            **({"starred": iso(starred[album["id"]])} if album["id"] in starred else {}),
+            **({"userRating": rated[album["id"]]} if album["id"] in rated else {}),
+        }
+        for album in albums
+    ]
 
 
 # --- folders and artists -----------------------------------------------------------------
@@ -105,13 +126,18 @@ def get_artist(call: Call) -> Payload:
     albums = _artist_albums(call, owner_id)
     if not albums and owner_id != call.principal.user_id:
         raise SubsonicError(NOT_FOUND, "Artist not found")  # nothing of theirs is visible
-    return {"artist": {**artist_entry(profile, album_count=len(albums)), "album": albums}}
+    entry = artist_entry(profile, album_count=len(albums))
+    stars = call.stars.starred_among(call.principal.user_id, "ARTIST", [entry["id"]])
+    if entry["id"] in stars:
+        entry["starred"] = iso(stars[entry["id"]])
+    return {"artist": {**entry, "album": marked(call, albums)}}
 
 
 # --- albums and songs --------------------------------------------------------------------
 
 
-def _album(call: Call, subsonic_id: str) -> tuple[Payload, list[dict[str, Any]]]:
+def album_or_singles(call: Call, subsonic_id: str) -> tuple[Payload, list[dict[str, Any]]]:
+    """An album (``al-``) or an artist's Singles (``sg-``) the caller sees, with its songs."""
     kind, raw = split_id(subsonic_id)
     library, viewer = call.library, call.principal
     if kind == "al":
@@ -127,8 +153,8 @@ def _album(call: Call, subsonic_id: str) -> tuple[Payload, list[dict[str, Any]]]
 
 
 def get_album(call: Call) -> Payload:
-    entry, tracks = _album(call, call.required("id"))
-    return {"album": {**entry, "song": songs(call, tracks)}}
+    entry, tracks = album_or_singles(call, call.required("id"))
+    return {"album": {**marked(call, [entry])[0], "song": songs(call, tracks)}}
 
 
 def get_song(call: Call) -> Payload:
@@ -145,7 +171,7 @@ def get_music_directory(call: Call) -> Payload:
         artist = get_artist(call)["artist"]
         children = [album_child(a) for a in artist["album"]]
         return {"directory": {"id": subsonic_id, "name": artist["name"], "child": children}}
-    entry, tracks = _album(call, subsonic_id)
+    entry, tracks = album_or_singles(call, subsonic_id)
     return {
         "directory": {
             "id": subsonic_id,
@@ -190,16 +216,18 @@ def _album_order(kind: str, call: Call) -> Callable[[list], list]:
         return [p for p in items if p[0].get("genre", "").casefold() == wanted]
 
     def starred(items: list) -> list:
-        liked = call.library.starred_ids(
-            call.principal, [t["trackId"] for _, tracks in items for t in tracks]
-        )
-        return [p for p in items if any(t["trackId"] in liked for t in p[1])]
+        stars = call.stars.starred(call.principal.user_id, "ALBUM")
+        return sorted((p for p in items if p[0]["id"] in stars), key=lambda p: -stars[p[0]["id"]])
+
+    def highest(items: list) -> list:
+        rated = call.stars.ratings(call.principal.user_id, "ALBUM", [p[0]["id"] for p in items])
+        return sorted(items, key=lambda p: (-rated.get(p[0]["id"], 0), -p[0].get("playCount", 0)))
 
     orders: dict[str, Callable[[list], list]] = {
         "newest": newest,
         "recent": by(lambda p: p[0]["created"], reverse=True),
         "frequent": by(lambda p: p[0].get("playCount", 0), reverse=True),
-        "highest": by(lambda p: p[0].get("playCount", 0), reverse=True),
+        "highest": highest,
         "random": lambda items: random.sample(items, len(items)),
         "alphabeticalByName": by(lambda p: p[0]["name"].casefold()),
         "alphabeticalByArtist": by(lambda p: (p[0]["artist"].casefold(), p[0]["name"])),
@@ -216,7 +244,7 @@ def _album_list(call: Call) -> list[Payload]:
     order = _album_order(call.required("type"), call)
     size, offset = call.int("size", 10, low=1, high=500), call.int("offset", 0, high=MAX_OFFSET)
     ordered = order(_pool_albums(call, call.pool))
-    return [entry for entry, _ in ordered[offset : offset + size]]
+    return marked(call, [entry for entry, _ in ordered[offset : offset + size]])
 
 
 def get_album_list2(call: Call) -> Payload:
@@ -276,7 +304,8 @@ def _search(call: Call) -> tuple[list[Payload], list[Payload], list[Payload]]:
             entries = [artist_entry(p, album_count=n) for p, n in artists_with_album_counts(call)]
             artists = entries[page["artist"]]
         if counts["album"]:
-            albums = [entry for entry, _ in _pool_albums(call, call.pool)][page["album"]]
+            everything = [entry for entry, _ in _pool_albums(call, call.pool)]
+            albums = marked(call, everything[page["album"]])
         return artists, albums, songs(call, _all_songs(call, offsets["song"], counts["song"]))
     limit = max(counts[k] + offsets[k] for k in counts)
     hits = call.services.search.search(

@@ -8,6 +8,7 @@ from functools import cached_property
 from starlette.datastructures import MultiDict
 
 from soundshelf.bootstrap import Services
+from soundshelf.catalog.stars import Stars
 from soundshelf.core.users import Principal
 from soundshelf.subsonic.library import Library, Pool
 from soundshelf.subsonic.protocol import MISSING_PARAMETER, SubsonicError
@@ -31,6 +32,10 @@ class Call:
         return Library(
             table=self.services.table, tracks=self.services.tracks, albums=self.services.albums
         )
+
+    @cached_property
+    def stars(self) -> Stars:
+        return Stars(self.services.table, self.services.clock)
 
     @cached_property
     def pool(self) -> Pool:

@@ -151,9 +151,11 @@ class Library:
         stream = self.streams.visible(viewer, kind, first_page=MAX_PAGE, friends=friends)
         return [item for _, item in islice(stream, cap + 1)]
 
-    def starred_ids(self, viewer: Principal, track_ids: Iterable[str]) -> set[str]:
+    def starred_ids(self, viewer: Principal, track_ids: Iterable[str]) -> dict[str, float]:
+        """track id → when the viewer liked it (starred it), for the liked ones."""
         keys = [like_key(viewer.user_id, i) for i in dict.fromkeys(track_ids)]
-        return {e["trackId"] for e in self.table.batch_get(keys)} if keys else set()
+        edges = self.table.batch_get(keys) if keys else []
+        return {e["trackId"]: float(e["likedAt"]) for e in edges}
 
     def load_tracks(self, viewer: Principal, ids: Sequence[str]) -> list[dict[str, Any]]:
         return self._visible_tracks(viewer, list(ids))
@@ -190,8 +192,14 @@ def artist_entry(profile: dict[str, Any], *, album_count: int | None = None) -> 
     return entry
 
 
-def song(track: dict[str, Any], *, starred: bool, artist: str | None = None) -> dict[str, Any]:
-    """A track as a Subsonic ``Child``."""
+def song(
+    track: dict[str, Any],
+    *,
+    starred: float | None,
+    rating: int | None = None,
+    artist: str | None = None,
+) -> dict[str, Any]:
+    """A track as a Subsonic ``Child`` (``starred``: when the caller liked it)."""
     original = track.get("renditions", {}).get("original", {})
     mime = original.get("mime", "audio/mpeg")
     suffix = _SUFFIX.get(mime) or PurePosixPath(track.get("filename") or "x.mp3").suffix[1:]
@@ -226,8 +234,10 @@ def song(track: dict[str, Any], *, starred: bool, artist: str | None = None) -> 
         "mediaType": "song",
         "isVideo": False,
     }
-    if starred:
-        entry["starred"] = iso(track.get("likedAt") or track["createdAt"])
+    if starred is not None:
+        entry["starred"] = iso(starred)
+    if rating:
+        entry["userRating"] = rating
     return {k: v for k, v in entry.items() if v is not None}
 
 
