@@ -6,31 +6,38 @@ from typing import Any
 
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal
+from soundshelf.catalog.album_contents import (
+    COUNTS,
+    MAX_TRACKS,
+    album_key,
+    totals,
+    viewer_counts,
+)
 from soundshelf.catalog.indexes import listing_keys, owner_id_of, split_changes
 from soundshelf.catalog.tracks import Tracks, track_key
+from soundshelf.core.text import normalize
+from soundshelf.core.users import Principal
 from soundshelf.errors import Conflict, PreconditionFailed, ValidationFailed
 from soundshelf.events import ChangeEvents
 from soundshelf.policies import VISIBILITIES, ensure_can_edit, ensure_can_view
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.table import (
+    AttributeAbsent,
     AttributeEquals,
+    ConditionFailed,
     Delete,
     ItemAbsent,
+    ItemPresent,
     Put,
     Table,
     TransactionFailed,
     Update,
 )
-from soundshelf.search.text import normalize
 
 KIND = "ALBUMS"
 FIELDS = ("title", "artist", "year", "genre", "rank", "visibility")
 NO_RANK = 9_999_999_999
-
-
-def album_key(album_id: str) -> tuple[str, str]:
-    return f"ALBUM#{album_id}", "ALBUM"
+RECOUNT_ATTEMPTS = 3
 
 
 def name_key(owner_id: str, title: str, artist: str) -> tuple[str, str]:
@@ -53,7 +60,14 @@ class Albums:
     def load(self, album_id: str) -> dict[str, Any] | None:
         return self.table.get(*album_key(album_id))
 
-    def view(self, album: dict[str, Any]) -> dict[str, Any]:
+    def view(
+        self, album: dict[str, Any], viewer: Principal | None, *, as_owner: bool = False
+    ) -> dict[str, Any]:
+        """The album as ``viewer`` sees it: its owner (or a share link the owner made,
+        ``as_owner``) counts all its tracks, everyone else its public ones."""
+        cover = album.get("cover") or {}
+        cover_key = (cover.get("medium") or cover.get("thumb") or {}).get("key")
+        owner = as_owner or (viewer is not None and viewer.user_id == album["ownerId"])
         return {
             "albumId": album["albumId"],
             "title": album["title"],
@@ -67,7 +81,35 @@ class Albums:
             "status": "taken_down" if album.get("takenDown") else "ready",
             "createdAt": iso(album["createdAt"]),
             "version": album["version"],
+            **viewer_counts(self.counted(album), owner=owner),
+            "coverUrl": self.tracks.cover_url(cover_key) if cover_key else None,
         }
+
+    def counted(self, album: dict[str, Any]) -> dict[str, Any]:
+        """``album`` with its stored counts; an album stored before there were counts
+        is counted from its tracks and the result stored (once: ``counted`` marks it),
+        unless a track changed the counts meanwhile (``countsRev``), then counted again."""
+        for _ in range(RECOUNT_ATTEMPTS):
+            if album.get("counted"):
+                return album
+            entries = self.table.query(
+                album_key(album["albumId"])[0], begins_with="TRACK#", limit=MAX_TRACKS
+            ).items
+            tracks = self.table.batch_get([track_key(e["trackId"]) for e in entries])
+            found = totals([t for t in tracks if t.get("albumId") == album["albumId"]])
+            rev = album.get("countsRev")
+            try:
+                self.table.update(
+                    *album_key(album["albumId"]),
+                    set={**found, "counted": True},
+                    condition=[ItemPresent(), AttributeAbsent("countsRev")]
+                    if rev is None
+                    else AttributeEquals("countsRev", rev),
+                )
+                return {**album, **found, "counted": True}
+            except ConditionFailed:
+                album = self.load(album["albumId"]) or {**album, **found, "counted": True}
+        return album
 
     def create(self, owner: Principal, fields: dict[str, Any]) -> dict[str, Any]:
         album_id, now = str(ULID()), self.clock.now()
@@ -81,6 +123,8 @@ class Albums:
             "version": 1,
             "visibility": "private",
             **_checked(fields, partial=False),
+            **dict.fromkeys(COUNTS, 0),
+            "counted": True,
         }
         album.update(_without_none(listing_keys(KIND, album, rank_sort_key(album))))
         name_pk, name_sk = name_key(owner.user_id, album["title"], album["artist"])
@@ -104,11 +148,13 @@ class Albums:
                 viewer, self.load(album_id), friends=self.tracks.friends.are_friends, what="album"
             )
         )
-        return {**self.view(album), "tracks": self.album_tracks(viewer, album_id)}
+        return {**self.view(album, viewer), "tracks": self.album_tracks(viewer, album_id)}
 
     def album_tracks(self, viewer: Principal | None, album_id: str) -> list[dict[str, Any]]:
         """The album's tracks the viewer may see, in disc/track order."""
-        entries = self.table.query(f"ALBUM#{album_id}", begins_with="TRACK#", limit=1000).items
+        entries = self.table.query(
+            album_key(album_id)[0], begins_with="TRACK#", limit=MAX_TRACKS
+        ).items
         ids = [e["trackId"] for e in entries]
         found = {t["trackId"]: t for t in self.table.batch_get([track_key(i) for i in ids])}
         visible = [found[i] for i in ids if i in found and self.tracks.can_view(viewer, found[i])]
@@ -117,7 +163,9 @@ class Albums:
     def owner_tracks(self, album_id: str, owner_id: str) -> list[dict[str, Any]]:
         """The album's own tracks in order, whatever their visibility (for a share link
         the owner made), without taken-down ones or other people's."""
-        entries = self.table.query(f"ALBUM#{album_id}", begins_with="TRACK#", limit=1000).items
+        entries = self.table.query(
+            album_key(album_id)[0], begins_with="TRACK#", limit=MAX_TRACKS
+        ).items
         found = self.table.batch_get([track_key(e["trackId"]) for e in entries])
         by_id = {t["trackId"]: t for t in found}
         return [
@@ -148,7 +196,7 @@ class Albums:
             page = self.table.query(
                 f"USER#{owner_id}#{KIND}#public", index="GSI2", limit=limit, cursor=cursor
             )
-        return [self.view(a) for a in page.items], page.next_cursor
+        return [self.view(a, viewer) for a in page.items], page.next_cursor
 
     def update(
         self,
@@ -207,7 +255,9 @@ class Albums:
         album = ensure_can_edit(
             viewer, self.load(album_id), friends=self.tracks.friends.are_friends, what="album"
         )
-        entries = self.table.query(f"ALBUM#{album_id}", begins_with="TRACK#", limit=1000).items
+        entries = self.table.query(
+            album_key(album_id)[0], begins_with="TRACK#", limit=MAX_TRACKS
+        ).items
         for entry in entries:
             self.table.update(*track_key(entry["trackId"]), set={"album": ""}, remove=["albumId"])
             self.table.delete(entry["PK"], entry["SK"])
@@ -217,6 +267,8 @@ class Albums:
                 Delete(*name_key(album["ownerId"], album["title"], album["artist"])),
             ]
         )
+        for blob in (album.get("cover") or {}).values():  # the album's own copy
+            self.tracks.blobs.delete(blob["key"])
         self.events.item_changed("album", album_id)
 
 

@@ -10,16 +10,19 @@ from typing import Any
 
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal
+from soundshelf.catalog.album_contents import album_key, count_ops, entry_of, track_entry_key
 from soundshelf.catalog.indexes import listing_keys, owner_id_of, owner_listing, split_changes
 from soundshelf.config import Settings
+from soundshelf.core.stats import count
+from soundshelf.core.stored import delete_blobs, derived_prefix, removal_ops
+from soundshelf.core.users import Principal
 from soundshelf.errors import NotFound, PreconditionFailed, ValidationFailed
 from soundshelf.events import ChangeEvents
-from soundshelf.moderation.stats import count
 from soundshelf.policies import VISIBILITIES, can_view, ensure_can_edit, ensure_can_view
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.table import (
+    AttributeAbsent,
     AttributeEquals,
     Delete,
     ItemAbsent,
@@ -31,7 +34,6 @@ from soundshelf.ports.table import (
     Update,
 )
 from soundshelf.social.friends import Friends
-from soundshelf.uploads.stored import delete_blobs, derived_prefix, removal_ops
 
 KIND = "TRACKS"
 QUALITIES = ("original", "high", "low")
@@ -53,10 +55,6 @@ def lyrics_key(track_id: str) -> tuple[str, str]:
 
 def like_key(user_id: str, track_id: str) -> tuple[str, str]:
     return f"USER#{user_id}", f"LIKE#TRACK#{track_id}"
-
-
-def album_entry_key(album_id: str, disc: int | None, number: int | None, track_id: str):
-    return f"ALBUM#{album_id}", f"TRACK#{disc or 1:03d}#{number or 0:04d}#{track_id}"
 
 
 class Tracks:
@@ -208,15 +206,15 @@ class Tracks:
             *track_key(track_id),
             set=set_,
             remove=remove,
-            condition=AttributeEquals("version", track.get("version", 1))
-            if "version" in track
-            else ItemPresent(),
+            condition=_unchanged(track),
         )
         try:
-            self.table.transact([update, *ops])
+            self.table.transact([update, *ops, *count_ops(track, new)])
         except TransactionFailed as exc:
             if 0 in exc.failed_indexes:
                 raise PreconditionFailed("The track changed meanwhile; reload and retry") from None
+            if new.get("albumId"):
+                raise NotFound("No such album of yours") from None
             raise
         if track["visibility"] != "public" and new["visibility"] == "public":
             self.events.item_published("track", new)
@@ -227,41 +225,18 @@ class Tracks:
         self, viewer: Principal, old: dict[str, Any], new: dict[str, Any]
     ) -> list[Any]:
         ops: list[Any] = []
+        if old.get("albumId") and new.get("albumId") and entry_of(old) == entry_of(new):
+            return ops  # same place: nothing to move (and one transaction may not touch it twice)
         if old.get("albumId"):
-            ops.append(
-                Delete(
-                    *album_entry_key(
-                        old["albumId"],
-                        old.get("discNumber"),
-                        old.get("trackNumber"),
-                        old["trackId"],
-                    )
-                )
-            )
+            ops.append(Delete(*track_entry_key(old)))
         if new.get("albumId"):
-            album = self.table.get(f"ALBUM#{new['albumId']}", "ALBUM")
+            album = self.table.get(*album_key(new["albumId"]))
             if album is None or album["ownerId"] != viewer.user_id:
                 raise NotFound("No such album of yours")
             new["album"] = album["title"]
-            ops.append(
-                Put(
-                    {
-                        "PK": album_entry_key(
-                            new["albumId"],
-                            new.get("discNumber"),
-                            new.get("trackNumber"),
-                            new["trackId"],
-                        )[0],
-                        "SK": album_entry_key(
-                            new["albumId"],
-                            new.get("discNumber"),
-                            new.get("trackNumber"),
-                            new["trackId"],
-                        )[1],
-                        "trackId": new["trackId"],
-                    }
-                )
-            )
+            ops.append(Put(entry_of(new)))
+        else:
+            new["album"] = ""
         return ops
 
     def delete(self, viewer: Principal, track_id: str) -> None:
@@ -272,18 +247,9 @@ class Tracks:
         if track.get("hasLyrics"):
             ops.append(Delete(*lyrics_key(track_id)))
         if track.get("albumId"):
-            ops.append(
-                Delete(
-                    *album_entry_key(
-                        track["albumId"],
-                        track.get("discNumber"),
-                        track.get("trackNumber"),
-                        track_id,
-                    )
-                )
-            )
+            ops.append(Delete(*track_entry_key(track)))
         try:
-            self.table.transact(ops)
+            self.table.transact([*ops, *count_ops(track, None)])
         except TransactionFailed:
             raise NotFound("No such track") from None
         self.events.item_changed("track", track_id)
@@ -435,5 +401,17 @@ class Tracks:
         tracks = [found[i] for i in ids if i in found and self.can_view(viewer, found[i])]
         return self.views(viewer, tracks), page.next_cursor
 
+    def cover_url(self, key: str) -> str:
+        """A signed URL of a cover image (a track's or an album's)."""
+        return self._url(key)
+
     def _url(self, key: str) -> str:
         return self.blobs.presign_download(key, ttl=self.settings.media_url_ttl)
+
+
+def _unchanged(track: dict[str, Any]) -> Any:
+    """The condition that ``track`` is still as read: its version (tracks written before
+    versions existed: still without one), so counts derived from it stay exact."""
+    if "version" in track:
+        return AttributeEquals("version", track["version"])
+    return [ItemPresent(), AttributeAbsent("version")]

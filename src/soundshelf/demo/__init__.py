@@ -13,9 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from soundshelf.accounts.models import principal_of
 from soundshelf.bootstrap import Services
 from soundshelf.catalog.indexes import listing_keys, split_changes
+from soundshelf.core.users import principal_of
 from soundshelf.demo import art, synth
 from soundshelf.errors import Conflict
 from soundshelf.ports.table import ConditionFailed, ItemAbsent
@@ -120,7 +120,7 @@ def _users(services: Services) -> dict[str, dict[str, Any]]:
 
 def _tracks(services: Services, users: dict[str, dict], tmp: Path) -> list[dict[str, Any]]:
     """Synthesise and import each artist's tracks, then publish them."""
-    from soundshelf.uploads.bulk_import import import_folder
+    from soundshelf.bulk_import import import_folder
 
     published = []
     for a, (username, (name, _bio, genre)) in enumerate(ARTISTS.items()):
@@ -186,7 +186,7 @@ def _albums(services: Services, users: dict[str, dict], tracks: list[dict[str, A
 
 
 def _photos(services: Services, users: dict[str, dict], tmp: Path) -> None:
-    from soundshelf.uploads.bulk_import import import_folder
+    from soundshelf.bulk_import import import_folder
 
     folder = tmp / "photos"
     folder.mkdir()

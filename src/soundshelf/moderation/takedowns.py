@@ -19,16 +19,24 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from soundshelf.accounts.models import Principal
+from soundshelf.catalog.album_contents import count_ops
 from soundshelf.catalog.indexes import listing_keys, split_changes
+from soundshelf.core import audit
+from soundshelf.core.audit import AuditRecorder
+from soundshelf.core.users import Principal
 from soundshelf.errors import Conflict, NotFound
 from soundshelf.events import ChangeEvents
-from soundshelf.moderation import audit
-from soundshelf.moderation.audit import AuditRecorder
 from soundshelf.moderation.targets import LISTING_KINDS, Targets, owner_of, target_key, title_of
 from soundshelf.ports.clock import Clock, iso
-from soundshelf.ports.table import AttributeEquals, ConditionFailed, ItemPresent, Table
-from soundshelf.social.notifications import NotificationService
+from soundshelf.ports.table import (
+    AttributeEquals,
+    ConditionFailed,
+    ItemPresent,
+    Table,
+    TransactionFailed,
+    Update,
+)
+from soundshelf.social.notifications import Notifications
 
 log = logging.getLogger("soundshelf.moderation")
 
@@ -43,7 +51,7 @@ class Takedowns:
         table: Table,
         clock: Clock,
         targets: Targets,
-        notifications: NotificationService,
+        notifications: Notifications,
         audit_log: AuditRecorder,
         events: ChangeEvents,
     ) -> None:
@@ -136,9 +144,21 @@ class Takedowns:
             changes["version"] = item["version"] + 1
             condition = AttributeEquals("version", item["version"])
         set_, remove = split_changes(changes)
-        return self.table.update(
-            *target_key(target_type, target_id), set=set_, remove=remove, condition=condition
-        )
+        key = target_key(target_type, target_id)
+        counts = count_ops(item, new) if target_type == "track" else []
+        if not counts:
+            return self.table.update(*key, set=set_, remove=remove, condition=condition)
+        # A track in an album: the album's stored counts change in the same transaction.
+        try:
+            self.table.transact(
+                [Update(*key, set=set_, remove=remove, condition=condition), *counts]
+            )
+        except TransactionFailed as exc:
+            raise ConditionFailed(str(exc)) from None
+        updated = self.table.get(*key)
+        if updated is None:
+            raise ConditionFailed("The item is gone")
+        return updated
 
     def _tell_owner(
         self,

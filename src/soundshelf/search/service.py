@@ -6,9 +6,9 @@ from collections.abc import Collection
 from functools import partial
 from typing import Any
 
-from soundshelf.accounts.models import Principal
 from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.tracks import Tracks
+from soundshelf.core.users import Principal
 from soundshelf.photos.service import Photos
 from soundshelf.playlists.service import Playlists
 from soundshelf.policies import can_view
@@ -65,7 +65,7 @@ class Search:
         if kind == "track":
             return self.tracks.views(viewer, items)
         if kind == "album":
-            return [self.albums.view(album) for album in items]
+            return [self.albums.view(album, viewer) for album in items]
         if kind == "playlist":
             return [self.playlists.summary(playlist) for playlist in items]
         if kind == "photo":

@@ -22,15 +22,16 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from soundshelf.accounts.models import profile_key
 from soundshelf.catalog.tracks import lyrics_key
+from soundshelf.core.stats import item_counters
+from soundshelf.core.stored import derived_key, hash_key, stored_original_key, upload_key
+from soundshelf.core.users import profile_key
 from soundshelf.events import ChangeEvents
 from soundshelf.media.audio import needs_rendition, probe_audio, transcode_with_waveform
 from soundshelf.media.errors import UnsupportedMedia
 from soundshelf.media.image import process_image
 from soundshelf.media.lyrics import Lyrics
 from soundshelf.media.sniff import Sniffed, check_declared, sniff_file
-from soundshelf.moderation.stats import item_counters
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.table import (
@@ -44,9 +45,7 @@ from soundshelf.ports.table import (
 )
 from soundshelf.scratch import scratch_folder
 from soundshelf.uploads.endings import discard_bytes, end_upload, fail_upload
-from soundshelf.uploads.models import upload_key
 from soundshelf.uploads.quota import charge_op
-from soundshelf.uploads.stored import derived_key, hash_key, stored_original_key
 
 log = logging.getLogger("soundshelf.processing")
 

@@ -32,6 +32,9 @@ class Album(ApiModel):
     status: ItemStatus
     created_at: str
     version: int
+    track_count: int = Field(description="Its tracks the caller may count: all for the owner")
+    duration_ms: int = Field(description="Their total duration")
+    cover_url: str | None
 
 
 class AlbumWithTracks(Album):
@@ -132,3 +135,97 @@ def update_album(
 @router.delete("/{album_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
 def delete_album(album_id: str, user: CurrentUser, services: ServicesDep) -> None:
     services.albums.delete(user, album_id)
+
+
+# --- the tracklist (the album's owner) ------------------------------------------------------
+
+MAX_ID = 64
+
+
+class AlbumTrackAdd(ApiModel):
+    track_id: str = Field(min_length=1, max_length=MAX_ID)
+    disc_number: int | None = Field(default=None, ge=1, le=99)
+    track_number: int | None = Field(
+        default=None, ge=1, le=9999, description="Default: after the last track of its disc"
+    )
+
+
+class AlbumPlace(ApiModel):
+    track_id: str = Field(min_length=1, max_length=MAX_ID)
+    disc_number: int | None = Field(default=None, ge=1, le=99)
+
+
+class AlbumOrder(ApiModel):
+    """Every track of the album once, in the new order; each is numbered 1, 2… on its disc
+    (``discNumber`` moves it to another disc). Give either ``tracks`` or ``trackIds``."""
+
+    track_ids: list[Annotated[str, Field(min_length=1, max_length=MAX_ID)]] | None = Field(
+        default=None, max_length=500
+    )
+    tracks: list[AlbumPlace] | None = Field(default=None, max_length=500)
+
+
+class AlbumCover(ApiModel):
+    """``fromTrackId`` (a track of the album with embedded art) or ``uploadId`` (an image
+    the owner uploaded, processed); neither removes the cover."""
+
+    from_track_id: str | None = Field(default=None, min_length=1, max_length=MAX_ID)
+    upload_id: str | None = Field(default=None, min_length=1, max_length=MAX_ID)
+
+
+@router.post(
+    "/{album_id}/tracks",
+    status_code=status.HTTP_201_CREATED,
+    responses=raises(404, 422),
+)
+def add_album_track(
+    album_id: str,
+    body: AlbumTrackAdd,
+    user: CurrentUser,
+    services: ServicesDep,
+    response: Response,
+) -> AlbumWithTracks:
+    """Put one of your tracks in your album (moving it from any other album)."""
+    album = services.tracklists.add(
+        user, album_id, body.track_id, disc=body.disc_number, number=body.track_number
+    )
+    return _album(album, response)
+
+
+@router.put("/{album_id}/tracks", responses=raises(404, 412, 422))
+def reorder_album_tracks(
+    album_id: str,
+    body: AlbumOrder,
+    user: CurrentUser,
+    services: ServicesDep,
+    response: Response,
+    version: Version,
+) -> AlbumWithTracks:
+    """Reorder the album's tracks (``If-Match``: the album's ETag)."""
+    places = body.tracks or [AlbumPlace(track_id=i) for i in body.track_ids or []]
+    order = [{"trackId": p.track_id, "discNumber": p.disc_number} for p in places]
+    album = services.tracklists.reorder(user, album_id, order, expected_version=version)
+    return _album(album, response)
+
+
+@router.delete(
+    "/{album_id}/tracks/{track_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=raises(404),
+)
+def remove_album_track(
+    album_id: str, track_id: str, user: CurrentUser, services: ServicesDep
+) -> None:
+    """Take a track out of the album (the track stays, without an album)."""
+    services.tracklists.remove(user, album_id, track_id)
+
+
+@router.put("/{album_id}/cover", responses=raises(404, 422))
+def set_album_cover(
+    album_id: str, body: AlbumCover, user: CurrentUser, services: ServicesDep, response: Response
+) -> AlbumWithTracks:
+    album = services.tracklists.set_cover(
+        user, album_id, from_track=body.from_track_id, upload_id=body.upload_id
+    )
+    return _album(album, response)
