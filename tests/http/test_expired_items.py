@@ -9,7 +9,7 @@ from pathlib import Path
 
 from soundshelf.bootstrap import Services, build
 from soundshelf.config import Settings
-from soundshelf.sharing.service import share_key, token_key
+from soundshelf.shares.service import share_key, token_key
 from soundshelf.worker import EXPIRED_BATCH, Worker
 from tests.support import FakeClock
 
