@@ -202,6 +202,22 @@ def test_a_full_sync_reaches_everything_the_caller_may_see_and_the_counts_agree(
     assert [s["id"] for s in page] == synced[333:383]
     if thorough:
         assert _search_pages(services, bob, "song", 120) == synced
+    # A page resumed from its recorded position reads about what it returns (plus the
+    # few of Bob's and Dave's own items in its range), not the library before it.
+    read: list[int] = []
+    query = services.table.query
+
+    def counting(pk: str, **kwargs: Any):  # type: ignore[no-untyped-def]
+        page = query(pk, **kwargs)
+        read.append(len(page.items))
+        return page
+
+    services.table.query = counting  # type: ignore[method-assign]
+    resumed = {"query": "", "songCount": 100, "songOffset": 500, "albumCount": 0, "artistCount": 0}
+    page = browse.search3(_call(services, bob, **resumed))["searchResult3"]["song"]
+    services.table.query = query  # type: ignore[method-assign]
+    assert [s["id"] for s in page] == synced[500:600]
+    assert sum(read) <= 150, read
 
     listed = _album_lists(services, bob, albums, ORDERS if thorough else ORDERS[:1])
     sample = listed if thorough else listed[::12]

@@ -330,7 +330,7 @@ def _all_songs(call: Call, offset: int, count: int) -> list[dict[str, Any]]:
     positions = Positions(call.services.table, call.services.clock)
     start = positions.nearest(user, SONG_SYNC, offset)
     stream = call.library.streams.visible(
-        call.principal, "TRACKS", after=start.after, first_page=count + 1
+        call.principal, "TRACKS", after=start.after, first_page=count
     )
     taken = list(islice(stream, offset - start.offset, offset - start.offset + count))
     if len(taken) == count:  # more may follow: where the next page starts

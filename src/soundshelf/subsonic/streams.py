@@ -94,7 +94,8 @@ class Streams:
         the viewer may not see there (it still moves the merge on)."""
         sort_key = INDEXES[source.index][1]
         between = (_LOWEST, after) if after else None
-        cursor, size = None, max(1, min(first_page, MAX_PAGE))
+        # A resumed read starts at ``after`` itself (between is inclusive): one more.
+        cursor, size = None, max(1, min(first_page, MAX_PAGE)) + (1 if after else 0)
         while True:
             page = self.table.query(
                 source.partition,
