@@ -149,7 +149,8 @@ function schedule(ms) {
   renewTimer = setTimeout(renew, ms);
 }
 
-function endSession(reason) {
+/** Drops this tab's session without asking the server (it already ended it). */
+export function endSession(reason) {
   clearTimeout(renewTimer);
   access = null;
   user = null;
