@@ -137,6 +137,11 @@ export async function loadUser() {
   emit();
 }
 
+/** Goes on with new tokens the server handed out (e.g. after a password change). */
+export function adoptTokens(tokens) {
+  setTokens(tokens);
+}
+
 function setTokens(tokens) {
   access = { token: tokens.accessToken, expiresAt: Date.now() + tokens.expiresIn * 1000 };
   // Cognito answers a refresh without a new refresh token: keep the one we have.

@@ -1,6 +1,6 @@
-// Settings: profile, the artist profile ("become an artist"), API keys, share links, a
-// download of everything the account holds, and deleting the account.
-import { api, currentUser, endSession, loadUser } from "../api.js";
+// Settings: profile, password, the artist profile ("become an artist"), API keys, share
+// links, a download of everything the account holds, and deleting the account.
+import { adoptTokens, api, currentUser, endSession, loadUser } from "../api.js";
 import { showShareLinks } from "../components/share-links.js";
 import { h } from "../dom.js";
 import { field, onSubmit, submitButton } from "../forms.js";
@@ -11,12 +11,49 @@ export function render(container, { signal }) {
   container.append(
     heading("Settings"),
     profileSection(),
+    passwordSection(),
     artistSection(signal),
     keysSection(signal),
     appPasswordsSection(signal),
     sharesSection(signal),
     exportSection(signal),
     deleteSection(),
+  );
+}
+
+// A new password ends every other session; this one goes on with the tokens answered.
+function passwordSection() {
+  const form = h(
+    "form",
+    { class: "form" },
+    field("Current password", "currentPassword", {
+      type: "password",
+      autocomplete: "current-password",
+    }),
+    field("New password", "newPassword", {
+      type: "password",
+      autocomplete: "new-password",
+      hint: "At least 10 characters, and not a common password.",
+    }),
+    submitButton("Change password"),
+  );
+  onSubmit(
+    form,
+    async (values) => {
+      adoptTokens(await api("/me/password", { method: "POST", body: values }));
+      form.reset();
+      notify("Password changed. Every other device was signed out.");
+    },
+    {
+      fieldOf: (error) =>
+        ({ wrong_password: "currentPassword", weak_password: "newPassword" })[error.code],
+    },
+  );
+  return section(
+    "settings-password",
+    "Password",
+    h("p", {}, "Changing it signs you out everywhere else; you stay signed in here."),
+    form,
   );
 }
 
