@@ -16,6 +16,7 @@ from soundshelf import client_origin
 from soundshelf.accounts.service import AccountsService
 from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.artists import Artists
+from soundshelf.catalog.browse import Browse, BrowseIndex
 from soundshelf.catalog.tracklists import Tracklists
 from soundshelf.catalog.tracks import Tracks
 from soundshelf.config import Settings
@@ -80,6 +81,7 @@ class Services:
     tracks: Tracks
     albums: Albums
     tracklists: Tracklists
+    browse: Browse
     playlists: Playlists
     artists: Artists
     notifications: NotificationService
@@ -168,6 +170,7 @@ class _Catalog:
     tracks: Tracks
     albums: Albums
     tracklists: Tracklists
+    browse: Browse
     playlists: Playlists
     artists: Artists
     photos: Photos
@@ -202,7 +205,9 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     indexer = SearchIndexer(adapters.table, index)
     # What services announce after their writes: search re-indexes the item, the
     # item's audience hears of a newly visible track or photo.
-    events = ChangeEvents(indexer=indexer, notifications=social.notifications)
+    events = ChangeEvents(
+        indexer=indexer, notifications=social.notifications, browse=BrowseIndex(adapters.table)
+    )
     uploads = _uploads(base, events)
     catalog = _catalog(base, accounts, social, events)
     moderation = _moderation(base, catalog, social, events)
@@ -223,6 +228,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         tracks=catalog.tracks,
         albums=catalog.albums,
         tracklists=catalog.tracklists,
+        browse=catalog.browse,
         playlists=catalog.playlists,
         artists=catalog.artists,
         photos=catalog.photos,
@@ -345,6 +351,7 @@ def _catalog(
         tracklists=Tracklists(
             table=table, blobs=base.blobs, albums=albums, tracks=tracks, photo_of=photos.load
         ),
+        browse=Browse(table=table, albums=albums, tracks=tracks),
         playlists=Playlists(table=table, clock=clock, tracks=tracks, events=events),
         artists=Artists(
             table=table,
