@@ -178,10 +178,8 @@ def _albums(services: Services, users: dict[str, dict], tracks: list[dict[str, A
         if first:
             for track in tracks:
                 if track["username"] == username:
-                    services.tracks.update(
-                        owner,
-                        track["trackId"],
-                        {"albumId": album["albumId"], "trackNumber": track.get("trackNumber")},
+                    services.tracklists.add(
+                        owner, album["albumId"], track["trackId"], number=track.get("trackNumber")
                     )
 
 

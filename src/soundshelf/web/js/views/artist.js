@@ -114,7 +114,7 @@ function albumItem(album) {
       { class: "icon-button", "aria-label": `Play the album ${album.title}`, onclick: play },
       icon("play"),
     ),
-    h("span", { class: "album-title" }, album.title),
+    h("a", { class: "album-title", href: `/albums/${encodeURIComponent(album.albumId)}` }, album.title),
     album.year ? h("span", { class: "muted" }, String(album.year)) : null,
   );
 }

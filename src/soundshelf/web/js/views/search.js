@@ -36,7 +36,13 @@ function sections({ tracks = [], albums = [], artists = [], playlists = [] }) {
       ),
     ),
     section("Albums", albums, (album) =>
-      h("li", {}, h("span", { class: "album-title" }, album.title), " · ", album.artist),
+      h(
+        "li",
+        {},
+        h("a", { class: "album-title", href: `/albums/${encodeURIComponent(album.albumId)}` }, album.title),
+        " · ",
+        h("a", { href: `/artists/${encodeURIComponent(album.owner)}` }, album.artist),
+      ),
     ),
     section("Playlists", playlists, (playlist) =>
       h(
