@@ -61,7 +61,7 @@ class Albums:
         return self.table.get(*album_key(album_id))
 
     def view(
-        self, album: dict[str, Any], viewer: Principal | None, *, as_owner: bool = False
+        self, album: dict[str, Any], viewer: Principal | None = None, *, as_owner: bool = False
     ) -> dict[str, Any]:
         """The album as ``viewer`` sees it: its owner (or a share link the owner made,
         ``as_owner``) counts all its tracks, everyone else its public ones."""
