@@ -58,6 +58,7 @@ export function trackList(tracks) {
 export function trackLinks(track) {
   const enc = encodeURIComponent;
   const by = track.artist || track.owner;
+  const genrePath = `/genres/${enc(track.genre)}`;
   return h(
     "span",
     { class: "track-links" },
@@ -65,9 +66,7 @@ export function trackLinks(track) {
     track.albumId && track.album
       ? [" · ", h("a", { class: "track-album", href: `/albums/${enc(track.albumId)}` }, track.album)]
       : null,
-    track.genre
-      ? [" · ", h("a", { class: "track-genre", href: `/genres/${enc(track.genre)}` }, track.genre)]
-      : null,
+    track.genre ? [" · ", h("a", { class: "track-genre", href: genrePath }, track.genre)] : null,
   );
 }
 

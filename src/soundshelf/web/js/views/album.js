@@ -20,7 +20,9 @@ export function render(container, { params, signal }) {
     try {
       album = await api(path, { signal });
     } catch (error) {
-      if (error.status === 404) return state("There is no such album, or it is not shared with you.");
+      if (error.status === 404) {
+        return state("There is no such album, or it is not shared with you.");
+      }
       throw error;
     }
     head.querySelector("h1").textContent = album.title;
@@ -54,12 +56,21 @@ function page(album, path, redraw) {
   ].filter(Boolean);
   const cover = album.coverUrl
     ? h("img", { class: "album-cover", src: album.coverUrl, alt: `Cover of ${album.title}` })
-    : h("div", { class: "album-cover tile-blank", "aria-hidden": "true" }, album.title.slice(0, 1));
+    : h("div", { class: "album-cover tile-blank", "aria-hidden": "true" }, album.title[0]);
   const actions = h(
     "div",
     { class: "album-actions" },
-    h("button", { class: "button", type: "button", onclick: () => play(tracks) }, icon("play"), "Play"),
-    h("button", { class: "button secondary", type: "button", onclick: () => play(shuffled()) }, "Shuffle"),
+    h(
+      "button",
+      { class: "button", type: "button", onclick: () => play(tracks) },
+      icon("play"),
+      "Play",
+    ),
+    h(
+      "button",
+      { class: "button secondary", type: "button", onclick: () => play(shuffled()) },
+      "Shuffle",
+    ),
     h(
       "button",
       {
@@ -78,7 +89,8 @@ function page(album, path, redraw) {
           {
             class: "button secondary",
             type: "button",
-            onclick: () => openShareDialog({ targetType: "album", targetId: album.albumId, title: album.title }),
+            onclick: () =>
+              openShareDialog({ targetType: "album", targetId: album.albumId, title: album.title }),
           },
           "Share",
         )
@@ -91,7 +103,12 @@ function page(album, path, redraw) {
       "div",
       { class: "album-head" },
       cover,
-      h("div", { class: "album-facts" }, h("p", { class: "album-meta" }, facts.flatMap((f, i) => (i ? [" · ", f] : [f]))), actions),
+      h(
+        "div",
+        { class: "album-facts" },
+        h("p", { class: "album-meta" }, facts.flatMap((f, i) => (i ? [" · ", f] : [f]))),
+        actions,
+      ),
     ),
     h(
       "section",
@@ -123,20 +140,38 @@ function editor(album, path, redraw) {
       body: { trackIds: next },
     });
   };
+  const button = (label, text, onclick, { disabled = false, kind = "icon-button" } = {}) =>
+    h("button", { class: kind, type: "button", "aria-label": label, disabled, onclick }, text);
   const rows = album.tracks.map((track, i) =>
     h(
       "li",
       { class: "editor-row" },
       h("span", { class: "editor-title" }, `${track.trackNumber ?? ""}. ${track.title}`),
-      h("button", { class: "icon-button", type: "button", "aria-label": `Move ${track.title} up`, disabled: i === 0, onclick: () => move(i, -1) }, icon("up")),
-      h("button", { class: "icon-button", type: "button", "aria-label": `Move ${track.title} down`, disabled: i === order.length - 1, onclick: () => move(i, 1) }, icon("down")),
+      button(`Move ${track.title} up`, icon("up"), () => move(i, -1), { disabled: i === 0 }),
+      button(`Move ${track.title} down`, icon("down"), () => move(i, 1), {
+        disabled: i === order.length - 1,
+      }),
       track.coverUrl
-        ? h("button", { class: "button secondary small", type: "button", "aria-label": `Use the art of ${track.title} as the cover`, onclick: () => call(`${path}/cover`, { method: "PUT", body: { fromTrackId: track.trackId } }) }, "Cover")
+        ? button(
+            `Use the art of ${track.title} as the cover`,
+            "Cover",
+            () => call(`${path}/cover`, { method: "PUT", body: { fromTrackId: track.trackId } }),
+            { kind: "button secondary small" },
+          )
         : null,
-      h("button", { class: "button danger small", type: "button", "aria-label": `Remove ${track.title} from the album`, onclick: () => call(`${path}/tracks/${enc(track.trackId)}`, { method: "DELETE" }) }, "Remove"),
+      button(
+        `Remove ${track.title} from the album`,
+        "Remove",
+        () => call(`${path}/tracks/${enc(track.trackId)}`, { method: "DELETE" }),
+        { kind: "button danger small" },
+      ),
     ),
   );
-  const picker = h("select", { id: "album-add-track", name: "trackId" }, h("option", { value: "" }, "Loading your tracks…"));
+  const picker = h(
+    "select",
+    { id: "album-add-track", name: "trackId" },
+    h("option", { value: "" }, "Loading your tracks…"),
+  );
   const add = h("button", { class: "button", type: "submit" }, "Add to album");
   const form = h(
     "form",
@@ -153,9 +188,11 @@ function editor(album, path, redraw) {
     .then((mine) => {
       const held = new Set(order);
       const choices = mine.filter((t) => !held.has(t.trackId));
+      const first = choices.length ? "Choose one of your tracks" : "All your tracks are here";
+      const label = (t) => (t.album ? `${t.title} (${t.album})` : t.title);
       picker.replaceChildren(
-        h("option", { value: "" }, choices.length ? "Choose one of your tracks" : "All your tracks are here"),
-        ...choices.map((t) => h("option", { value: t.trackId }, t.album ? `${t.title} (${t.album})` : t.title)),
+        h("option", { value: "" }, first),
+        ...choices.map((t) => h("option", { value: t.trackId }, label(t))),
       );
     })
     .catch((error) => notify(error.message, { error: true }));

@@ -96,6 +96,8 @@ function albumList(albums) {
   return h("div", {}, list, more);
 }
 
+const enc = encodeURIComponent;
+
 function albumItem(album) {
   const play = async () => {
     try {
@@ -114,7 +116,7 @@ function albumItem(album) {
       { class: "icon-button", "aria-label": `Play the album ${album.title}`, onclick: play },
       icon("play"),
     ),
-    h("a", { class: "album-title", href: `/albums/${encodeURIComponent(album.albumId)}` }, album.title),
+    h("a", { class: "album-title", href: `/albums/${enc(album.albumId)}` }, album.title),
     album.year ? h("span", { class: "muted" }, String(album.year)) : null,
   );
 }

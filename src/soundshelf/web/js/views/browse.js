@@ -70,7 +70,8 @@ export function render(container, { query, signal }) {
   choose.addEventListener("change", () =>
     navigate(`/browse?sort=${enc(choose.value)}`, { replace: true, focus: false }),
   );
-  const sorter = h("div", { class: "field-inline" }, h("label", { for: "browse-sort" }, "Sort"), choose);
+  const label = h("label", { for: "browse-sort" }, "Sort");
+  const sorter = h("div", { class: "field-inline" }, label, choose);
   container.append(
     heading("Browse"),
     tabs("/browse"),
@@ -84,11 +85,12 @@ export function render(container, { query, signal }) {
 }
 
 export function artists(container, { signal }) {
+  const followers = (n) => `${n} follower${n === 1 ? "" : "s"}`;
   const row = (artist) =>
     tile(
       `/artists/${enc(artist.username)}`,
       artist.name,
-      h("span", { class: "tile-sub" }, `${artist.followerCount} follower${artist.followerCount === 1 ? "" : "s"}`),
+      h("span", { class: "tile-sub" }, followers(artist.followerCount)),
       artist.imageUrl,
     );
   container.append(
