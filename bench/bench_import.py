@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 from soundshelf.bootstrap import build  # noqa: E402
+from soundshelf.bulk_import import ImportSummary, import_folder  # noqa: E402
 from soundshelf.config import Settings  # noqa: E402
-from soundshelf.uploads.bulk_import import ImportSummary, import_folder  # noqa: E402
 from tests import mediagen  # noqa: E402
 
 SECONDS = 2.0

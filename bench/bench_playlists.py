@@ -17,10 +17,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal, principal_of
 from soundshelf.bootstrap import Services, build
 from soundshelf.catalog.tracks import track_key
 from soundshelf.config import Settings
+from soundshelf.core.users import Principal, principal_of
 from soundshelf.http.app import create_app
 from soundshelf.playlists import Playlists
 from soundshelf.playlists.service import MAX_ENTRIES, MAX_PAGE, entries_key, item_size

@@ -16,7 +16,7 @@ What it writes, per ``grow(total)`` call (repeatable: a catalog grows from 100k 
   the uploads service are left out: nothing listed reads them, and they would add a fifth
   to the writing time); ~80% of tracks sit on albums of 6–14 tracks (album item, name
   reservation, track entries);
-- the user the benchmark logs in as (made with ``AccountsService.create_user``): an artist
+- the user the benchmark logs in as (made with ``Accounts.create_user``): an artist
   with ``BENCH_ALBUMS`` ranked albums of their own, a few friends, and likes on ~2% of
   public tracks;
 - with ``search=True``: search entries for the new tracks, albums and artists through
@@ -42,7 +42,6 @@ from typing import Any
 
 from ulid import ULID
 
-from soundshelf.accounts.models import email_key, profile_key, username_key
 from soundshelf.bootstrap import Services, build
 from soundshelf.catalog.albums import KIND as ALBUMS
 from soundshelf.catalog.albums import album_key, name_key, rank_sort_key
@@ -50,6 +49,7 @@ from soundshelf.catalog.indexes import listing_keys
 from soundshelf.catalog.tracks import KIND as TRACKS
 from soundshelf.catalog.tracks import album_entry_key, like_key, track_key
 from soundshelf.config import Settings
+from soundshelf.core.users import email_key, profile_key, username_key
 from soundshelf.ports.clock import iso
 from soundshelf.ports.table import MAX_TRANSACTION_ITEMS, Put, Update
 from soundshelf.social.friends import friend_key

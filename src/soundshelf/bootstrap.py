@@ -13,22 +13,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from soundshelf import client_origin
-from soundshelf.accounts.service import AccountsService
+from soundshelf.accounts.service import Accounts
+from soundshelf.adapters.jwt_verifier import JwtVerifier  # both identity providers' tokens
 from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.artists import Artists
 from soundshelf.catalog.browse import Browse, BrowseIndex
 from soundshelf.catalog.tracklists import Tracklists
 from soundshelf.catalog.tracks import Tracks
 from soundshelf.config import Settings
+from soundshelf.core.audit import AuditLog
+from soundshelf.core.stats import PlatformStats
 from soundshelf.events import ChangeEvents
 from soundshelf.files.service import Files
 from soundshelf.moderation.admin import DELETE_USER, UserAdmin
-from soundshelf.moderation.audit import AuditLog
 from soundshelf.moderation.deletion import RELEASE_USERNAME, DeleteUserJob, ReleaseUsernameJob
 from soundshelf.moderation.export import EXPORT_USER, ExportJob, Exports
 from soundshelf.moderation.reports import RESOLVE_REPORTS, Reports, ResolveReportsJob
 from soundshelf.moderation.review import ReportedItems
-from soundshelf.moderation.stats import PlatformStats
 from soundshelf.moderation.takedowns import Takedowns
 from soundshelf.moderation.targets import Targets
 from soundshelf.photos.service import Photos
@@ -36,7 +37,7 @@ from soundshelf.playlists import Playlists
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import Clock, SystemClock
 from soundshelf.ports.identity import IdentityProvider, JwksSource
-from soundshelf.ports.jobs import JobQueue
+from soundshelf.ports.jobs import JobHandler, JobQueue
 from soundshelf.ports.mail import Mailer
 from soundshelf.ports.table import Table
 from soundshelf.ratelimit import RateLimiter
@@ -44,7 +45,7 @@ from soundshelf.search.documents import SearchIndexer
 from soundshelf.search.index import SearchIndex
 from soundshelf.search.reindex import Reindexer
 from soundshelf.search.service import Search
-from soundshelf.sharing.service import Shares
+from soundshelf.shares.service import Shares
 from soundshelf.social.friends import Friends
 from soundshelf.social.notifications import (
     FAN_OUT,
@@ -52,18 +53,16 @@ from soundshelf.social.notifications import (
     READ_ALL,
     FanOutJob,
     FeedBackfillJob,
-    NotificationService,
+    Notifications,
     ReadAllJob,
 )
 from soundshelf.social.requests import FriendRequests
 from soundshelf.subsonic.app_passwords import AppPasswords, fernet_key
-from soundshelf.uploads.service import PROCESS_UPLOAD, UploadsService
+from soundshelf.uploads.service import PROCESS_UPLOAD, Uploads
 from soundshelf.worker_status import WorkerStatusBoard
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
-
-    from soundshelf.worker import JobHandler
 
 
 @dataclass
@@ -75,8 +74,8 @@ class Services:
     identity: IdentityProvider
     mailer: Mailer | None
     jobs: JobQueue
-    accounts: AccountsService
-    uploads: UploadsService
+    accounts: Accounts
+    uploads: Uploads
     friends: Friends
     tracks: Tracks
     albums: Albums
@@ -84,7 +83,7 @@ class Services:
     browse: Browse
     playlists: Playlists
     artists: Artists
-    notifications: NotificationService
+    notifications: Notifications
     friend_requests: FriendRequests
     photos: Photos
     files: Files
@@ -153,14 +152,14 @@ class _Base:
 
 @dataclass
 class _Uploads:
-    service: UploadsService
+    service: Uploads
     jobs: dict[str, JobHandler]
 
 
 @dataclass
 class _Social:
     friends: Friends
-    notifications: NotificationService
+    notifications: Notifications
     friend_requests: FriendRequests
     jobs: dict[str, JobHandler]
 
@@ -208,8 +207,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     events = ChangeEvents(
         indexer=indexer, notifications=social.notifications, browse=BrowseIndex(adapters.table)
     )
-    uploads = _uploads(base, events)
     catalog = _catalog(base, accounts, social, events)
+    uploads = _uploads(base, events, catalog)
     moderation = _moderation(base, catalog, social, events)
     shares = _shares(base, catalog)
     return Services(
@@ -258,10 +257,12 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     )
 
 
-def _accounts(base: _Base) -> AccountsService:
-    return AccountsService(
+def _accounts(base: _Base) -> Accounts:
+    identity = base.adapters.identity
+    return Accounts(
         table=base.table,
-        identity=base.adapters.identity,
+        identity=identity,
+        verifier=JwtVerifier(identity.token_settings, identity.jwks, clock=base.clock.now),
         clock=base.clock,
         limiter=base.limiter,
         api_key_requests_per_minute=base.settings.api_key_requests_per_minute,
@@ -270,8 +271,8 @@ def _accounts(base: _Base) -> AccountsService:
     )
 
 
-def _uploads(base: _Base, events: ChangeEvents) -> _Uploads:
-    uploads = UploadsService(
+def _uploads(base: _Base, events: ChangeEvents, catalog: _Catalog) -> _Uploads:
+    uploads = Uploads(
         table=base.table,
         blobs=base.blobs,
         jobs=base.jobs,
@@ -279,18 +280,17 @@ def _uploads(base: _Base, events: ChangeEvents) -> _Uploads:
         settings=base.settings,
     )
     # The embedded store tells us itself when an upload arrived (S3 does it by event), and
-    # asks before taking bytes for one (S3 cannot ask: see UploadsService.complete_by_key).
-    if hasattr(base.blobs, "on_upload_complete"):
-        base.blobs.on_upload_complete = uploads.complete_by_key
-        base.blobs.accepts_upload = uploads.accepts_bytes
+    # asks before taking bytes for one (S3 cannot ask: see Uploads.complete_by_key).
+    base.blobs.watch_uploads(on_complete=uploads.complete_by_key, accepts=uploads.accepts_bytes)
     return _Uploads(
         service=uploads,
-        jobs={PROCESS_UPLOAD: _Deferred(lambda: _upload_processor(base, events))},
+        jobs={PROCESS_UPLOAD: _Deferred(lambda: _upload_processor(base, events, catalog))},
     )
 
 
-def _upload_processor(base: _Base, events: ChangeEvents) -> JobHandler:
+def _upload_processor(base: _Base, events: ChangeEvents, catalog: _Catalog) -> JobHandler:
     # Made for the first job (``_Deferred``): the API Lambda never imports PyAV.
+    from soundshelf.uploads.album_grouping import AlbumGrouping
     from soundshelf.uploads.processing import UploadProcessor
 
     return UploadProcessor(
@@ -299,12 +299,15 @@ def _upload_processor(base: _Base, events: ChangeEvents) -> JobHandler:
         clock=base.clock,
         events=events,
         scratch=base.adapters.scratch,
+        albums=AlbumGrouping(
+            table=base.table, albums=catalog.albums, tracklists=catalog.tracklists
+        ),
     )
 
 
-def _social(base: _Base, accounts: AccountsService) -> _Social:
+def _social(base: _Base, accounts: Accounts) -> _Social:
     friends = Friends(base.table, base.clock)
-    notifications = NotificationService(table=base.table, jobs=base.jobs, clock=base.clock)
+    notifications = Notifications(table=base.table, jobs=base.jobs, clock=base.clock)
     return _Social(
         friends=friends,
         notifications=notifications,
@@ -324,9 +327,7 @@ def _social(base: _Base, accounts: AccountsService) -> _Social:
     )
 
 
-def _catalog(
-    base: _Base, accounts: AccountsService, social: _Social, events: ChangeEvents
-) -> _Catalog:
+def _catalog(base: _Base, accounts: Accounts, social: _Social, events: ChangeEvents) -> _Catalog:
     """Music (tracks, albums, playlists, artists), photos and files."""
     table, clock, friends = base.table, base.clock, social.friends
     tracks = Tracks(

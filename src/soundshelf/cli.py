@@ -182,7 +182,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from soundshelf.bootstrap import build
-    from soundshelf.uploads.bulk_import import import_folder, print_summary
+    from soundshelf.bulk_import import import_folder, print_summary
 
     services = build(_settings(args))
     try:

@@ -17,21 +17,32 @@ listeners tells nobody.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from soundshelf.catalog.browse import BrowseIndex
-    from soundshelf.search.documents import SearchIndexer
-    from soundshelf.social.notifications import NotificationService
+
+# What the listeners are to the services that announce (the search indexer and the
+# notifications, from features above this module: services import this, not them).
+class ItemIndexer(Protocol):
+    def refresh(self, kind: str, item_id: str) -> None: ...
+
+
+class PublishListener(Protocol):
+    def item_published(self, kind: str, item: Mapping[str, Any]) -> object: ...
+
+
+class BrowseListener(Protocol):
+    def refresh(self, kind: str, item_id: str) -> None: ...
+
+    def played(self, album_id: str) -> None: ...
 
 
 class ChangeEvents:
     def __init__(
         self,
         *,
-        indexer: SearchIndexer | None = None,
-        notifications: NotificationService | None = None,
-        browse: BrowseIndex | None = None,
+        indexer: ItemIndexer | None = None,
+        notifications: PublishListener | None = None,
+        browse: BrowseListener | None = None,
     ) -> None:
         self._indexer = indexer
         self._notifications = notifications

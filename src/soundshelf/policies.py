@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from soundshelf.accounts.models import Principal
+from soundshelf.core.users import Principal
 from soundshelf.errors import Forbidden, NotFound
 
 Visibility = Literal["private", "friends", "public"]

@@ -14,12 +14,12 @@ import signal
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from soundshelf.bootstrap import Services
 from soundshelf.config import Settings
 from soundshelf.logs import request_id_var
-from soundshelf.ports.jobs import Job
+from soundshelf.ports.jobs import Job, JobHandler
 from soundshelf.process_tree import die_with_parent
 
 log = logging.getLogger("soundshelf.worker")
@@ -28,16 +28,6 @@ HOUSEKEEPING_EVERY = 600.0
 # A job's lease outlasts its time limit (Settings.worker_job_timeout), so the supervisor
 # stops a stalled worker before the queue hands its job to another one.
 LEASE_MARGIN = 60.0
-
-
-class JobHandler(Protocol):
-    def handle(self, payload: dict[str, Any]) -> None:
-        """Do the job; must be idempotent (a job may be delivered more than once)."""
-        ...
-
-    def give_up(self, payload: dict[str, Any], error: str) -> None:
-        """The job failed its last attempt: leave things in a state a person understands."""
-        ...
 
 
 def run_job(services: Services, handlers: Mapping[str, JobHandler], job: Job) -> bool:

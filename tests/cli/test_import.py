@@ -13,8 +13,7 @@ import pytest
 
 from soundshelf import cli
 from soundshelf.bootstrap import Services, build
-from soundshelf.config import Settings
-from soundshelf.uploads.bulk_import import (
+from soundshelf.bulk_import import (
     ALREADY_IMPORTED,
     INTERRUPTED,
     NOT_MEDIA,
@@ -25,7 +24,8 @@ from soundshelf.uploads.bulk_import import (
     ImportSummary,
     import_folder,
 )
-from soundshelf.uploads.stored import stored_original_key
+from soundshelf.config import Settings
+from soundshelf.core.stored import stored_original_key
 from tests import mediagen
 
 PASSWORD = "correct horse battery"

@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from soundshelf.accounts.models import profile_key
-from soundshelf.accounts.service import AccountsService
+from soundshelf.accounts.service import Accounts
 from soundshelf.accounts.throttles import LOGIN_FREE_FAILURES, MAILS_PER_TARGET
 from soundshelf.adapters.cognito_identity import CognitoIdentityProvider
 from soundshelf.adapters.dynamodb_table import DynamoDbTable
-from soundshelf.adapters.jwt_verifier import StaticJwks
+from soundshelf.adapters.jwt_verifier import JwtVerifier, StaticJwks
 from soundshelf.adapters.local_identity import LocalIdentityProvider
 from soundshelf.adapters.outbox_mail import OutboxMailer
 from soundshelf.adapters.sqlite_table import SqliteTable
+from soundshelf.core.users import profile_key
 from soundshelf.errors import RateLimited
 from soundshelf.ports.clock import SystemClock
 from soundshelf.ports.identity import (
@@ -43,7 +43,7 @@ PASSWORD = "Correct-Horse-7-battery"
 
 @dataclass
 class Stack:
-    accounts: AccountsService
+    accounts: Accounts
     code_for: Callable[[str], str]  # email → the confirmation code sent to it
 
 
@@ -57,8 +57,12 @@ def _local(tmp_path: Path) -> Stack:
         key_dir=tmp_path / "keys",
         issuer="http://testserver",
     )
-    accounts = AccountsService(
-        table=table, identity=identity, clock=clock, limiter=RateLimiter(table, clock)
+    accounts = Accounts(
+        table=table,
+        identity=identity,
+        verifier=JwtVerifier(identity.token_settings, identity.jwks, clock=clock.now),
+        clock=clock,
+        limiter=RateLimiter(table, clock),
     )
     return Stack(accounts, lambda email: code_from_outbox(tmp_path, email))
 
@@ -70,8 +74,12 @@ def _aws() -> Stack:
     )
     clock = SystemClock()
     table = DynamoDbTable("accounts", region="us-east-1", create_if_missing=True)
-    accounts = AccountsService(
-        table=table, identity=identity, clock=clock, limiter=RateLimiter(table, clock)
+    accounts = Accounts(
+        table=table,
+        identity=identity,
+        verifier=JwtVerifier(identity.token_settings, identity.jwks, clock=clock.now),
+        clock=clock,
+        limiter=RateLimiter(table, clock),
     )
     return Stack(accounts, lambda email: "123456")  # moto accepts any code
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from soundshelf.accounts.models import Principal
 from soundshelf.bootstrap import Services
 from soundshelf.catalog.album_contents import COUNTS, album_key
 from soundshelf.catalog.tracks import track_key
+from soundshelf.core.users import Principal
 from soundshelf.errors import Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from soundshelf.uploads.service import PROCESS_UPLOAD
 from tests import mediagen

@@ -824,7 +824,7 @@ def test_an_upload_link_writes_only_while_its_owner_accepts_bytes(fs: Blobs) -> 
         asked.append(key)
         return key in open_keys
 
-    store.accepts_upload = accepts
+    store.watch_uploads(on_complete=lambda _key: None, accepts=accepts)
     closed = store.presign_upload("closed", content_type="text/plain", size=2, ttl=60)
     upload_id = store.create_multipart("closed", content_type="text/plain")
     part = store.presign_part("closed", upload_id, 1, size=2, ttl=60)
@@ -890,7 +890,7 @@ def test_upload_completion_hook(fs: Blobs, caplog: pytest.LogCaptureFixture) -> 
     store = fs.store
     assert isinstance(store, FsBlobStore)
     completed: list[str] = []
-    store.on_upload_complete = completed.append
+    store.watch_uploads(on_complete=completed.append, accepts=lambda _key: True)
 
     presigned = store.presign_upload("u/1", content_type="audio/mpeg", size=10, ttl=60)
     assert fs.upload(presigned, b"x" * 11).status_code == 413
@@ -903,7 +903,7 @@ def test_upload_completion_hook(fs: Blobs, caplog: pytest.LogCaptureFixture) -> 
     def broken_hook(key: str) -> None:
         raise RuntimeError("queue down")
 
-    store.on_upload_complete = broken_hook
+    store.watch_uploads(on_complete=broken_hook, accepts=lambda _key: True)
     response = fs.upload(
         store.presign_upload("u/3", content_type="audio/mpeg", size=2, ttl=60), b"ok"
     )

@@ -11,17 +11,17 @@ from typing import Any
 import boto3
 import pytest
 
-from soundshelf.accounts.models import Principal, principal_of
 from soundshelf.bootstrap import Services, build
 from soundshelf.catalog import bookmarks
 from soundshelf.catalog.bookmarks import Bookmarks
 from soundshelf.catalog.tracks import lyrics_key
 from soundshelf.config import Settings
+from soundshelf.core.users import Principal, principal_of
 from soundshelf.errors import Conflict, NotFound, PreconditionFailed
 from soundshelf.search import index as search_index
 from soundshelf.search import reindex
 from soundshelf.search import service as search_service
-from soundshelf.sharing.service import share_key, token_key
+from soundshelf.shares.service import share_key, token_key
 from soundshelf.uploads.service import PROCESS_UPLOAD
 from soundshelf.worker import Worker
 from tests import mediagen

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from soundshelf.adapters.sqlite_table import SqliteTable
+from soundshelf.core.text import normalize, tokens
 from soundshelf.ports.table import Table, TransactionFailed
-from soundshelf.search import KINDS, SearchHit, SearchIndex, normalize, tokens
+from soundshelf.search import KINDS, SearchHit, SearchIndex
 from soundshelf.search import index as search_index
 from soundshelf.search.index import MAX_CANDIDATES
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from soundshelf.accounts.models import Principal, principal_of
 from soundshelf.bootstrap import Services, build
 from soundshelf.config import Settings
+from soundshelf.core.users import Principal, principal_of
 from soundshelf.errors import Conflict, NotFound, ValidationFailed
 from soundshelf.worker import Worker
 from tests import mediagen

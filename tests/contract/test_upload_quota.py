@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from soundshelf.accounts.models import Principal
 from soundshelf.adapters.fs_blobs import FsBlobStore
 from soundshelf.config import Settings
+from soundshelf.core.users import Principal
 from soundshelf.errors import DomainError
 from soundshelf.ports.table import Table
 from soundshelf.uploads.quota import QuotaExceeded
-from soundshelf.uploads.service import UploadsService
+from soundshelf.uploads.service import Uploads
 from tests.support import FakeClock
 
 MB = 1000**2
@@ -29,7 +29,7 @@ class NoJobs:
 
 
 @pytest.fixture
-def uploads(table: Table, tmp_path: Path) -> UploadsService:
+def uploads(table: Table, tmp_path: Path) -> Uploads:
     clock = FakeClock()
     blobs = FsBlobStore(
         tmp_path / "media",
@@ -38,7 +38,7 @@ def uploads(table: Table, tmp_path: Path) -> UploadsService:
         clock=clock.now,
     )
     settings = Settings(data_dir=tmp_path, storage_quota_bytes=10 * MB)
-    return UploadsService(table=table, blobs=blobs, jobs=NoJobs(), clock=clock, settings=settings)  # type: ignore[arg-type]
+    return Uploads(table=table, blobs=blobs, jobs=NoJobs(), clock=clock, settings=settings)  # type: ignore[arg-type]
 
 
 def owner(table: Table, user_id: str = "u1", **counters: int) -> Principal:
@@ -51,7 +51,7 @@ def reserved(table: Table, user_id: str = "u1") -> int:
 
 
 def test_parallel_creates_cannot_share_a_quota_that_fits_one(
-    uploads: UploadsService, table: Table
+    uploads: Uploads, table: Table
 ) -> None:
     ada = owner(table)
     together = threading.Barrier(PARALLEL)
@@ -71,7 +71,7 @@ def test_parallel_creates_cannot_share_a_quota_that_fits_one(
     assert reserved(table) == 9 * MB
 
 
-def test_stored_and_reserved_bytes_both_count(uploads: UploadsService, table: Table) -> None:
+def test_stored_and_reserved_bytes_both_count(uploads: Uploads, table: Table) -> None:
     ada = owner(table, storageBytes=6 * MB)
     uploads.create(ada, filename="a.bin", content_type="text/plain", size=3 * MB)
 
@@ -82,7 +82,7 @@ def test_stored_and_reserved_bytes_both_count(uploads: UploadsService, table: Ta
 
 
 def test_a_refused_multipart_upload_leaves_nothing(
-    uploads: UploadsService, table: Table, tmp_path: Path
+    uploads: Uploads, table: Table, tmp_path: Path
 ) -> None:
     uploads.settings.multipart_threshold_bytes = MB
     ada = owner(table, reservedBytes=2 * MB)
@@ -98,7 +98,7 @@ def test_a_refused_multipart_upload_leaves_nothing(
 
 
 def test_an_abandoned_upload_gives_its_reservation_back_once(
-    uploads: UploadsService, table: Table
+    uploads: Uploads, table: Table
 ) -> None:
     ada = owner(table)
     uploads.create(ada, filename="a.bin", content_type="text/plain", size=3 * MB)

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from soundshelf.accounts.models import Principal, principal_of
 from soundshelf.bootstrap import Services
+from soundshelf.core.users import Principal, principal_of
 from soundshelf.worker import Worker
 
 ADMIN_PASSWORD = "an administrator's passphrase"

@@ -27,9 +27,9 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from soundshelf.accounts.models import principal_of
 from soundshelf.bootstrap import build
 from soundshelf.config import Settings
+from soundshelf.core.users import principal_of
 from soundshelf.http.app import create_app
 
 EXAMPLES_PER_OPERATION = 8

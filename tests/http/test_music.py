@@ -165,7 +165,7 @@ def test_twenty_parallel_likes_count_twenty(
         )
         for i in range(20)
     ]
-    from soundshelf.accounts.models import principal_of
+    from soundshelf.core.users import principal_of
 
     barrier = threading.Barrier(20)
     errors: list[BaseException] = []

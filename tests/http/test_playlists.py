@@ -12,9 +12,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from soundshelf.accounts.models import Principal
 from soundshelf.bootstrap import Services
 from soundshelf.catalog.tracks import track_key
+from soundshelf.core.users import Principal
 from soundshelf.errors import PreconditionFailed, ValidationFailed
 from soundshelf.playlists.service import MAX_ENTRIES, entries_key, item_size
 from soundshelf.ports.table import Table, WriteOp

@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 
+from soundshelf.core.stored import STORED_SUFFIX, original_blob_key
 from soundshelf.moderation.deletion import BLOB_PREFIXES
 from soundshelf.moderation.export import export_blob_key
-from soundshelf.uploads.models import original_blob_key
 from soundshelf.uploads.processing import derived_key
-from soundshelf.uploads.stored import STORED_SUFFIX
 from tests.infra.conftest import ROOT, references, resources_of
 
 ADAPTERS = ROOT / "src" / "soundshelf" / "adapters"

@@ -25,9 +25,9 @@ import pytest
 from moto import mock_aws
 
 from soundshelf import lambda_http, lambda_media
-from soundshelf.accounts.models import Principal, principal_of
 from soundshelf.bootstrap import Services, build
 from soundshelf.config import Settings
+from soundshelf.core.users import Principal, principal_of
 from tests.support import (
     create_cognito_pool,
     moto_server,

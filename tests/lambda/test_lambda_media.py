@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from soundshelf import lambda_media
-from soundshelf.accounts.models import Principal, profile_key
+from soundshelf.core.users import Principal, profile_key
 from soundshelf.uploads.processing import GAVE_UP, result_key
 from soundshelf.uploads.service import PROCESS_UPLOAD
 from tests import mediagen

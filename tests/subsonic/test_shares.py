@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from soundshelf.bootstrap import Services
 from soundshelf.ports.clock import iso
-from soundshelf.sharing.service import token_key
+from soundshelf.shares.service import token_key
 from tests.support import FakeClock
 
 HOUR = 3600

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from soundshelf.accounts.models import Principal
+from soundshelf.core.users import Principal
 from soundshelf.errors import Forbidden, NotFound
 from soundshelf.policies import can_view, ensure_can_edit, ensure_can_view
 

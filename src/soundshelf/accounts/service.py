@@ -16,14 +16,6 @@ from typing import Any
 
 from ulid import ULID
 
-from soundshelf.accounts.models import (
-    GRANTABLE_ROLES,
-    Principal,
-    email_key,
-    principal_of,
-    profile_key,
-    username_key,
-)
 from soundshelf.accounts.signin_links import SignInLinks
 from soundshelf.accounts.throttles import (
     code_throttle,
@@ -31,13 +23,26 @@ from soundshelf.accounts.throttles import (
     login_throttle,
 )
 from soundshelf.accounts.token_times import issued_before, record_issue
-from soundshelf.accounts.validation import check_password, normalize_email, normalize_username
-from soundshelf.adapters.jwt_verifier import JwtVerifier
+from soundshelf.accounts.validation import (
+    check_password,
+    check_sign_up,
+    normalize_email,
+    normalize_username,
+)
+from soundshelf.core import audit as audit_actions
+from soundshelf.core.audit import NO_AUDIT, AuditRecorder
+from soundshelf.core.stats import signup_counters
+from soundshelf.core.users import (
+    GRANTABLE_ROLES,
+    Principal,
+    email_key,
+    principal_of,
+    profile_index_keys,
+    profile_key,
+    roles_update,
+    username_key,
+)
 from soundshelf.errors import NotFound, ValidationFailed
-from soundshelf.moderation import audit as audit_actions
-from soundshelf.moderation.audit import NO_AUDIT, AuditRecorder
-from soundshelf.moderation.stats import signup_counters
-from soundshelf.moderation.users import profile_index_keys, roles_update
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.identity import (
     EmailTaken,
@@ -47,6 +52,7 @@ from soundshelf.ports.identity import (
     InvalidToken,
     RefreshTokenReused,
     Tokens,
+    TokenVerifier,
     UserDisabled,
     UsernameTaken,
     WrongPassword,
@@ -75,12 +81,13 @@ class NewApiKey:
     created_at: float
 
 
-class AccountsService:
+class Accounts:
     def __init__(
         self,
         *,
         table: Table,
         identity: IdentityProvider,
+        verifier: TokenVerifier,
         clock: Clock,
         limiter: RateLimiter,
         api_key_requests_per_minute: int = 600,
@@ -91,7 +98,7 @@ class AccountsService:
         self.identity = identity
         self.clock = clock
         self.limiter = limiter
-        self.verifier = JwtVerifier(identity.token_settings, identity.jwks, clock=clock.now)
+        self.verifier = verifier
         self.api_key_requests_per_minute = api_key_requests_per_minute
         self.audit = audit
         self.login_throttle = login_throttle(table, clock, limiter)
@@ -101,8 +108,7 @@ class AccountsService:
     # --- sign-up -------------------------------------------------------------------------
 
     def sign_up(self, *, username: str, email: str, password: str, client: str) -> dict[str, Any]:
-        username, email = normalize_username(username), normalize_email(email)
-        check_password(password, username=username)
+        username, email = check_sign_up(username, email, password)
         self._ensure_free(username, email)
         ensure_mail_allowed(self.limiter, target=username, source=client)
         user = self.identity.sign_up(username=username, email=email, password=password)

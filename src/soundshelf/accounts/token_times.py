@@ -4,7 +4,7 @@ Logout, a disable, a password reset or change store ``tokensValidAfter``: the mo
 the sub-second, after which only newer tokens count. A token's ``iat`` is whole seconds
 (Cognito's and ours alike), so within that one second it cannot say which came first.
 For that second only, we look up when we asked the provider for the token: every access
-token handed out goes through ``AccountsService`` (login, refresh), which records, under
+token handed out goes through ``Accounts`` (login, refresh), which records, under
 the token's ``jti``, a time no later than its issue.
 """
 

@@ -412,8 +412,8 @@ class FsBlobStore:
         self.signer = UrlSigner(secret, clock)
         self._signed_download = functools.lru_cache(DOWNLOAD_URL_CACHE_SIZE)(self._sign_download)
         # Called with the key once a client upload is stored (a signed PUT or a
-        # completed multipart upload), like the S3 event on AWS. Set after construction:
-        # its listener, the uploads service, is built with this store.
+        # completed multipart upload), like the S3 event on AWS. Set after construction
+        # (``watch_uploads``): its listener, the uploads service, is built with this store.
         self.on_upload_complete: Callable[[str], None] | None = None
         # Asked with the key before a signed PUT (or part) is read: may bytes still come
         # for it? The uploads service says yes only while the upload is pending.
@@ -827,6 +827,12 @@ class FsBlobStore:
         with contextlib.suppress(BlobNotFound):
             folder, _ = self._upload_folder(key, upload_id)
             shutil.rmtree(folder, ignore_errors=True)
+
+    def watch_uploads(
+        self, *, on_complete: Callable[[str], None], accepts: Callable[[str], bool]
+    ) -> None:
+        self.on_upload_complete = on_complete
+        self.accepts_upload = accepts
 
     def _notify_upload(self, key: str) -> None:
         """The object is stored whatever the hook does: a failing hook is logged, and

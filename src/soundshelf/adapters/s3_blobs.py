@@ -340,6 +340,12 @@ class S3BlobStore:
             if _error_code(err) != "NoSuchUpload":  # aborting twice is not an error
                 raise
 
+    def watch_uploads(
+        self, *, on_complete: Callable[[str], None], accepts: Callable[[str], bool]
+    ) -> None:
+        """Nothing to do: S3 notifies the processing queue of uploads by itself, and
+        cannot ask before taking bytes (``Uploads.complete_by_key``)."""
+
 
 def _check_part_number(part_number: int) -> None:
     if not 1 <= part_number <= MAX_PARTS:

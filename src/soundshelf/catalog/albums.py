@@ -6,7 +6,6 @@ from typing import Any
 
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal
 from soundshelf.catalog.album_contents import (
     COUNTS,
     MAX_TRACKS,
@@ -16,6 +15,8 @@ from soundshelf.catalog.album_contents import (
 )
 from soundshelf.catalog.indexes import listing_keys, owner_id_of, split_changes
 from soundshelf.catalog.tracks import Tracks, track_key
+from soundshelf.core.text import normalize
+from soundshelf.core.users import Principal
 from soundshelf.errors import Conflict, PreconditionFailed, ValidationFailed
 from soundshelf.events import ChangeEvents
 from soundshelf.policies import VISIBILITIES, ensure_can_edit, ensure_can_view
@@ -32,7 +33,6 @@ from soundshelf.ports.table import (
     TransactionFailed,
     Update,
 )
-from soundshelf.search.text import normalize
 
 KIND = "ALBUMS"
 FIELDS = ("title", "artist", "year", "genre", "rank", "visibility")

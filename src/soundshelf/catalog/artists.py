@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from soundshelf.accounts.models import Principal, profile_key, roles_of
-from soundshelf.accounts.service import AccountsService
+from soundshelf.accounts.service import Accounts
 from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.tracks import Tracks
+from soundshelf.core.users import Principal, profile_key, roles_of
 from soundshelf.errors import NotFound, ValidationFailed
 from soundshelf.events import ChangeEvents
 from soundshelf.ports.clock import Clock, iso
@@ -35,7 +35,7 @@ class Artists:
         *,
         table: Table,
         clock: Clock,
-        accounts: AccountsService,
+        accounts: Accounts,
         tracks: Tracks,
         albums: Albums,
         events: ChangeEvents,

@@ -23,10 +23,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from soundshelf.accounts.models import Principal, profile_key, roles_of
 from soundshelf.catalog.album_contents import album_key
 from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.tracks import Tracks, track_key
+from soundshelf.core.text import normalize
+from soundshelf.core.users import Principal, profile_key, roles_of
 from soundshelf.errors import NotFound, ValidationFailed
 from soundshelf.ports.table import (
     AttributeEquals,
@@ -39,7 +40,6 @@ from soundshelf.ports.table import (
     TransactionFailed,
     Update,
 )
-from soundshelf.search.text import normalize
 
 ALBUM_SORTS = ("newest", "alpha", "year", "played", "random")
 KINDS = {"album": album_key, "track": track_key, "artist": profile_key}

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from soundshelf.accounts.models import username_key
+from soundshelf.core.users import username_key
 from soundshelf.errors import NotFound
 from soundshelf.ports.table import Page, Table
 
 if TYPE_CHECKING:
-    from soundshelf.accounts.models import Principal
+    from soundshelf.core.users import Principal
 
 
 def listing_keys(kind: str, item: dict[str, Any], sort_key: str) -> dict[str, Any]:

@@ -17,16 +17,15 @@ from typing import Any
 
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal
 from soundshelf.catalog.album_contents import MAX_TRACKS, album_key
 from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.tracks import Tracks
+from soundshelf.core.stored import derived_key, upload_key
+from soundshelf.core.users import Principal
 from soundshelf.errors import NotFound, PreconditionFailed, ValidationFailed
 from soundshelf.policies import ensure_can_edit
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.table import AttributeAbsent, AttributeEquals, ConditionFailed, Table
-from soundshelf.uploads.models import upload_key
-from soundshelf.uploads.stored import derived_key
 
 MAX_DISC = 99
 MAX_NUMBER = 9999

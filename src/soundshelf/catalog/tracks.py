@@ -10,13 +10,14 @@ from typing import Any
 
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal
 from soundshelf.catalog.album_contents import album_key, count_ops, entry_of, track_entry_key
 from soundshelf.catalog.indexes import listing_keys, owner_id_of, owner_listing, split_changes
 from soundshelf.config import Settings
+from soundshelf.core.stats import count
+from soundshelf.core.stored import delete_blobs, derived_prefix, removal_ops
+from soundshelf.core.users import Principal
 from soundshelf.errors import NotFound, PreconditionFailed, ValidationFailed
 from soundshelf.events import ChangeEvents
-from soundshelf.moderation.stats import count
 from soundshelf.policies import VISIBILITIES, can_view, ensure_can_edit, ensure_can_view
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import Clock, iso
@@ -33,7 +34,6 @@ from soundshelf.ports.table import (
     Update,
 )
 from soundshelf.social.friends import Friends
-from soundshelf.uploads.stored import delete_blobs, derived_prefix, removal_ops
 
 KIND = "TRACKS"
 QUALITIES = ("original", "high", "low")

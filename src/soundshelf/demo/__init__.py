@@ -13,9 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from soundshelf.accounts.models import principal_of
 from soundshelf.bootstrap import Services
 from soundshelf.catalog.indexes import listing_keys, split_changes
+from soundshelf.core.users import principal_of
 from soundshelf.demo import art, synth
 from soundshelf.errors import Conflict
 from soundshelf.ports.table import ConditionFailed, ItemAbsent
@@ -120,7 +120,7 @@ def _users(services: Services) -> dict[str, dict[str, Any]]:
 
 def _tracks(services: Services, users: dict[str, dict], tmp: Path) -> list[dict[str, Any]]:
     """Synthesise and import each artist's tracks, then publish them."""
-    from soundshelf.uploads.bulk_import import import_folder
+    from soundshelf.bulk_import import import_folder
 
     published = []
     for a, (username, (name, _bio, genre)) in enumerate(ARTISTS.items()):
@@ -161,30 +161,27 @@ def _albums(services: Services, users: dict[str, dict], tracks: list[dict[str, A
             if first
             else f"{rng.choice(WORDS_A)} {rng.choice(WORDS_B)} {rank}"
         )
+        fields = {
+            "title": title,
+            "artist": ARTISTS[username][0],
+            "year": rng.randint(1990, 2026),
+            "genre": rng.choice(GENRES),
+            "rank": rank,
+            "visibility": "public",
+        }
+        # Importing the artist's tagged tracks made their album and put them in it.
+        grouped = {t.get("albumId") for t in tracks if t["username"] == username} - {None}
+        if first and grouped:
+            services.albums.update(owner, grouped.pop(), fields, partial=True)
+            continue
         try:
-            album = services.albums.create(
-                owner,
-                {
-                    "title": title,
-                    "artist": ARTISTS[username][0],
-                    "year": rng.randint(1990, 2026),
-                    "genre": rng.choice(GENRES),
-                    "rank": rank,
-                    "visibility": "public",
-                },
-            )
+            services.albums.create(owner, fields)
         except Conflict:
             continue
-        if first:
-            for track in tracks:
-                if track["username"] == username:
-                    services.tracklists.add(
-                        owner, album["albumId"], track["trackId"], number=track.get("trackNumber")
-                    )
 
 
 def _photos(services: Services, users: dict[str, dict], tmp: Path) -> None:
-    from soundshelf.uploads.bulk_import import import_folder
+    from soundshelf.bulk_import import import_folder
 
     folder = tmp / "photos"
     folder.mkdir()

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from soundshelf.accounts.models import Principal
 from soundshelf.config import Settings
+from soundshelf.core.stored import delete_blobs, removal_ops
+from soundshelf.core.users import Principal
 from soundshelf.errors import NotFound
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import iso
 from soundshelf.ports.table import Key, Table, TransactionFailed
-from soundshelf.uploads.stored import delete_blobs, removal_ops
 
 
 def file_key(file_id: str) -> Key:

@@ -23,8 +23,8 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.routing import BaseRoute
 
-from soundshelf.accounts.models import Principal
 from soundshelf.bootstrap import Services
+from soundshelf.core.users import Principal
 from soundshelf.errors import Forbidden, NotAuthenticated
 
 # auto_error=False: we answer problem+json ourselves; these also document the schemes.

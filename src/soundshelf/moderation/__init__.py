@@ -1,7 +1,5 @@
-"""Moderation and administration: reports, takedowns, user management, the audit log,
-platform statistics and personal data exports.
-
-Modules are imported directly (``soundshelf.moderation.audit``...): ``audit``, ``stats``
-and ``users`` are used by the accounts and catalog services, so this package must not
-import the services that import it.
+"""Moderation and administration: reports, takedowns, reviewing reported items, user
+management, account deletion and personal data exports. A feature like the others: what
+every feature records or counts (the audit log, platform statistics, the user index keys)
+lives below the features, in ``soundshelf.core``.
 """

@@ -15,11 +15,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from soundshelf.accounts.models import ROLES, Principal, profile_key, roles_of
+from soundshelf.core import audit
+from soundshelf.core.audit import AuditRecorder
+from soundshelf.core.users import (
+    ADMINS_PK,
+    ROLES,
+    Principal,
+    profile_key,
+    roles_of,
+    roles_update,
+    usernames_pk,
+)
 from soundshelf.errors import Conflict, NotFound, ValidationFailed
-from soundshelf.moderation import audit
-from soundshelf.moderation.audit import AuditRecorder
-from soundshelf.moderation.users import ADMINS_PK, roles_update, usernames_pk
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.identity import IdentityProvider
 from soundshelf.ports.jobs import JobQueue

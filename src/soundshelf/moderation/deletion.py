@@ -28,17 +28,17 @@ from collections.abc import Callable, Iterable
 from itertools import islice
 from typing import Any
 
-from soundshelf.accounts.models import Principal, email_key, principal_of, profile_key, username_key
 from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.tracks import Tracks, track_key
+from soundshelf.core import audit
+from soundshelf.core.audit import AuditRecorder
+from soundshelf.core.stats import counter_update
+from soundshelf.core.users import Principal, email_key, principal_of, profile_key, username_key
 from soundshelf.errors import NotFound
 from soundshelf.events import ChangeEvents
 from soundshelf.files.service import Files
-from soundshelf.moderation import audit
 from soundshelf.moderation.admin import DELETE_USER
-from soundshelf.moderation.audit import AuditRecorder
 from soundshelf.moderation.reports import Reports
-from soundshelf.moderation.stats import counter_update
 from soundshelf.photos.service import Photos
 from soundshelf.playlists import Playlists
 from soundshelf.ports.blobs import BlobStore

@@ -25,11 +25,12 @@ from typing import Any
 
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal, me_view, profile_key
+from soundshelf.accounts.views import me_view
 from soundshelf.config import Settings
+from soundshelf.core import audit
+from soundshelf.core.audit import AuditRecorder
+from soundshelf.core.users import Principal, profile_key
 from soundshelf.errors import NotFound
-from soundshelf.moderation import audit
-from soundshelf.moderation.audit import AuditRecorder
 from soundshelf.playlists.service import entries_key
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import Clock, iso

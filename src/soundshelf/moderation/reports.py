@@ -32,11 +32,11 @@ from typing import Any, Literal
 
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal
+from soundshelf.core import audit
+from soundshelf.core.audit import AuditRecorder
+from soundshelf.core.stats import counter_update
+from soundshelf.core.users import Principal
 from soundshelf.errors import Conflict, NotFound, ValidationFailed
-from soundshelf.moderation import audit
-from soundshelf.moderation.audit import AuditRecorder
-from soundshelf.moderation.stats import counter_update
 from soundshelf.moderation.takedowns import Takedowns
 from soundshelf.moderation.targets import Targets, check_type, owner_of
 from soundshelf.ports.clock import Clock, iso

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from soundshelf.accounts.models import Principal
+from soundshelf.core import audit
+from soundshelf.core.audit import AuditRecorder
+from soundshelf.core.users import Principal
 from soundshelf.errors import NotFound
-from soundshelf.moderation import audit
-from soundshelf.moderation.audit import AuditRecorder
 from soundshelf.moderation.reports import aggregate_key, report_key
 from soundshelf.moderation.targets import Targets
 from soundshelf.ports.table import Table
-from soundshelf.sharing.service import Shares
+from soundshelf.shares.service import Shares
 
 # An artist's page is public already: its profile fields are what is reported.
 _PROFILE_FIELDS = ("userId", "username", "displayName", "artistName", "bio")

@@ -19,13 +19,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from soundshelf.accounts.models import Principal
 from soundshelf.catalog.album_contents import count_ops
 from soundshelf.catalog.indexes import listing_keys, split_changes
+from soundshelf.core import audit
+from soundshelf.core.audit import AuditRecorder
+from soundshelf.core.users import Principal
 from soundshelf.errors import Conflict, NotFound
 from soundshelf.events import ChangeEvents
-from soundshelf.moderation import audit
-from soundshelf.moderation.audit import AuditRecorder
 from soundshelf.moderation.targets import LISTING_KINDS, Targets, owner_of, target_key, title_of
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.table import (
@@ -36,7 +36,7 @@ from soundshelf.ports.table import (
     TransactionFailed,
     Update,
 )
-from soundshelf.social.notifications import NotificationService
+from soundshelf.social.notifications import Notifications
 
 log = logging.getLogger("soundshelf.moderation")
 
@@ -51,7 +51,7 @@ class Takedowns:
         table: Table,
         clock: Clock,
         targets: Targets,
-        notifications: NotificationService,
+        notifications: Notifications,
         audit_log: AuditRecorder,
         events: ChangeEvents,
     ) -> None:

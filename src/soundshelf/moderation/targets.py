@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from soundshelf.accounts.models import Principal, profile_key, roles_of, username_key
 from soundshelf.catalog.albums import album_key
 from soundshelf.catalog.tracks import track_key
+from soundshelf.core.users import Principal, profile_key, roles_of, username_key
 from soundshelf.errors import NotFound, ValidationFailed
 from soundshelf.files.service import file_key
 from soundshelf.photos.service import photo_key
@@ -20,7 +20,7 @@ from soundshelf.playlists.service import playlist_key
 from soundshelf.policies import can_view
 from soundshelf.ports.clock import Clock
 from soundshelf.ports.table import Key, Table
-from soundshelf.sharing.service import share_key, token_key
+from soundshelf.shares.service import share_key, token_key
 from soundshelf.social.friends import Friends
 
 TargetType = Literal["track", "album", "playlist", "photo", "file", "artist", "share"]

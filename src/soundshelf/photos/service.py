@@ -24,9 +24,10 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from soundshelf.accounts.models import Principal
 from soundshelf.catalog.indexes import listing_keys, owner_id_of, split_changes
 from soundshelf.config import Settings
+from soundshelf.core.stored import delete_blobs, derived_prefix, removal_ops
+from soundshelf.core.users import Principal
 from soundshelf.errors import NotAuthenticated, NotFound, PreconditionFailed, ValidationFailed
 from soundshelf.events import ChangeEvents
 from soundshelf.policies import VISIBILITIES, can_view, ensure_can_edit, ensure_can_view
@@ -46,7 +47,6 @@ from soundshelf.ports.table import (
 )
 from soundshelf.social.friends import Friends
 from soundshelf.social.notifications import announceable, friend_feed_pk
-from soundshelf.uploads.stored import delete_blobs, derived_prefix, removal_ops
 
 KIND = "PHOTOS"
 MAX_TAGS = 20

@@ -29,9 +29,9 @@ from typing import Any, TypeVar
 
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal
 from soundshelf.catalog.indexes import listing_keys, owner_id_of, owner_listing, split_changes
 from soundshelf.catalog.tracks import Tracks, track_key
+from soundshelf.core.users import Principal
 from soundshelf.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from soundshelf.events import ChangeEvents
 from soundshelf.policies import VISIBILITIES, can_view, ensure_can_edit, ensure_can_view

@@ -4,7 +4,7 @@ short-lived signed URLs so the API never proxies uploads or downloads."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO, Protocol
@@ -150,6 +150,15 @@ class BlobStore(Protocol):
     ) -> BlobInfo: ...
 
     def abort_multipart(self, key: str, upload_id: str) -> None: ...
+
+    def watch_uploads(
+        self, *, on_complete: Callable[[str], None], accepts: Callable[[str], bool]
+    ) -> None:
+        """Hear of client uploads: ``on_complete(key)`` once one is stored, and
+        ``accepts(key)`` before taking bytes for one (may bytes still come?). The filesystem
+        store calls both; S3 can do neither (an S3 event queues the processing instead),
+        so there this does nothing."""
+        ...
 
 
 def download_url_window(now: float, ttl: int) -> int:

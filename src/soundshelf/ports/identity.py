@@ -105,6 +105,12 @@ class JwksSource(Protocol):
         ...
 
 
+class TokenVerifier(Protocol):
+    def verify(self, token: str, *, token_use: str = "access") -> dict[str, Any]:
+        """The claims of a token the provider issued, or raise ``InvalidToken``."""
+        ...
+
+
 class IdentityProvider(Protocol):
     token_settings: TokenSettings
     jwks: JwksSource

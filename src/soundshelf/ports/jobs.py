@@ -45,6 +45,16 @@ class JobQueue(Protocol):
         ...
 
 
+class JobHandler(Protocol):
+    def handle(self, payload: dict[str, Any]) -> None:
+        """Do the job; must be idempotent (a job may be delivered more than once)."""
+        ...
+
+    def give_up(self, payload: dict[str, Any], error: str) -> None:
+        """The job failed its last attempt: leave things in a state a person understands."""
+        ...
+
+
 def backoff_seconds(attempts: int, *, base: float = 5, cap: float = 900) -> float:
     """Exponential backoff between deliveries: by default 5 s, 10 s, 20 s… up to 15 min."""
     return min(cap, base * 2 ** max(0, attempts - 1))

@@ -1,6 +1,6 @@
-"""Search: word-prefix search over the catalogue, built on the Table port only."""
+"""Search: word-prefix search over the catalogue, built on the Table port only (words come
+from ``soundshelf.core.text``, shared with the catalogue)."""
 
 from soundshelf.search.index import KINDS, SearchHit, SearchIndex
-from soundshelf.search.text import normalize, tokens
 
-__all__ = ["KINDS", "SearchHit", "SearchIndex", "normalize", "tokens"]
+__all__ = ["KINDS", "SearchHit", "SearchIndex"]

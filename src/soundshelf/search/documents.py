@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from soundshelf.accounts.models import profile_key
 from soundshelf.catalog.albums import album_key
 from soundshelf.catalog.tracks import track_key
+from soundshelf.core.users import profile_key
 from soundshelf.photos.service import photo_key
 from soundshelf.playlists.service import playlist_key
 from soundshelf.ports.table import Table

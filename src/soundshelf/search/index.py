@@ -75,6 +75,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
+from soundshelf.core.text import MAX_TOKENS, tokens
 from soundshelf.policies import VISIBILITIES
 from soundshelf.ports.table import (
     MAX_TRANSACTION_ITEMS,
@@ -89,7 +90,6 @@ from soundshelf.ports.table import (
     TransactionFailed,
     WriteOp,
 )
-from soundshelf.search.text import MAX_TOKENS, tokens
 
 T = TypeVar("T")
 

@@ -6,9 +6,9 @@ from collections.abc import Collection
 from functools import partial
 from typing import Any
 
-from soundshelf.accounts.models import Principal
 from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.tracks import Tracks
+from soundshelf.core.users import Principal
 from soundshelf.photos.service import Photos
 from soundshelf.playlists.service import Playlists
 from soundshelf.policies import can_view

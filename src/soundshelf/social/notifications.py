@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal
+from soundshelf.core.users import Principal
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.jobs import JobQueue
 from soundshelf.ports.table import (
@@ -149,7 +149,7 @@ def put_all(table: Table, items: Sequence[Item]) -> None:
 # --- the service ---------------------------------------------------------------------------
 
 
-class NotificationService:
+class Notifications:
     def __init__(self, *, table: Table, jobs: JobQueue, clock: Clock) -> None:
         self.table = table
         self.jobs = jobs
@@ -373,7 +373,7 @@ class FanOutJob:
         *,
         table: Table,
         jobs: JobQueue,
-        notifications: NotificationService,
+        notifications: Notifications,
         page_size: int = FAN_OUT_PAGE,
     ) -> None:
         self.table = table
@@ -457,7 +457,7 @@ class FeedBackfillJob:
 class ReadAllJob:
     """``notifications_read_all``: the rest of a big "mark all read", in steps."""
 
-    def __init__(self, *, jobs: JobQueue, notifications: NotificationService) -> None:
+    def __init__(self, *, jobs: JobQueue, notifications: Notifications) -> None:
         self.jobs = jobs
         self.notifications = notifications
 

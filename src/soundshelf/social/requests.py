@@ -15,8 +15,8 @@ from typing import Any
 
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal, profile_key
-from soundshelf.accounts.service import AccountsService
+from soundshelf.accounts.service import Accounts
+from soundshelf.core.users import Principal, profile_key
 from soundshelf.errors import Conflict, NotFound, ValidationFailed
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.jobs import JobQueue
@@ -34,7 +34,7 @@ from soundshelf.social.friends import Friends
 from soundshelf.social.notifications import (
     ATTEMPTS,
     FEED_BACKFILL,
-    NotificationService,
+    Notifications,
 )
 
 log = logging.getLogger("soundshelf.friends")
@@ -69,9 +69,9 @@ class FriendRequests:
         table: Table,
         clock: Clock,
         jobs: JobQueue,
-        accounts: AccountsService,
+        accounts: Accounts,
         friends: Friends,
-        notifications: NotificationService,
+        notifications: Notifications,
     ) -> None:
         self.table = table
         self.clock = clock

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from soundshelf.accounts.models import profile_key
 from soundshelf.catalog.bookmarks import Bookmarks
+from soundshelf.core.users import profile_key
 from soundshelf.errors import NotFound
 from soundshelf.playlists.service import MAX_ENTRIES, Loaded
 from soundshelf.ports.clock import iso

@@ -18,7 +18,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal, principal_of, profile_key, username_key
+from soundshelf.core.users import Principal, principal_of, profile_key, username_key
 from soundshelf.errors import NotFound, ValidationFailed
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.table import (

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from soundshelf.accounts.models import Principal
-from soundshelf.accounts.service import AccountsService
+from soundshelf.accounts.service import Accounts
 from soundshelf.accounts.throttles import app_password_throttle
+from soundshelf.core.users import Principal
 from soundshelf.errors import RateLimited
 from soundshelf.ports.identity import InvalidToken, UserDisabled
 from soundshelf.ratelimit import RateLimiter
@@ -30,7 +30,7 @@ MAX_USERNAME = 320  # as the web sign-in's field
 
 class SubsonicAuth:
     def __init__(
-        self, *, accounts: AccountsService, app_passwords: AppPasswords, limiter: RateLimiter
+        self, *, accounts: Accounts, app_passwords: AppPasswords, limiter: RateLimiter
     ) -> None:
         self.accounts = accounts
         self.app_passwords = app_passwords

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Response
 from fastapi.responses import RedirectResponse
 
-from soundshelf.accounts.models import username_key
+from soundshelf.core.users import username_key
 from soundshelf.subsonic.call import Call
 from soundshelf.subsonic.library import (
     Library,

@@ -7,8 +7,8 @@ from functools import cached_property
 
 from starlette.datastructures import MultiDict
 
-from soundshelf.accounts.models import Principal
 from soundshelf.bootstrap import Services
+from soundshelf.core.users import Principal
 from soundshelf.subsonic.library import Library, Pool
 from soundshelf.subsonic.protocol import MISSING_PARAMETER, SubsonicError
 

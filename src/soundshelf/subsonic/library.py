@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from soundshelf.accounts.models import Principal, profile_key
 from soundshelf.catalog.albums import Albums, album_key
 from soundshelf.catalog.tracks import Tracks, like_key, track_key
+from soundshelf.core.users import Principal, profile_key
 from soundshelf.ports.clock import iso
 from soundshelf.ports.table import Table
 from soundshelf.subsonic.protocol import NOT_FOUND, SubsonicError

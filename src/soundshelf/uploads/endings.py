@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from soundshelf.core.stored import stored_original_key, upload_key
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.table import AttributeEquals, Table, TransactionFailed, Update, WriteOp
-from soundshelf.uploads.models import upload_key
 from soundshelf.uploads.quota import release_op
-from soundshelf.uploads.stored import stored_original_key
 
 
 def end_upload(table: Table, item: dict[str, Any], status: str, **fields: Any) -> bool:

@@ -75,15 +75,6 @@ def clean_content_type(content_type: str) -> str:
     return base
 
 
-def upload_key(upload_id: str) -> tuple[str, str]:
-    return f"UPLOAD#{upload_id}", "UPLOAD"
-
-
-def original_blob_key(owner_id: str, upload_id: str) -> str:
-    """The key an upload URL writes (the only keys upload URLs are signed for)."""
-    return f"originals/{owner_id}/{upload_id}"
-
-
 _UPLOAD_ID_RE = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")  # a ULID
 
 

@@ -22,15 +22,16 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from soundshelf.accounts.models import profile_key
 from soundshelf.catalog.tracks import lyrics_key
+from soundshelf.core.stats import item_counters
+from soundshelf.core.stored import derived_key, hash_key, stored_original_key, upload_key
+from soundshelf.core.users import profile_key
 from soundshelf.events import ChangeEvents
 from soundshelf.media.audio import needs_rendition, probe_audio, transcode_with_waveform
 from soundshelf.media.errors import UnsupportedMedia
 from soundshelf.media.image import process_image
 from soundshelf.media.lyrics import Lyrics
 from soundshelf.media.sniff import Sniffed, check_declared, sniff_file
-from soundshelf.moderation.stats import item_counters
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.table import (
@@ -43,10 +44,9 @@ from soundshelf.ports.table import (
     Update,
 )
 from soundshelf.scratch import scratch_folder
+from soundshelf.uploads.album_grouping import AlbumGrouping
 from soundshelf.uploads.endings import discard_bytes, end_upload, fail_upload
-from soundshelf.uploads.models import upload_key
 from soundshelf.uploads.quota import charge_op
-from soundshelf.uploads.stored import derived_key, hash_key, stored_original_key
 
 log = logging.getLogger("soundshelf.processing")
 
@@ -70,8 +70,10 @@ class UploadProcessor:
         clock: Clock,
         events: ChangeEvents,
         scratch: Path | None = None,
+        albums: AlbumGrouping | None = None,
     ) -> None:
         self.table = table
+        self.albums = albums  # puts a track whose tags name an album into that album
         self.scratch = scratch  # where copies of originals are worked on (scratch.py)
         self.blobs = blobs
         self.clock = clock
@@ -114,6 +116,18 @@ class UploadProcessor:
                 self._fail(item, reason)
                 return
         self._commit(item, result, sha256, beside)
+        if result.get("trackId") and self.albums:
+            self._group(result["trackId"])
+
+    def _group(self, track_id: str) -> None:
+        track = self.table.get(*result_key("track", track_id))
+        if track is None:
+            return  # a duplicate of an earlier upload: that one was grouped
+        try:
+            self.albums.place(track)
+        except Exception:
+            # The track stands without its album; grouping must not fail the upload.
+            log.exception("could not put the track into its album", extra={"trackId": track_id})
 
     # --- steps -----------------------------------------------------------------------------
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from soundshelf.accounts.models import profile_key
 from soundshelf.config import Settings
+from soundshelf.core.users import profile_key
 from soundshelf.errors import Conflict, DomainError, NotFound
 from soundshelf.ports.table import (
     AttributeAbsent,

@@ -16,8 +16,9 @@ from typing import Any
 
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal
 from soundshelf.config import Settings
+from soundshelf.core.stored import original_blob_key, upload_key
+from soundshelf.core.users import Principal
 from soundshelf.errors import Conflict, DomainError, NotFound, ValidationFailed
 from soundshelf.ports.blobs import BlobStore, CompletedPart
 from soundshelf.ports.clock import Clock
@@ -37,9 +38,7 @@ from soundshelf.uploads.models import (
     clean_content_type,
     clean_filename,
     kind_of,
-    original_blob_key,
     upload_id_of,
-    upload_key,
 )
 from soundshelf.uploads.quota import StorageQuota, megabytes, release_op
 
@@ -72,7 +71,7 @@ class NewUpload:
     expires_at: float = 0
 
 
-class UploadsService:
+class Uploads:
     def __init__(
         self, *, table: Table, blobs: BlobStore, jobs: JobQueue, clock: Clock, settings: Settings
     ) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 from pydantic import Field
 
-from soundshelf.accounts.models import me_view
+from soundshelf.accounts.views import me_view
 from soundshelf.http.deps import ClientAddress, CurrentUser, ServicesDep
 from soundshelf.http.models import ApiModel
 from soundshelf.http.openapi import raises

@@ -1,4 +1,6 @@
-"""Items made from an upload (tracks, photos, files) as stored, and how they go away.
+"""Upload records and the items made from them (tracks, photos, files) as stored, and how
+they go away. The upload record is ``UPLOAD#{uploadId}`` / ``UPLOAD``; its bytes arrive at
+``original_blob_key``.
 
 Processing (uploads/processing.py) commits an item together with what it adds elsewhere:
 the content-hash entry, the owner's storage and item count, the platform counters; and
@@ -17,13 +19,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from soundshelf.accounts.models import profile_key
-from soundshelf.moderation.stats import item_counters
+from soundshelf.core.stats import item_counters
+from soundshelf.core.users import profile_key
 from soundshelf.ports.blobs import BlobStore
 from soundshelf.ports.table import Delete, ItemPresent, Key, Update, WriteOp
-from soundshelf.uploads.models import original_blob_key
 
 STORED_SUFFIX = ".stored"
+
+
+def upload_key(upload_id: str) -> tuple[str, str]:
+    return f"UPLOAD#{upload_id}", "UPLOAD"
+
+
+def original_blob_key(owner_id: str, upload_id: str) -> str:
+    """The key an upload URL writes (the only keys upload URLs are signed for)."""
+    return f"originals/{owner_id}/{upload_id}"
 
 
 def hash_key(owner_id: str, sha256: str) -> Key:

@@ -39,15 +39,13 @@ from rich.progress import (
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from soundshelf.accounts.models import Principal, principal_of
 from soundshelf.config import Settings
+from soundshelf.core.stored import upload_key
+from soundshelf.core.users import Principal, principal_of
 from soundshelf.errors import DomainError
 from soundshelf.media.files import sha256_file
 from soundshelf.media.sniff import BINARY, EMPTY, TEXT, Sniffed, check_declared, sniff_file
 from soundshelf.uploads.endings import fail_upload
-from soundshelf.uploads.models import (
-    upload_key,
-)
 from soundshelf.uploads.processing import hash_key, result_key
 from soundshelf.uploads.service import (
     PROCESS_UPLOAD,

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal
+from soundshelf.core.users import Principal
 from soundshelf.logs import request_id_var
 from soundshelf.ports.clock import Clock, iso
 from soundshelf.ports.table import ItemAbsent, Table

@@ -19,15 +19,15 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from ulid import ULID
 
-from soundshelf.accounts.models import Principal, profile_key
 from soundshelf.accounts.throttles import share_password_throttle
 from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.tracks import Tracks
 from soundshelf.config import Settings
+from soundshelf.core import audit as audit_actions
+from soundshelf.core.audit import NO_AUDIT, AuditRecorder
+from soundshelf.core.users import Principal, profile_key
 from soundshelf.errors import NotAuthenticated, NotFound, ValidationFailed
 from soundshelf.files.service import Files
-from soundshelf.moderation import audit as audit_actions
-from soundshelf.moderation.audit import NO_AUDIT, AuditRecorder
 from soundshelf.photos.service import Photos
 from soundshelf.playlists import Playlists
 from soundshelf.ports.clock import Clock, iso
