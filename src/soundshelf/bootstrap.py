@@ -202,8 +202,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     # What services announce after their writes: search re-indexes the item, the
     # item's audience hears of a newly visible track or photo.
     events = ChangeEvents(indexer=indexer, notifications=social.notifications)
-    uploads = _uploads(base, events)
     catalog = _catalog(base, accounts, social, events)
+    uploads = _uploads(base, events, catalog)
     moderation = _moderation(base, catalog, social, events)
     shares = _shares(base, catalog)
     return Services(
@@ -265,7 +265,7 @@ def _accounts(base: _Base) -> Accounts:
     )
 
 
-def _uploads(base: _Base, events: ChangeEvents) -> _Uploads:
+def _uploads(base: _Base, events: ChangeEvents, catalog: _Catalog) -> _Uploads:
     uploads = Uploads(
         table=base.table,
         blobs=base.blobs,
@@ -278,12 +278,13 @@ def _uploads(base: _Base, events: ChangeEvents) -> _Uploads:
     base.blobs.watch_uploads(on_complete=uploads.complete_by_key, accepts=uploads.accepts_bytes)
     return _Uploads(
         service=uploads,
-        jobs={PROCESS_UPLOAD: _Deferred(lambda: _upload_processor(base, events))},
+        jobs={PROCESS_UPLOAD: _Deferred(lambda: _upload_processor(base, events, catalog))},
     )
 
 
-def _upload_processor(base: _Base, events: ChangeEvents) -> JobHandler:
+def _upload_processor(base: _Base, events: ChangeEvents, catalog: _Catalog) -> JobHandler:
     # Made for the first job (``_Deferred``): the API Lambda never imports PyAV.
+    from soundshelf.uploads.album_grouping import AlbumGrouping
     from soundshelf.uploads.processing import UploadProcessor
 
     return UploadProcessor(
@@ -292,6 +293,9 @@ def _upload_processor(base: _Base, events: ChangeEvents) -> JobHandler:
         clock=base.clock,
         events=events,
         scratch=base.adapters.scratch,
+        albums=AlbumGrouping(
+            table=base.table, albums=catalog.albums, tracklists=catalog.tracklists
+        ),
     )
 
 

@@ -182,6 +182,17 @@ def test_weak_passwords_are_422(client: TestClient, password: str, why: str) -> 
     assert response.json()["code"] == "weak_password"
 
 
+def test_sign_up_names_every_wrong_field_at_once(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/auth/signup",
+        json={"username": "No Spaces!", "email": "not-an-email", "password": "short"},
+    )
+    assert response.status_code == 422
+    messages = {e["location"][1]: e["message"] for e in response.json()["errors"]}
+    assert set(messages) == {"username", "email", "password"}
+    assert messages["password"] == "Use at least 10 characters"
+
+
 def test_wrong_code_then_too_many_tries(
     client: TestClient, settings: Settings, clock: FakeClock
 ) -> None:

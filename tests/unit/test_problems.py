@@ -5,6 +5,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
 from soundshelf.errors import Conflict, RateLimited
+from soundshelf.http.plain_errors import plain_message
 from soundshelf.http.problems import install_problem_handlers
 
 
@@ -71,3 +72,21 @@ def test_unexpected_error_hides_its_detail() -> None:
     assert response.status_code == 500
     assert "secret" not in response.text
     assert response.json()["code"] == "internal_error"
+
+
+def test_validation_messages_are_plain_words_for_every_field() -> None:
+    response = make_client().post("/albums", json={"title": "", "year": "not a year"})
+    messages = {e["location"][-1]: e["message"] for e in response.json()["errors"]}
+    assert messages == {"title": "This is required.", "year": "Use a whole number."}
+
+
+def test_length_and_range_messages_name_the_limit() -> None:
+    too_long = {"type": "string_too_long", "ctx": {"max_length": 100}, "msg": "String should"}
+    assert plain_message(too_long) == "Use at most 100 characters."
+    assert plain_message({"type": "less_than_equal", "ctx": {"le": 5}}) == (
+        "Use a number of 5 or less."
+    )
+    # A type without words of ours keeps pydantic's sentence rather than hiding it.
+    assert plain_message({"type": "url_parsing", "msg": "Input should be a URL"}) == (
+        "Input should be a URL"
+    )

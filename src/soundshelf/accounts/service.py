@@ -23,7 +23,12 @@ from soundshelf.accounts.throttles import (
     login_throttle,
 )
 from soundshelf.accounts.token_times import issued_before, record_issue
-from soundshelf.accounts.validation import check_password, normalize_email, normalize_username
+from soundshelf.accounts.validation import (
+    check_password,
+    check_sign_up,
+    normalize_email,
+    normalize_username,
+)
 from soundshelf.core import audit as audit_actions
 from soundshelf.core.audit import NO_AUDIT, AuditRecorder
 from soundshelf.core.stats import signup_counters
@@ -103,8 +108,7 @@ class Accounts:
     # --- sign-up -------------------------------------------------------------------------
 
     def sign_up(self, *, username: str, email: str, password: str, client: str) -> dict[str, Any]:
-        username, email = normalize_username(username), normalize_email(email)
-        check_password(password, username=username)
+        username, email = check_sign_up(username, email, password)
         self._ensure_free(username, email)
         ensure_mail_allowed(self.limiter, target=username, source=client)
         user = self.identity.sign_up(username=username, email=email, password=password)

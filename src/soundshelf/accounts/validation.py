@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 
-from soundshelf.errors import ValidationFailed
+from soundshelf.errors import DomainError, ValidationFailed
 from soundshelf.ports.identity import WeakPassword
 
 USERNAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{1,30}[a-z0-9])$")
@@ -48,3 +48,29 @@ def check_password(password: str, *, username: str) -> None:
         raise WeakPassword("The password must not contain the username")
     if lowered in COMMON_PASSWORDS or len(set(password)) < 4:
         raise WeakPassword("This password is too common; choose another")
+
+
+def check_sign_up(username: str, email: str, password: str) -> tuple[str, str]:
+    """The normalized (username, email), or the first field's error carrying every
+    field's (``errors``, located like request validation errors) so a form shows all at
+    once instead of one per attempt."""
+    failures: list[tuple[str, DomainError]] = []
+    try:
+        username = normalize_username(username)
+    except DomainError as error:
+        failures.append(("username", error))
+    try:
+        email = normalize_email(email)
+    except DomainError as error:
+        failures.append(("email", error))
+    try:
+        check_password(password, username=username)
+    except DomainError as error:
+        failures.append(("password", error))
+    if failures:
+        first = failures[0][1]
+        first.extra["errors"] = [
+            {"location": ["body", name], "message": error.detail} for name, error in failures
+        ]
+        raise first
+    return username, email

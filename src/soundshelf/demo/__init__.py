@@ -161,28 +161,23 @@ def _albums(services: Services, users: dict[str, dict], tracks: list[dict[str, A
             if first
             else f"{rng.choice(WORDS_A)} {rng.choice(WORDS_B)} {rank}"
         )
+        fields = {
+            "title": title,
+            "artist": ARTISTS[username][0],
+            "year": rng.randint(1990, 2026),
+            "genre": rng.choice(GENRES),
+            "rank": rank,
+            "visibility": "public",
+        }
+        # Importing the artist's tagged tracks made their album and put them in it.
+        grouped = {t.get("albumId") for t in tracks if t["username"] == username} - {None}
+        if first and grouped:
+            services.albums.update(owner, grouped.pop(), fields, partial=True)
+            continue
         try:
-            album = services.albums.create(
-                owner,
-                {
-                    "title": title,
-                    "artist": ARTISTS[username][0],
-                    "year": rng.randint(1990, 2026),
-                    "genre": rng.choice(GENRES),
-                    "rank": rank,
-                    "visibility": "public",
-                },
-            )
+            services.albums.create(owner, fields)
         except Conflict:
             continue
-        if first:
-            for track in tracks:
-                if track["username"] == username:
-                    services.tracks.update(
-                        owner,
-                        track["trackId"],
-                        {"albumId": album["albumId"], "trackNumber": track.get("trackNumber")},
-                    )
 
 
 def _photos(services: Services, users: dict[str, dict], tmp: Path) -> None:

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path, get_route_path
 
 from soundshelf.errors import DomainError, RateLimited
+from soundshelf.http.plain_errors import plain_message
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("soundshelf.http")
@@ -69,7 +70,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     errors = [
         {
             "location": [str(p) for p in err.get("loc", ())],
-            "message": err.get("msg", "invalid"),
+            "message": plain_message(err),
         }
         for err in exc.errors()
     ]

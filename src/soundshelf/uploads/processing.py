@@ -44,6 +44,7 @@ from soundshelf.ports.table import (
     Update,
 )
 from soundshelf.scratch import scratch_folder
+from soundshelf.uploads.album_grouping import AlbumGrouping
 from soundshelf.uploads.endings import discard_bytes, end_upload, fail_upload
 from soundshelf.uploads.quota import charge_op
 
@@ -69,8 +70,10 @@ class UploadProcessor:
         clock: Clock,
         events: ChangeEvents,
         scratch: Path | None = None,
+        albums: AlbumGrouping | None = None,
     ) -> None:
         self.table = table
+        self.albums = albums  # puts a track whose tags name an album into that album
         self.scratch = scratch  # where copies of originals are worked on (scratch.py)
         self.blobs = blobs
         self.clock = clock
@@ -113,6 +116,18 @@ class UploadProcessor:
                 self._fail(item, reason)
                 return
         self._commit(item, result, sha256, beside)
+        if result.get("trackId") and self.albums:
+            self._group(result["trackId"])
+
+    def _group(self, track_id: str) -> None:
+        track = self.table.get(*result_key("track", track_id))
+        if track is None:
+            return  # a duplicate of an earlier upload: that one was grouped
+        try:
+            self.albums.place(track)
+        except Exception:
+            # The track stands without its album; grouping must not fail the upload.
+            log.exception("could not put the track into its album", extra={"trackId": track_id})
 
     # --- steps -----------------------------------------------------------------------------
 

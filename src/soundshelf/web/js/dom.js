@@ -41,6 +41,11 @@ const PATHS = {
   close: "M6.4 5L12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6 10.6 12 5 6.4z",
   volume: "M4 9h4l5-4v14l-5-4H4zm12.5 3a4.5 4.5 0 0 0-2.5-4v8a4.5 4.5 0 0 0 2.5-4z",
   note: "M12 3v10.6A4 4 0 1 0 14 17V7h4V3z",
+  shuffle:
+    "M4 7h3.6l8 10H20v-2l3 3-3 3v-2h-5.4l-8-10H4zm0 10h3.6l2-2.5 1.3 1.6L8.6 19H4zm10.6-10H20V5l3 3-3 3V9h-4.4l-1.9 2.4-1.3-1.6z",
+  repeat: "M7 7h10v3l4-4-4-4v3H5v6h2zm10 10H7v-3l-4 4 4 4v-3h12v-6h-2z",
+  "repeat-one": "M7 7h10v3l4-4-4-4v3H5v6h2zm10 10H7v-3l-4 4 4 4v-3h12v-6h-2zm-4-2V9h-1l-2 1v1h1.5v4z",
+  check: "M9.5 16.2L5.3 12l-1.4 1.4 5.6 5.6L20.1 8.4 18.7 7z",
 };
 
 /** A decorative icon (hidden from screen readers: its button carries the label). */

@@ -44,6 +44,11 @@ export function field(label, name, { type = "text", value = "", hint, choices, .
   );
 }
 
+/** A field's error found before asking the API, shown the way the API's are. */
+export function invalid(name, message) {
+  return new ApiError(422, { detail: message, errors: [{ location: ["body", name], message }] });
+}
+
 export function submitButton(label) {
   return h("button", { type: "submit", class: "button" }, label);
 }

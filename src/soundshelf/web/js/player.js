@@ -2,16 +2,30 @@
 // goes on while the user navigates. Views talk to it with window events:
 //   ss:play    {tracks, index}  replace the queue and play tracks[index]
 //   ss:enqueue {tracks}         add to the end of the queue
+//   ss:track-changed {track}    a track was edited: its queue entries show the new details
 // A track may come with a ready signed `streamUrl` (and `waveform` peaks): a shared link's
 // tracks play from those alone, with no call to the (authenticated) track API.
 import { api, currentUser, onSessionChange } from "./api.js";
 import { h, icon } from "./dom.js";
 import { formatTime, notify } from "./ui.js";
+import { bindShortcuts } from "./components/shortcuts-help.js";
 import "./components/waveform.js";
+import { setNowPlaying } from "./now-playing.js";
 
 const SAVED = "soundshelf.player";
 const COUNT_AFTER_S = 30; // a listen counts after 30 s of playing (or at the end)
 const SAVE_EVERY_MS = 3000;
+const REPEAT_MODES = ["off", "all", "one"];
+const REPEAT_LABELS = { off: "Repeat: off", all: "Repeat: all", one: "Repeat: this track" };
+
+// Fisher–Yates, in place.
+function shuffled(items) {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}
 
 // What the queue keeps of a track (and what survives a reload).
 const entry = (track) => {
@@ -23,7 +37,13 @@ const entry = (track) => {
 class Player extends HTMLElement {
   queue = [];
   index = -1;
+  shuffle = false;
+  repeat = "off";
+  #unshuffled = null; // the queue's order before shuffling, put back when shuffle ends
   #audio = h("audio", { preload: "metadata" });
+  // The next track, fetched while this one plays, so the step between them does not wait
+  // for the API's signed URL nor for the first bytes from the network.
+  #upNext = { track: null, url: null, audio: h("audio", { preload: "auto" }) };
   #loading = 0; // which load is current; answers to older ones are dropped
   #startAt = 0;
   #listened = 0;
@@ -40,6 +60,8 @@ class Player extends HTMLElement {
     this.#mediaSessionHandlers();
     addEventListener("ss:play", (event) => this.play(event.detail.tracks, event.detail.index));
     addEventListener("ss:enqueue", (event) => this.enqueue(event.detail.tracks));
+    addEventListener("ss:track-changed", (event) => this.#changed(event.detail.track));
+    bindShortcuts(this);
     addEventListener("pagehide", () => this.#save());
     onSessionChange(() => {
       if (!currentUser() && this.queue.length) this.clear(); // private tracks leave too
@@ -58,6 +80,11 @@ class Player extends HTMLElement {
     }
     if (!saved?.queue?.length) return;
     this.queue = saved.queue;
+    this.shuffle = Boolean(saved.shuffle);
+    this.repeat = REPEAT_MODES.includes(saved.repeat) ? saved.repeat : "off";
+    const order = Array.isArray(saved.unshuffled) ? saved.unshuffled : null;
+    this.#unshuffled = this.shuffle && order ? order.map((i) => this.queue[i]).filter(Boolean) : null;
+    this.#showModes();
     this.#audio.volume = saved.volume ?? 1;
     this.#ui.volume.value = String(this.#audio.volume);
     this.#load(Math.min(saved.index, this.queue.length - 1), {
@@ -68,6 +95,14 @@ class Player extends HTMLElement {
 
   play(tracks, index = 0) {
     this.queue = tracks.map(entry);
+    this.#unshuffled = null;
+    if (this.shuffle) {
+      // The chosen track first, the rest in a random order.
+      this.#unshuffled = [...this.queue];
+      const [chosen] = this.queue.splice(index, 1);
+      this.queue = [chosen, ...shuffled(this.queue)];
+      index = 0;
+    }
     this.#load(index, { autoplay: true });
   }
 
@@ -79,7 +114,63 @@ class Player extends HTMLElement {
   }
 
   next() {
-    if (this.index < this.queue.length - 1) this.#load(this.index + 1, { autoplay: true });
+    const following = this.#following();
+    if (following >= 0) this.#load(following, { autoplay: true });
+  }
+
+  /** Play or pause (the play button, the space bar). */
+  toggle() {
+    if (this.#audio.paused) this.#audio.play().catch(() => {});
+    else this.#audio.pause();
+  }
+
+  seekBy(seconds) {
+    const duration = Number.isFinite(this.#audio.duration) ? this.#audio.duration : Infinity;
+    this.#seek(Math.max(0, Math.min(duration, this.#audio.currentTime + seconds)));
+  }
+
+  /** Whether there is a track to control. */
+  active() {
+    return this.index >= 0;
+  }
+
+  /** Shuffle the tracks after the playing one, or put the queue back in its order. */
+  setShuffle(on) {
+    if (on === this.shuffle) return;
+    this.shuffle = on;
+    const current = this.queue[this.index];
+    if (on) {
+      this.#unshuffled = [...this.queue];
+      const rest = this.queue.filter((_, i) => i !== this.index);
+      this.queue = current ? [current, ...shuffled(rest)] : shuffled(rest);
+    } else if (this.#unshuffled) {
+      // Tracks added while shuffled stay, after the others; removed ones stay removed.
+      const kept = this.#unshuffled.filter((track) => this.queue.includes(track));
+      const added = this.queue.filter((track) => !kept.includes(track));
+      this.queue = [...kept, ...added];
+      this.#unshuffled = null;
+    }
+    this.index = current ? this.queue.indexOf(current) : -1;
+    this.#afterQueueChange();
+  }
+
+  /** off → all → one → off. */
+  cycleRepeat() {
+    this.repeat = REPEAT_MODES[(REPEAT_MODES.indexOf(this.repeat) + 1) % REPEAT_MODES.length];
+    this.#afterQueueChange();
+  }
+
+  // The index to play after this one: -1 at the end (unless repeating the whole queue).
+  #following() {
+    if (this.index < this.queue.length - 1) return this.index + 1;
+    return this.repeat === "all" && this.queue.length ? 0 : -1;
+  }
+
+  #afterQueueChange() {
+    this.#showModes();
+    this.#renderQueue();
+    this.#save();
+    this.#preloadNext();
   }
 
   previous() {
@@ -94,6 +185,9 @@ class Player extends HTMLElement {
     this.#audio.load();
     this.queue = [];
     this.index = -1;
+    this.#unshuffled = null;
+    this.#forgetUpNext();
+    setNowPlaying(null);
     localStorage.removeItem(SAVED);
     if ("mediaSession" in navigator) navigator.mediaSession.metadata = null;
     if (this.#ui.panel.matches(":popover-open")) this.#ui.panel.hidePopover();
@@ -115,6 +209,7 @@ class Player extends HTMLElement {
     this.#audio.load();
     this.#show(true);
     this.#showTrack(track);
+    setNowPlaying(track.trackId);
     this.#ui.wave.peaks = [];
     this.#ui.wave.duration = track.durationMs / 1000;
     this.#ui.wave.position = at;
@@ -156,9 +251,55 @@ class Player extends HTMLElement {
       this.#audio.src = track.streamUrl;
       return;
     }
+    if (this.#upNext.track === track && this.#upNext.url) {
+      this.#audio.src = this.#upNext.url; // its bytes are on their way or in the cache
+      this.#forgetUpNext();
+      return;
+    }
+    this.#audio.src = await this.#streamUrl(track);
+  }
+
+  async #streamUrl(track) {
+    if (track.streamUrl) return track.streamUrl;
     const id = encodeURIComponent(track.trackId);
-    const { url } = await api(`/tracks/${id}/stream?quality=high`);
-    this.#audio.src = url;
+    return (await api(`/tracks/${id}/stream?quality=high`)).url;
+  }
+
+  // Once this track plays, the next one's URL is asked for and its first bytes loaded.
+  async #preloadNext() {
+    const following = this.#following();
+    const track = following >= 0 && following !== this.index ? this.queue[following] : null;
+    if (!track || this.#upNext.track === track || this.#audio.paused) return;
+    this.#forgetUpNext();
+    this.#upNext.track = track;
+    try {
+      const url = await this.#streamUrl(track);
+      if (this.#upNext.track !== track) return;
+      this.#upNext.url = url;
+      this.#upNext.audio.src = url;
+    } catch {
+      this.#upNext.track = null; // it will be asked for again when it plays
+    }
+  }
+
+  #forgetUpNext() {
+    this.#upNext.track = null;
+    this.#upNext.url = null;
+    this.#upNext.audio.removeAttribute("src");
+  }
+
+  // An edited track: every queue entry of it, and the bar if it is playing, show the change.
+  #changed(fresh) {
+    let shown = false;
+    for (const [i, track] of this.queue.entries()) {
+      if (track.trackId !== fresh.trackId) continue;
+      const { streamUrl, waveform } = track;
+      Object.assign(track, entry(fresh), { streamUrl, waveform });
+      if (i === this.index) shown = true;
+    }
+    if (shown) this.#showTrack(this.queue[this.index]);
+    this.#renderQueue();
+    this.#save();
   }
 
   // A signed URL expires (e.g. after a long pause): fetch a new one and carry on.
@@ -177,6 +318,14 @@ class Player extends HTMLElement {
     } catch (error) {
       notify(`Cannot play “${track.title}”: ${error.message}`, { error: true });
     }
+  }
+
+  // Repeat one: the same track from the start, counted again after another 30 s.
+  #again() {
+    this.#listened = 0;
+    this.#counted = false;
+    this.#seek(0);
+    this.#audio.play().catch(() => {});
   }
 
   #seek(seconds) {
@@ -204,6 +353,7 @@ class Player extends HTMLElement {
     audio.addEventListener("pause", () => this.#onPlayState());
     audio.addEventListener("playing", () => {
       this.#recovered = false;
+      this.#preloadNext();
     });
     audio.addEventListener("seeked", () => {
       this.#lastTime = audio.currentTime;
@@ -211,7 +361,8 @@ class Player extends HTMLElement {
     });
     audio.addEventListener("ended", () => {
       this.#count();
-      this.next();
+      if (this.repeat === "one") this.#again();
+      else this.next();
     });
     audio.addEventListener("error", () => {
       if (audio.getAttribute("src")) this.#recover();
@@ -255,7 +406,11 @@ class Player extends HTMLElement {
     const position = this.#audio.getAttribute("src") ? this.#audio.currentTime : this.#startAt;
     // Without the peaks of shared tracks: a thousand numbers each, rewritten every 3 s.
     const queue = this.queue.map(({ waveform, ...track }) => track);
-    const saved = { queue, index: this.index, position, volume: this.#audio.volume };
+    const { shuffle, repeat } = this;
+    // The order before shuffling, as positions in the queue.
+    const unshuffled = this.#unshuffled?.map((track) => this.queue.indexOf(track));
+    const volume = this.#audio.volume;
+    const saved = { queue, index: this.index, position, volume, shuffle, repeat, unshuffled };
     localStorage.setItem(SAVED, JSON.stringify(saved));
   }
 
@@ -298,9 +453,10 @@ class Player extends HTMLElement {
     ui.cover = h("span", { class: "cover" });
     ui.title = h("span", { class: "now-title" });
     ui.artist = h("span", { class: "now-artist" });
-    ui.play = this.#button("play", "Play", () =>
-      this.#audio.paused ? this.#audio.play().catch(() => {}) : this.#audio.pause(),
-    );
+    ui.play = this.#button("play", "Play", () => this.toggle());
+    ui.play.classList.add("main");
+    ui.shuffle = this.#button("shuffle", "Shuffle", () => this.setShuffle(!this.shuffle));
+    ui.repeat = this.#button("repeat", REPEAT_LABELS.off, () => this.cycleRepeat());
     ui.wave = h("ss-waveform", { class: "wave", "aria-label": "Seek" });
     ui.wave.addEventListener("seek", (event) => this.#seek(event.detail));
     ui.current = h("span", { class: "time" }, "0:00");
@@ -345,9 +501,11 @@ class Player extends HTMLElement {
       h(
         "div",
         { class: "transport" },
+        ui.shuffle,
         this.#button("prev", "Previous track", () => this.previous()),
         ui.play,
         this.#button("next", "Next track", () => this.next()),
+        ui.repeat,
       ),
       h("div", { class: "seek" }, ui.current, ui.wave, ui.duration),
       h(
@@ -360,7 +518,18 @@ class Player extends HTMLElement {
     this.setAttribute("role", "region");
     this.setAttribute("aria-label", "Player");
     this.append(ui.panel, ui.bar, this.#audio);
+    this.#showModes();
     this.#show(false);
+  }
+
+  // Shuffle is a toggle (aria-pressed); repeat names its mode and is pressed unless off.
+  #showModes() {
+    const { shuffle, repeat } = this.#ui;
+    shuffle.setAttribute("aria-pressed", String(this.shuffle));
+    repeat.setAttribute("aria-pressed", String(this.repeat !== "off"));
+    repeat.setAttribute("aria-label", REPEAT_LABELS[this.repeat]);
+    repeat.dataset.mode = this.repeat;
+    repeat.replaceChildren(icon(this.repeat === "one" ? "repeat-one" : "repeat"));
   }
 
   #button(name, label, onclick) {
@@ -402,7 +571,22 @@ class Player extends HTMLElement {
       ...this.queue.map((track, i) =>
         h(
           "li",
-          { class: "queue-item", "aria-current": i === this.index ? "true" : null },
+          {
+            class: "queue-item",
+            "aria-current": i === this.index ? "true" : null,
+            draggable: "true",
+            ondragstart: (event) => {
+              event.dataTransfer.effectAllowed = "move";
+              event.dataTransfer.setData("text/plain", String(i));
+            },
+            ondragover: (event) => event.preventDefault(), // says a drop is welcome here
+            ondrop: (event) => {
+              event.preventDefault();
+              const from = Number(event.dataTransfer.getData("text/plain"));
+              if (Number.isInteger(from) && from !== i) this.#moveTo(from, i, null);
+            },
+          },
+          h("span", { class: "drag-handle", "aria-hidden": "true" }, "⠿"),
           h(
             "button",
             {
@@ -439,15 +623,21 @@ class Player extends HTMLElement {
 
   #move(from, by) {
     const to = from + by;
-    const [track] = this.queue.splice(from, 1);
-    this.queue.splice(to, 0, track);
-    if (this.index === from) this.index = to;
-    else if (this.index === to) this.index = from;
-    this.#save();
     // Keep focus on the same arrow unless it just became disabled at an end.
     const last = this.queue.length - 1;
     const arrow = by < 0 ? (to === 0 ? "down" : "up") : to === last ? "up" : "down";
-    this.#renderQueue([to, arrow]);
+    this.#moveTo(from, to, [to, arrow]);
+  }
+
+  // The up/down buttons and dragging a row both end here.
+  #moveTo(from, to, focus) {
+    const playing = this.queue[this.index];
+    const [track] = this.queue.splice(from, 1);
+    this.queue.splice(to, 0, track);
+    this.index = this.queue.indexOf(playing);
+    this.#save();
+    this.#preloadNext();
+    this.#renderQueue(focus);
   }
 
   #remove(i) {
@@ -460,6 +650,7 @@ class Player extends HTMLElement {
       this.#load(Math.min(i, this.queue.length - 1), { autoplay: wasPlaying });
     }
     this.#save();
+    this.#preloadNext();
     this.#renderQueue([Math.min(i, this.queue.length - 1), "close"]);
   }
 }

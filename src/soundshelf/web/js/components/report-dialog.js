@@ -3,9 +3,10 @@
 // news for the reporter (it is already being looked at), not a failure.
 import { api } from "../api.js";
 import { h } from "../dom.js";
-import { field, onSubmit, submitButton } from "../forms.js";
+import { field, invalid, onSubmit, submitButton } from "../forms.js";
 
-const REASONS = [
+/** Why something was reported or taken down, in the words the reporter chose it by. */
+export const REASONS = [
   ["copyright", "It infringes copyright"],
   ["offensive", "It is offensive or abusive"],
   ["illegal", "It is illegal"],
@@ -19,7 +20,11 @@ export function openReportDialog({ targetType, targetId, title }) {
   const form = h(
     "form",
     { class: "form" },
-    field("Why are you reporting it?", "reason", { type: "select", choices: REASONS }),
+    // No reason is picked for the reporter; sending without one says so beside the list.
+    field("Why are you reporting it?", "reason", {
+      type: "select",
+      choices: [["", "Choose a reason…"], ...REASONS],
+    }),
     field("Details (optional)", "details", {
       type: "textarea",
       rows: "3",
@@ -37,6 +42,7 @@ export function openReportDialog({ targetType, targetId, title }) {
   cancel.addEventListener("click", () => dialog.close());
   dialog.addEventListener("close", () => dialog.remove());
   onSubmit(form, async ({ reason, details }) => {
+    if (!reason) throw invalid("reason", "Choose why you are reporting it.");
     try {
       await api("/reports", {
         method: "POST",

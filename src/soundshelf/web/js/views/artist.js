@@ -60,9 +60,12 @@ function profile(page, path) {
 
 function followButton(page, path, showFollowers) {
   const button = h("button", { class: "button", "aria-pressed": String(page.followedByMe) });
+  // Following looks settled (outlined, a tick); Follow is the call to action (filled).
   const show = () => {
-    button.textContent = page.followedByMe ? "Following" : "Follow";
-    button.setAttribute("aria-pressed", String(page.followedByMe));
+    const following = page.followedByMe;
+    button.replaceChildren(...(following ? [icon("check"), "Following"] : ["Follow"]));
+    button.classList.toggle("secondary", following);
+    button.setAttribute("aria-pressed", String(following));
     showFollowers();
   };
   show();

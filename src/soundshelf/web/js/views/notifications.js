@@ -3,13 +3,36 @@
 // (one by one, by opening them, or all at once); the header's bell is told the count.
 import { api } from "../api.js";
 import { pagedList } from "../components/paged.js";
+import { REASONS } from "../components/report-dialog.js";
 import { h } from "../dom.js";
 import { heading, notify } from "../ui.js";
 
 const at = encodeURIComponent;
 
 // What each kind says and where it leads (`data` is a snapshot taken when it was sent).
+const REASON = Object.fromEntries(REASONS);
+const NOUN = { track: "track", album: "album", playlist: "playlist", photo: "photo", file: "file" };
+
+// Where the owner finds an item of theirs that a moderator acted on.
+const itemPage = (d) =>
+  ({
+    track: `/tracks/${at(d.targetId)}/edit`,
+    album: "/albums",
+    playlist: `/playlists/${at(d.targetId)}`,
+    photo: "/photos",
+    file: "/files",
+  })[d.targetType] ?? "/settings";
+
+const itemName = (d) =>
+  d.targetType === "artist" ? "Your artist profile" : `Your ${NOUN[d.targetType] ?? "item"} “${d.title}”`;
+
 const KINDS = {
+  takedown: (d) => [
+    `${itemName(d)} was taken down` + (d.reason ? `: ${REASON[d.reason] ?? d.reason}` : ""),
+    itemPage(d),
+    d.note ? `Moderator’s note: ${d.note}` : null,
+  ],
+  restored: (d) => [`${itemName(d)} is back: a moderator restored it`, itemPage(d)],
   friend_request: (d) => [`${d.from} wants to be your friend`, "/friends"],
   friend_accepted: (d) => [`${d.by} accepted your friend request`, "/friends"],
   new_track: (d) => [
@@ -51,7 +74,10 @@ export function render(container, { signal }) {
 }
 
 function row(notification) {
-  const [text, href] = KINDS[notification.kind]?.(notification.data) ?? ["Something new", null];
+  const [text, href, more] = KINDS[notification.kind]?.(notification.data) ?? [
+    "Something new",
+    null,
+  ];
   const markRead = async () => {
     if (item.dataset.read === "true") return;
     shownRead(item); // at once; the count follows from the answer
@@ -74,6 +100,7 @@ function row(notification) {
       { class: "notification-text" },
       notification.read ? null : h("span", { class: "badge new" }, "new"),
       href ? h("a", { href, onclick: markRead }, text) : h("span", {}, text),
+      more ? h("span", { class: "notification-more" }, more) : null,
       h("span", { class: "muted" }, when),
     ),
     notification.read

@@ -147,6 +147,7 @@ export function render(container, { params, signal }) {
         class: track ? "entry" : "entry unavailable",
         draggable: owner ? "true" : null,
         "data-entry-id": entry.entryId,
+        "data-track-id": track?.trackId, // marked while it plays
       },
       owner ? h("span", { class: "drag-handle", "aria-hidden": "true" }, "⠿") : null,
       h("span", { class: "entry-position" }, String(i + 1)),

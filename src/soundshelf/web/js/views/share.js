@@ -67,15 +67,15 @@ export function render(container, { params, signal }) {
       dateStyle: "medium",
       timeStyle: "short",
     });
-    slot.replaceChildren(
-      h(
-        "p",
-        { class: "muted share-by" },
-        `Shared by ${share.owner} · the link works until ${until}`,
-      ),
+    // Through h(), which leaves out an absent note (replaceChildren would print "null").
+    const page = h(
+      "div",
+      {},
+      h("p", { class: "muted share-by" }, `Shared by ${share.owner} · the link works until ${until}`),
       share.description ? h("blockquote", { class: "share-note" }, share.description) : null,
       view.draw(item, share),
     );
+    slot.replaceChildren(...page.childNodes);
   }
 
   open().then(show, (error) => {
@@ -169,7 +169,7 @@ function musicList(tracks) {
 function trackRow(track, play) {
   return h(
     "li",
-    { class: "track-row" },
+    { class: "track-row", "data-track-id": track.trackId },
     h(
       "button",
       { type: "button", class: "play-track", "aria-label": `Play ${track.title}`, onclick: play },

@@ -38,11 +38,13 @@ function form(path, track) {
     ),
   );
   onSubmit(editor, async (values) => {
-    await api(path, {
+    const saved = await api(path, {
       method: "PATCH",
       headers: { "If-Match": `"v${track.version}"` },
       body: { ...values, year: orNull(values.year) },
     });
+    // The player shows the new title at once if the track is queued.
+    dispatchEvent(new CustomEvent("ss:track-changed", { detail: { track: saved } }));
     notify("Saved");
     navigate("/library");
   });

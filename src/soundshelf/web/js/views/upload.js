@@ -1,5 +1,7 @@
-// Upload: drop or pick many files. The list is kept by this module, so uploads go on
-// (and stay visible) while the user looks at other pages.
+// Upload: drop or pick many files, or a whole folder (an album: the server groups its
+// tracks by their tags). The list is kept by this module, so uploads go on (and stay
+// visible) while the user looks at other pages.
+import { droppedFiles, pickedFiles } from "../components/dropped-files.js";
 import "../components/upload-list.js";
 import { h, icon } from "../dom.js";
 import { heading } from "../ui.js";
@@ -19,14 +21,30 @@ export function render(container) {
     class: "visually-hidden",
   });
   input.addEventListener("change", () => {
-    uploads.add([...input.files]);
+    uploads.add(pickedFiles(input));
     input.value = "";
   });
+  const folderInput = h("input", {
+    type: "file",
+    webkitdirectory: true,
+    id: "upload-folder",
+    class: "visually-hidden",
+    tabindex: "-1", // its button takes the focus
+  });
+  folderInput.addEventListener("change", () => {
+    uploads.add(pickedFiles(folderInput));
+    folderInput.value = "";
+  });
+  const folderButton = h(
+    "button",
+    { type: "button", class: "button secondary", onclick: () => folderInput.click() },
+    "Choose a folder (an album)",
+  );
   const zone = h(
     "label",
     { class: "drop-zone", for: "upload-input" },
     icon("plus"),
-    h("strong", {}, "Drop files here or choose them"),
+    h("strong", {}, "Drop files or folders here, or choose files"),
     h("span", { class: "hint" }, "Music (MP3, AAC, FLAC, Ogg, WAV…), photos and other files."),
   );
   zone.addEventListener("dragover", (event) => {
@@ -34,16 +52,23 @@ export function render(container) {
     zone.classList.add("dragging");
   });
   zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
-  zone.addEventListener("drop", (event) => {
+  zone.addEventListener("drop", async (event) => {
     event.preventDefault();
     zone.classList.remove("dragging");
-    uploads.add([...event.dataTransfer.files]);
+    uploads.add(await droppedFiles(event.dataTransfer));
   });
   container.append(
     heading("Upload"),
     input,
+    folderInput,
     zone,
-    h("p", { class: "hint" }, "New tracks are private until you change who can listen."),
+    h("p", { class: "actions" }, folderButton),
+    h(
+      "p",
+      { class: "hint" },
+      "Tracks tagged with an album go into that album, in disc and track order. " +
+        "New tracks are private until you change who can listen.",
+    ),
     uploads,
   );
 }
