@@ -1,47 +1,114 @@
-"""Counters in the Table: fixed windows (API keys, mails, caps) and growing delays
-(``Backoff``), combined for secrets people guess at (``GuessThrottle``). One atomic write
-per counted event, so they hold across processes and Lambdas."""
+"""Counters in the Table: rate limits (API keys, mails, caps) and growing delays
+(``Backoff``), combined for secrets people guess at (``GuessThrottle``). Each counted event
+is one conditional write, so they hold across processes and Lambdas."""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from soundshelf.errors import RateLimited
 from soundshelf.ports.clock import Clock
-from soundshelf.ports.table import Table
+from soundshelf.ports.table import AttributeEquals, ConditionFailed, ItemAbsent, Table
+
+MICROS = 1_000_000
+# A window is counted in this many slots (plus the current one): an event counts for
+# between one window and 1.1 windows after it happened.
+SLOTS = 10
+# Writers that lost the race for one key's record try again this often, then give up (429).
+MAX_RACES = 10
 
 
 class RateLimiter:
+    """At most ``limit`` events in any ``window`` seconds: a sliding window, not fixed ones.
+
+    A key's record holds counts per slot of a tenth of the window; an event counts until
+    its slot is more than ten slots old, so for at least a whole window (at most 1.1).
+    Sending the limit at the end of a minute and again at the start of the next is refused
+    (fixed windows let both through: twice the limit in two seconds). Each event is a
+    conditional write on the record's version, so concurrent writers never lose a count.
+    """
+
     def __init__(self, table: Table, clock: Clock) -> None:
         self.table = table
         self.clock = clock
 
-    def _window(self, window: int) -> tuple[int, int]:
-        """(start of the current window, seconds until it ends)."""
-        now = self.clock.now()
-        start = int(now // window * window)
-        return start, max(1, math.ceil(start + window - now))
-
-    def _key(self, key: str, start: int) -> tuple[str, str]:
-        return f"RATE#{key}", f"{start}"
-
     def ensure_below(self, key: str, *, limit: int, window: int, detail: str) -> None:
-        """Refuse with 429 when ``key`` already reached ``limit`` in this window."""
-        start, retry_after = self._window(window)
-        item = self.table.get(*self._key(key, start))
-        if item and item["count"] >= limit:
-            raise RateLimited(detail, retry_after=retry_after)
+        """Refuse with 429 while ``key`` already holds ``limit`` events."""
+        now, slot = self._now(), _slot_length(window)
+        slots = _live(self.table.get(*_key(key)), now // slot)
+        if sum(n for _, n in slots) >= limit:
+            raise RateLimited(detail, retry_after=_retry_after(slots, limit, slot, now))
 
-    def hit(self, key: str, *, window: int, limit: int | None = None, detail: str = "") -> int:
-        """Count one event; with ``limit``, refuse the event that goes over it."""
-        start, retry_after = self._window(window)
-        pk, sk = self._key(key, start)
-        # ``expiresAt`` lets DynamoDB's TTL (and the local sweeper) drop old windows.
-        item = self.table.update(pk, sk, add={"count": 1}, set={"expiresAt": start + 2 * window})
-        count = int(item["count"])
-        if limit is not None and count > limit:
-            raise RateLimited(detail or "Too many requests", retry_after=retry_after)
-        return count
+    def hit(self, key: str, *, limit: int, window: int, detail: str) -> None:
+        """Count one event, or refuse it with 429 (not counted) when it would go over."""
+        self._take(key, limit, window, detail=detail)
+
+    def count(self, key: str, *, limit: int, window: int) -> int:
+        """Count one event whatever the limit (a failure that happened: ``ensure_below``
+        refuses the next ones); how many events the key holds now."""
+        return self._take(key, limit, window, detail=None)
+
+    def _take(self, key: str, limit: int, window: int, *, detail: str | None) -> int:
+        slot = _slot_length(window)
+        for _ in range(MAX_RACES):
+            now = self._now()
+            current = now // slot
+            item = self.table.get(*_key(key))
+            slots = _live(item, current)
+            held = sum(n for _, n in slots)
+            if detail is not None and held >= limit:
+                raise RateLimited(detail, retry_after=_retry_after(slots, limit, slot, now))
+            counts = dict(slots)
+            counts[current] = counts.get(current, 0) + 1
+            version = int(item["version"]) if item else 0
+            record = {
+                "PK": _key(key)[0],
+                "SK": _key(key)[1],
+                "slots": [[index, n] for index, n in sorted(counts.items())],
+                "version": version + 1,
+                # Once its newest slot has left the window the record holds nothing: the
+                # TTL (or the embedded sweep) may drop it.
+                "expiresAt": (current + SLOTS + 1) * slot // MICROS + 1,
+            }
+            condition = AttributeEquals("version", version) if item else ItemAbsent()
+            try:
+                self.table.put(record, condition=condition)
+            except ConditionFailed:
+                continue  # another event was counted meanwhile: count again on top of it
+            return held + 1
+        raise RateLimited(detail or "Too many requests at once", retry_after=1)
+
+    def _now(self) -> int:
+        return int(self.clock.now() * MICROS)
+
+
+def _key(key: str) -> tuple[str, str]:
+    return f"RATE#{key}", "SLIDING"
+
+
+def _slot_length(window: int) -> int:
+    """Microseconds per slot."""
+    if window < 1:
+        raise ValueError("a rate limit's window is at least 1 second")
+    return window * MICROS // SLOTS
+
+
+def _live(item: dict[str, Any] | None, current: int) -> list[tuple[int, int]]:
+    """The (slot, count) pairs still in the window, oldest first."""
+    if item is None:
+        return []
+    return [(int(i), int(n)) for i, n in item["slots"] if int(i) >= current - SLOTS]
+
+
+def _retry_after(slots: list[tuple[int, int]], limit: int, slot: int, now: int) -> int:
+    """Seconds until the oldest slots have left the window and one more event fits."""
+    held = sum(n for _, n in slots)
+    for index, n in slots:
+        held -= n
+        if held < limit:
+            return max(1, math.ceil(((index + SLOTS + 1) * slot - now) / MICROS))
+    return 1
 
 
 class Backoff:
@@ -145,10 +212,11 @@ class GuessThrottle:
         """Count a wrong guess; True when it is the one that starts throttling someone."""
         pair, by_source, by_target = self._keys(target, source)
         reached = self.backoff.failed(pair) == self.backoff.free
-        reached |= self.limiter.hit(by_source, window=self.per_source[1]) == self.per_source[0]
+        limit, window = self.per_source
+        reached |= self.limiter.count(by_source, limit=limit, window=window) == limit
         if self.per_target:
             limit, window = self.per_target
-            reached |= self.limiter.hit(by_target, window=window) == limit
+            reached |= self.limiter.count(by_target, limit=limit, window=window) == limit
         return reached
 
     def succeeded(self, target: str, source: str, *, failures: int) -> None:

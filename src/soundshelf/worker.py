@@ -25,6 +25,10 @@ from soundshelf.process_tree import die_with_parent
 log = logging.getLogger("soundshelf.worker")
 
 HOUSEKEEPING_EVERY = 600.0
+# Expired items (codes, sessions, share links, throttle windows...) removed per sweep:
+# bounded batches, so one sweep never holds SQLite's write lock for long.
+EXPIRED_BATCH = 500
+EXPIRED_MAX_BATCHES = 20
 # A job's lease outlasts its time limit (Settings.worker_job_timeout), so the supervisor
 # stops a stalled worker before the queue hands its job to another one.
 LEASE_MARGIN = 60.0
@@ -112,6 +116,18 @@ class Worker:
         if now - self._last_housekeeping >= HOUSEKEEPING_EVERY:
             self._last_housekeeping = now
             self.services.uploads.remove_abandoned()
+            self.remove_expired()
+
+    def remove_expired(self) -> int:
+        """What DynamoDB's TTL does for the embedded table (a no-op on DynamoDB). The real
+        clock, not the services' one: an item is removed once it has really expired."""
+        removed = 0
+        for _ in range(EXPIRED_MAX_BATCHES):
+            batch = self.services.table.remove_expired(time.time(), limit=EXPIRED_BATCH)
+            removed += batch
+            if batch < EXPIRED_BATCH:
+                break
+        return removed
 
     def upgrade_search_index(self) -> bool:
         """One step of moving the search index to its current layout, between jobs;

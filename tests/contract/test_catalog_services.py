@@ -305,3 +305,35 @@ def test_bookmarks_move_list_newest_first_and_are_bounded(
     marks.delete(listener.user_id, "t2")
     assert [b.track_id for b in marks.list(listener.user_id)] == ["t1"]
     assert marks.list(user(services, "other").user_id) == []
+
+
+def test_a_link_without_downloads_plays_an_encoded_copy_and_never_signs_the_original(
+    services: Services, tmp_path: Path
+) -> None:
+    owner = user(services, "sharer")
+    song = track(services, owner, tmp_path, "mp3 streams as is")  # no "high" rendition
+    loaded = services.tracks.load(song)
+    assert loaded is not None
+    renditions = loaded["renditions"]
+    assert set(renditions) == {"original", "listen"}
+    assert renditions["listen"]["mime"] == "audio/mp4"
+    assert services.blobs.read(renditions["listen"]["key"]) != services.blobs.read(
+        renditions["original"]["key"]
+    )
+
+    def shared(allow_download: bool) -> dict[str, Any]:
+        _, token = services.shares.create(
+            owner,
+            target_type="track",
+            target_id=song,
+            expires_in=3600,
+            password=None,
+            allow_download=allow_download,
+        )
+        return services.shares.open(token, password=None, client="c")["track"]
+
+    listen_only, downloadable = shared(False), shared(True)
+    assert "listen.m4a" in listen_only["streamUrl"]
+    assert "originals/" not in listen_only["streamUrl"]
+    assert "downloadUrl" not in listen_only
+    assert "originals/" in downloadable["downloadUrl"]

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from soundshelf.adapters.dynamodb_table import DynamoDbTable
 from soundshelf.adapters.sqlite_table import MMAP_BYTES, SqliteTable
 from soundshelf.ports.table import (
     AttributeAbsent,
@@ -683,3 +684,37 @@ def test_sqlite_reads_through_a_memory_map(tmp_path: Path) -> None:
         with ThreadPoolExecutor(max_workers=1) as pool:  # each thread has its connection
             sizes = [mmap_size(), pool.submit(mmap_size).result()]
     assert sizes == [MMAP_BYTES, MMAP_BYTES]
+
+
+def test_remove_expired_deletes_due_items_a_bounded_batch_at_a_time(tmp_path: Path) -> None:
+    """SQLite has no TTL: the worker's housekeeping calls this instead (DynamoDB's TTL
+    needs nothing, so there it removes nothing)."""
+    now = 1_700_000_000.0
+    with SqliteTable(tmp_path / "t.db") as table:
+        for n in range(5):
+            table.put({"PK": "P", "SK": f"gone{n}", "expiresAt": int(now) - n})
+        table.put({"PK": "P", "SK": "due-now", "expiresAt": now})
+        table.put({"PK": "P", "SK": "later", "expiresAt": now + 1})
+        table.put({"PK": "P", "SK": "forever"})
+
+        assert table.remove_expired(now, limit=4) == 4
+        assert table.remove_expired(now, limit=4) == 2
+        assert table.remove_expired(now, limit=4) == 0
+
+        left = [item["SK"] for item in table.query("P").items]
+        assert left == ["forever", "later"]
+        plan = table._conn().execute(
+            "EXPLAIN QUERY PLAN SELECT pk, sk FROM items WHERE"
+            " json_extract(data, '$.expiresAt') IS NOT NULL"
+            " AND json_extract(data, '$.expiresAt') <= ? LIMIT ?",
+            (now, 10),
+        )
+        assert "items_expires" in " ".join(str(row) for row in plan)
+
+
+@pytest.mark.aws
+def test_dynamodb_leaves_expired_items_to_its_ttl(fake_aws: None) -> None:
+    table = DynamoDbTable("soundshelf-test", region="us-east-1", create_if_missing=True)
+    table.put({"PK": "P", "SK": "gone", "expiresAt": 1})
+    assert table.remove_expired(2**40, limit=10) == 0
+    assert table.get("P", "gone") is not None

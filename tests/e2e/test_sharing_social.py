@@ -246,7 +246,7 @@ def test_playlist_add_reorder_and_share_with_a_password(
     share.get_by_label("Password (optional)").fill("open sesame")
     # The dialog says what a link without downloads gives: listening, no file.
     expect(share.get_by_label("Allow downloads")).to_have_accessible_description(
-        re.compile("can listen \\(streamed\\) but get no download")
+        re.compile("can only listen: they hear a streamed copy .*, never your original file")
     )
     share.get_by_label("Allow downloads").check()
     share.get_by_role("button", name="Create link").click()

@@ -40,6 +40,12 @@ def test_a_track_shared_without_downloads_streams_but_is_not_downloadable(
     streamed = client.get(shared["track"]["streamUrl"], headers={"Range": "bytes=0-99"})
     assert streamed.status_code == 206
     assert "attachment" not in streamed.headers.get("content-disposition", "")
+    # What plays is an encoded copy, never the original file's bytes.
+    whole = client.get(shared["track"]["streamUrl"])
+    original_bytes = client.get(download_url).content
+    assert whole.headers["content-type"] == "audio/mp4"
+    assert whole.content != original_bytes
+    assert len(whole.content) > 1000
     # Holding the link gives no way around it: the API and Subsonic refuse the original.
     original = client.get(
         f"/api/v1/tracks/{track}/stream?quality=original", headers=bearer(visitor)
@@ -99,3 +105,20 @@ def test_albums_and_playlists_shared_without_downloads_carry_no_download(
     for track in album_tracks + playlist_tracks:
         assert "downloadUrl" not in track
         assert track["streamUrl"]
+
+
+def test_a_track_processed_before_listen_renditions_plays_nothing_rather_than_its_file(
+    client: TestClient, services: Services, sign_up: Callable, make_track
+) -> None:
+    owner = sign_up("owner")
+    track_id = make_track(owner, "Old upload", "private")
+    track = services.tracks.load(track_id)
+    assert track is not None
+    old = {"original": track["renditions"]["original"]}  # as an MP3 was stored before
+    services.table.update(track["PK"], track["SK"], set={"renditions": old})
+    token = _share(client, owner, "track", track_id)
+
+    shared = client.get(f"/api/v1/public/shares/{token}").json()["track"]
+
+    assert shared["streamUrl"] is None
+    assert "downloadUrl" not in shared

@@ -316,6 +316,18 @@ class Accounts:
             audit_actions.PASSWORD_CHANGED, actor=principal, target_type="user", target_id=name
         )
 
+    def check_password(self, principal: Principal, *, password: str, client: str) -> None:
+        """The signed-in caller retyped their password (before something that cannot be
+        undone); ``WrongPassword`` (403) if not. Throttled as sign-ins are."""
+        name = principal.username
+        failures = self.login_throttle.ensure_allowed(name, client)
+        try:
+            self.identity.login(username=name, password=password)  # its tokens are dropped
+        except InvalidCredentials:
+            self.login_throttle.failed(name, client)
+            raise WrongPassword() from None
+        self.login_throttle.succeeded(name, client, failures=failures)
+
     def _username(self, username_or_email: str) -> str:
         """The username for a username or an email address (as typed)."""
         text = username_or_email.strip()

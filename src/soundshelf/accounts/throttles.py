@@ -1,7 +1,8 @@
 """Every limit on guessing secrets and on sending mail, with its number.
 
 docs/security.md ("Sign-in, codes and sessions") quotes these and the tests that prove
-them. "Source" is the client address (``http.deps.client_address``).
+them. "Source" is the client address (``http.deps.client_address``). Every "N per
+period" is a sliding window (``ratelimit.RateLimiter``): at most N in any such span.
 """
 
 from __future__ import annotations

@@ -279,6 +279,10 @@ class DynamoDbTable:
 
     # --- requests -------------------------------------------------------------------------
 
+    def remove_expired(self, now: float, *, limit: int) -> int:
+        """Nothing to do: the table's TTL on ``expiresAt`` removes expired items."""
+        return 0
+
     def _transact_item(self, op: WriteOp) -> dict[str, Any]:
         expr = _Expressions()
         match op:

@@ -73,6 +73,15 @@ _SCHEMA = [
         for name, (pkc, skc) in _INDEX_COLUMNS.items()
     ),
 ]
+# What DynamoDB's TTL reads, indexed for the sweep of expired items (remove_expired).
+_EXPIRES = "json_extract(data, '$.expiresAt')"
+_SCHEMA.append(
+    f"CREATE INDEX IF NOT EXISTS items_expires ON items ({_EXPIRES}) WHERE {_EXPIRES} IS NOT NULL"
+)
+_REMOVE_EXPIRED = (
+    f"DELETE FROM items WHERE (pk, sk) IN (SELECT pk, sk FROM items"  # noqa: S608
+    f" WHERE {_EXPIRES} IS NOT NULL AND {_EXPIRES} <= ? LIMIT ?)"
+)
 _COLUMNS = ["pk", "sk", *(c for cols in _INDEX_COLUMNS.values() for c in cols), "data"]
 _PLACEHOLDERS = ", ".join("?" * len(_COLUMNS))
 _UPSERT = f"REPLACE INTO items ({', '.join(_COLUMNS)}) VALUES ({_PLACEHOLDERS})"  # noqa: S608
@@ -226,6 +235,13 @@ class SqliteTable:
             if conditions:
                 _require(conditions, _load(conn, pk, sk))
             conn.execute(_DELETE, (pk, sk))
+
+    def remove_expired(self, now: float, *, limit: int) -> int:
+        """What DynamoDB's TTL does, a bounded batch at a time (the worker's housekeeping)."""
+        if limit < 1:
+            return 0
+        with self._write() as conn:
+            return conn.execute(_REMOVE_EXPIRED, (now, limit)).rowcount
 
     # --- many items -----------------------------------------------------------------------
 

@@ -276,6 +276,17 @@ class Tracks:
             chosen["key"], ttl=self.settings.media_url_ttl, content_type=chosen["mime"]
         )
 
+    def listen_url(self, track: dict[str, Any]) -> str | None:
+        """A signed URL of an encoded rendition, never of the original: what a link shared
+        without downloads plays. None for a track processed before every track got one
+        (its original streamed as is): such a link plays nothing rather than the file."""
+        chosen = track["renditions"].get("high") or track["renditions"].get("listen")
+        if chosen is None:
+            return None
+        return self.blobs.presign_download(
+            chosen["key"], ttl=self.settings.media_url_ttl, content_type=chosen["mime"]
+        )
+
     def download_url(self, track: dict[str, Any]) -> str:
         """The original file, downloaded under its uploaded name."""
         original = track["renditions"]["original"]

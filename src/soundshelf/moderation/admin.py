@@ -185,22 +185,43 @@ class UserAdmin:
             raise Conflict("You cannot delete your own account here")
         self._profile(user_id)  # 404 for an unknown user
         profile = self.table.update(
-            *profile_key(user_id),
-            set={
-                "disabled": True,
-                "deleting": True,
-                "deletionRequestedAt": self.clock.now(),
-                "tokensValidAfter": self.clock.now(),  # sub-second: accounts.token_times
-            },
-            condition=ItemPresent(),
+            *profile_key(user_id), set=self._deleting(), condition=ItemPresent()
         )
+        return self._queue_deletion(actor, profile)
+
+    def delete_own(self, principal: Principal) -> dict[str, Any]:
+        """The account holder deletes their account (the caller checked the password);
+        as ``delete`` does, except that the last active admin cannot leave (409)."""
+        before = self._profile(principal.user_id)
+        ops: list[WriteOp] = [
+            Update(*profile_key(principal.user_id), set=self._deleting(), condition=ItemPresent())
+        ]
+        if _active_admin(before):
+            ops.append(self._another_admin_check(principal.user_id))
+        try:
+            self.table.transact(ops)
+        except TransactionFailed:
+            raise LastAdmin("Make someone else an admin first: this is the last admin") from None
+        return self._queue_deletion(principal, self._profile(principal.user_id))
+
+    def _deleting(self) -> dict[str, Any]:
+        now = self.clock.now()
+        # tokensValidAfter: every session ends at once (sub-second: accounts.token_times).
+        return {
+            "disabled": True,
+            "deleting": True,
+            "deletionRequestedAt": now,
+            "tokensValidAfter": now,
+        }
+
+    def _queue_deletion(self, actor: Principal, profile: Item) -> dict[str, Any]:
         self.identity.admin_set_enabled(username=profile["username"], enabled=False)
-        self.jobs.enqueue(DELETE_USER, {"userId": user_id})
+        self.jobs.enqueue(DELETE_USER, {"userId": profile["userId"]})
         self.audit.record(
             audit.ACCOUNT_DELETION_REQUESTED,
             actor=actor,
             target_type="user",
-            target_id=user_id,
+            target_id=profile["userId"],
             details={"username": profile["username"]},
         )
         return user_view(profile)

@@ -251,6 +251,13 @@ class Table(Protocol):
         names every operation whose condition failed."""
         ...
 
+    def remove_expired(self, now: float, *, limit: int) -> int:
+        """Delete at most ``limit`` items whose ``expiresAt`` (epoch seconds) is at or
+        before ``now``; returns how many. DynamoDB's TTL does this by itself (within a day
+        or two), so there it removes nothing. Readers still check ``expiresAt``: removal
+        is only cleanup, never what makes an item dead."""
+        ...
+
 
 # --- rules shared by the adapters ---------------------------------------------------------
 

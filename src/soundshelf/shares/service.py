@@ -346,10 +346,12 @@ class Shares:
 
     def _track(self, track: dict[str, Any], download: bool) -> dict[str, Any]:
         view = self.tracks.view(track, liked=False, viewer=None)
-        view["streamUrl"] = self.tracks.rendition_url(track, "high")
         view["waveform"] = self.tracks.peaks(track)
         if download:
+            view["streamUrl"] = self.tracks.rendition_url(track, "high")
             view["downloadUrl"] = self.tracks.download_url(track)
+        else:  # an MP3 or AAC original streams as is: its URL would hand out the file
+            view["streamUrl"] = self.tracks.listen_url(track)
         return view
 
 

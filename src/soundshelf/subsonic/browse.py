@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from itertools import islice
 from typing import Any
 
 from fastapi import Response
@@ -25,9 +26,13 @@ from soundshelf.subsonic.library import (
     split_id,
 )
 from soundshelf.subsonic.placeholder import placeholder_png
+from soundshelf.subsonic.positions import Position, Positions
 from soundshelf.subsonic.protocol import NOT_FOUND, SubsonicError
 
+SONG_SYNC = "search3-songs"  # the recorded positions of search3 "" song pages
 FOLDER_ID = 1  # one music folder: everything the caller may see
+SINGLES_KEY = ""  # an artist's "Singles" among their album ids (no album id is empty)
+MAX_OFFSET = 1_000_000  # offsets clients page with (a sync of the largest library)
 Payload = dict[str, Any]
 
 
@@ -45,13 +50,17 @@ def get_music_folders(call: Call) -> Payload:
 
 
 def artists_with_album_counts(call: Call) -> list[tuple[dict[str, Any], int]]:
-    """(profile, album count) of every uploader in the caller's pool, by name."""
+    """(profile, album count) of every uploader the caller sees something of, by name. An
+    artist's albums are those of theirs the caller sees, plus one "Singles" when any of
+    their visible tracks is on no album: exactly what getArtist lists."""
     pool = call.pool
     albums: dict[str, set[str]] = defaultdict(set)
-    for track in pool.tracks:
-        albums[track["ownerId"]].add(album_of(track))
     for album in pool.albums:
-        albums[album["ownerId"]].add(f"al-{album['albumId']}")
+        albums[album["ownerId"]].add(album["albumId"])
+    for track in pool.tracks:
+        owned = albums[track["ownerId"]]
+        if not track.get("albumId"):
+            owned.add(SINGLES_KEY)
     profiles = call.library.load_artists(list(albums))
     found = [(p, len(albums[p["userId"]])) for p in profiles]
     return sorted(found, key=lambda pair: artist_name(pair[0]).casefold())
@@ -205,7 +214,7 @@ def _album_order(kind: str, call: Call) -> Callable[[list], list]:
 
 def _album_list(call: Call) -> list[Payload]:
     order = _album_order(call.required("type"), call)
-    size, offset = call.int("size", 10, low=1, high=500), call.int("offset", 0)
+    size, offset = call.int("size", 10, low=1, high=500), call.int("offset", 0, high=MAX_OFFSET)
     ordered = order(_pool_albums(call, call.pool))
     return [entry for entry, _ in ordered[offset : offset + size]]
 
@@ -256,24 +265,48 @@ def _search(call: Call) -> tuple[list[Payload], list[Payload], list[Payload]]:
     query = (call.get("query") or "").strip().strip('"')
     library, viewer = call.library, call.principal
     counts = {k: call.int(f"{k}Count", 20, high=500) for k in ("artist", "album", "song")}
-    offsets = {k: call.int(f"{k}Offset", 0) for k in ("artist", "album", "song")}
-    if query in {"", "*"}:
-        # An empty query lists everything (clients sync their offline library this way).
-        artists = [artist_entry(p, album_count=n) for p, n in artists_with_album_counts(call)]
-        pool = call.pool
-        albums = [entry for entry, _ in _pool_albums(call, pool)]
-        tracks = pool.tracks
-    else:
-        limit = max(counts[k] + offsets[k] for k in counts)
-        hits = call.services.search.search(
-            viewer, q=query, types=("track", "album", "artist"), limit=min(limit, 100)
-        )
-        tracks = library.load_tracks(viewer, [t["trackId"] for t in hits["tracks"]])
-        album_items = library.load_albums(viewer, [a["albumId"] for a in hits["albums"]])
-        albums = [album_entry(a, library.album_tracks(viewer, a["albumId"])) for a in album_items]
-        artists = _artists_named(library, [a["username"] for a in hits["artists"]])
+    offsets = {k: call.int(f"{k}Offset", 0, high=MAX_OFFSET) for k in ("artist", "album", "song")}
     page = {k: slice(offsets[k], offsets[k] + counts[k]) for k in counts}
-    return artists[page["artist"]], albums[page["album"]], songs(call, tracks[page["song"]])
+    if query in {"", "*"}:
+        # An empty query lists everything (clients sync their offline library this way):
+        # songs page through the whole track stream; artists and albums come from the pool.
+        artists: list[Payload] = []
+        albums: list[Payload] = []
+        if counts["artist"]:
+            entries = [artist_entry(p, album_count=n) for p, n in artists_with_album_counts(call)]
+            artists = entries[page["artist"]]
+        if counts["album"]:
+            albums = [entry for entry, _ in _pool_albums(call, call.pool)][page["album"]]
+        return artists, albums, songs(call, _all_songs(call, offsets["song"], counts["song"]))
+    limit = max(counts[k] + offsets[k] for k in counts)
+    hits = call.services.search.search(
+        viewer, q=query, types=("track", "album", "artist"), limit=min(limit, 100)
+    )
+    tracks = library.load_tracks(viewer, [t["trackId"] for t in hits["tracks"]])
+    album_items = library.load_albums(viewer, [a["albumId"] for a in hits["albums"]])
+    found = [album_entry(a, library.album_tracks(viewer, a["albumId"])) for a in album_items]
+    named = _artists_named(library, [a["username"] for a in hits["artists"]])
+    return named[page["artist"]], found[page["album"]], songs(call, tracks[page["song"]])
+
+
+def _all_songs(call: Call, offset: int, count: int) -> list[dict[str, Any]]:
+    """Songs ``offset`` to ``offset + count`` of everything the caller may see, in the
+    track stream's order, resumed from the position recorded by the page before."""
+    if not count:
+        return []
+    pool = call.pool_if_read()
+    if pool is not None and pool.complete:  # this call has read every song already
+        return pool.tracks[offset : offset + count]
+    user = call.principal.user_id
+    positions = Positions(call.services.table, call.services.clock)
+    start = positions.nearest(user, SONG_SYNC, offset)
+    stream = call.library.streams.visible(
+        call.principal, "TRACKS", after=start.after, first_page=count + 1
+    )
+    taken = list(islice(stream, offset - start.offset, offset - start.offset + count))
+    if len(taken) == count:  # more may follow: where the next page starts
+        positions.record(user, SONG_SYNC, Position(offset + count, taken[-1][0]))
+    return [item for _, item in taken]
 
 
 def _artists_named(library: Library, usernames: list[str]) -> list[Payload]:

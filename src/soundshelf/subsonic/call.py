@@ -34,9 +34,13 @@ class Call:
 
     @cached_property
     def pool(self) -> Pool:
-        """The bounded catalog view this caller's lists are drawn from, read once per call
-        (search3 and the artist calls need it twice: artists, then albums or songs)."""
+        """Everything this caller's lists are drawn from, read once per call (search3 and
+        the artist calls need it twice: artists, then albums or songs)."""
         return self.library.pool(self.principal)
+
+    def pool_if_read(self) -> Pool | None:
+        """The pool when this call has read it already, else None (not read for it)."""
+        return self.__dict__.get("pool")  # where cached_property keeps it
 
     def get(self, name: str) -> str | None:
         value = self.params.get(name)

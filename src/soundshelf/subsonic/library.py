@@ -6,17 +6,20 @@ Mapping:
   no album form one "Singles" album per uploader, ``sg-{userId}``;
 - a *song* is a track, ``tr-{trackId}``; a *playlist* is ``pl-{playlistId}``.
 
-Nothing here scans the Table. Lists that need an ordering we do not index (all albums
-alphabetically, random, by genre, all artists…) are computed over a bounded *pool*: the
-newest page of the public feeds (GSI3 ``PUBLIC#TRACKS``/``PUBLIC#ALBUMS``) plus the
-caller's own newest items (GSI1). On a large instance these lists therefore cover the
-recent public catalog and the caller's own library, not every public item ever uploaded.
+Nothing here scans the Table. What the caller may see comes from merged listing
+streams (``subsonic.streams``: the public index, their own items, their friends'
+friends-only ones). ``search3`` with an empty query pages through the track stream from
+recorded positions (``subsonic.positions``), a bounded read per page. Lists that need an
+ordering we do not index (albums alphabetically, random, by genre, all artists…) are
+computed over the caller's whole *pool*, read from the same streams up to ``POOL_TRACKS``
+tracks and ``POOL_ALBUMS`` albums (the newest beyond that are left out of those lists).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -26,9 +29,12 @@ from soundshelf.core.users import Principal, profile_key
 from soundshelf.ports.clock import iso
 from soundshelf.ports.table import Table
 from soundshelf.subsonic.protocol import NOT_FOUND, SubsonicError
+from soundshelf.subsonic.streams import MAX_PAGE, Streams
 
-POOL_TRACKS = 500
-POOL_ALBUMS = 300
+POOL_TRACKS = 20_000
+POOL_ALBUMS = 5_000
+OWNER_TRACKS = 5_000  # one artist's tracks and albums read for getArtist and its Singles
+OWNER_ALBUMS = 1_000
 SINGLES = "Singles"
 _SUFFIX = {
     "audio/mpeg": "mp3",
@@ -53,10 +59,12 @@ def split_id(subsonic_id: str) -> tuple[str, str]:
 
 @dataclass
 class Pool:
-    """A bounded view of the catalog for one caller (see the module docstring)."""
+    """Everything the caller may see, newest first (see the module docstring);
+    ``complete`` is False when a kind had more than its cap."""
 
     tracks: list[dict[str, Any]] = field(default_factory=list)
     albums: list[dict[str, Any]] = field(default_factory=list)
+    complete: bool = True
 
 
 class Library:
@@ -64,6 +72,7 @@ class Library:
         self.table = table
         self.tracks = tracks
         self.albums = albums
+        self.streams = Streams(table)
 
     # --- loading what the caller may see ---------------------------------------------------
 
@@ -88,26 +97,36 @@ class Library:
         return [t for t in self.owner_tracks(viewer, owner_id) if not t.get("albumId")]
 
     def owner_tracks(self, viewer: Principal, owner_id: str) -> list[dict[str, Any]]:
-        own = viewer.user_id == owner_id
-        friend = self.tracks.friends.are_friends(viewer.user_id, owner_id)
-        # The owner's full list for the owner and friends (then filtered), else public only.
-        pk, index = (
-            (f"USER#{owner_id}#TRACKS", "GSI1")
-            if own or friend
-            else (f"USER#{owner_id}#TRACKS#public", "GSI2")
-        )
-        page = self.table.query(pk, index=index, forward=False, limit=POOL_TRACKS)
-        return [t for t in page.items if self.tracks.can_view(viewer, t)]
+        """The owner's tracks the viewer may see, newest first (up to OWNER_TRACKS)."""
+        return self._owner_items(viewer, owner_id, "TRACKS", OWNER_TRACKS, forward=False)
 
     def owner_albums(self, viewer: Principal, owner_id: str) -> list[dict[str, Any]]:
-        own = viewer.user_id == owner_id
-        pk, index = (
-            (f"USER#{owner_id}#ALBUMS", "GSI1")
-            if own
-            else (f"USER#{owner_id}#ALBUMS#public", "GSI2")
+        """The owner's albums the viewer may see, in the owner's order (up to OWNER_ALBUMS)."""
+        return self._owner_items(viewer, owner_id, "ALBUMS", OWNER_ALBUMS, forward=True)
+
+    def _owner_items(
+        self, viewer: Principal, owner_id: str, kind: str, cap: int, *, forward: bool
+    ) -> list[dict[str, Any]]:
+        # The owner and friends read the full list (then filtered: friends do not see
+        # private items), everyone else the owner's public list.
+        full = viewer.user_id == owner_id or self.tracks.friends.are_friends(
+            viewer.user_id, owner_id
         )
-        page = self.table.query(pk, index=index, limit=POOL_ALBUMS)
-        return [a for a in page.items if self.tracks.can_view(viewer, a)]
+        partition, index = (
+            (f"USER#{owner_id}#{kind}", "GSI1")
+            if full
+            else (f"USER#{owner_id}#{kind}#public", "GSI2")
+        )
+        found: list[dict[str, Any]] = []
+        cursor = None
+        while len(found) < cap:
+            page = self.table.query(
+                partition, index=index, forward=forward, limit=MAX_PAGE, cursor=cursor
+            )
+            found += [i for i in page.items if self.tracks.can_view(viewer, i)]
+            if (cursor := page.next_cursor) is None:
+                break
+        return found[:cap]
 
     def artist_profile(self, owner_id: str) -> dict[str, Any]:
         profile = self.table.get(*profile_key(owner_id))
@@ -116,22 +135,21 @@ class Library:
         return profile
 
     def pool(self, viewer: Principal) -> Pool:
-        tracks = self._merge(
-            self.table.query("PUBLIC#TRACKS", index="GSI3", forward=False, limit=POOL_TRACKS),
-            self.table.query(
-                f"USER#{viewer.user_id}#TRACKS", index="GSI1", forward=False, limit=POOL_TRACKS
-            ),
-            id_field="trackId",
-        )
-        albums = self._merge(
-            self.table.query("PUBLIC#ALBUMS", index="GSI3", forward=False, limit=POOL_ALBUMS),
-            self.table.query(f"USER#{viewer.user_id}#ALBUMS", index="GSI1", limit=POOL_ALBUMS),
-            id_field="albumId",
-        )
+        friends = self.streams.friend_ids(viewer)
+        tracks = self._read_all(viewer, "TRACKS", POOL_TRACKS, friends)
+        albums = self._read_all(viewer, "ALBUMS", POOL_ALBUMS, friends)
         return Pool(
-            tracks=[t for t in tracks if self.tracks.can_view(viewer, t)],
-            albums=[a for a in albums if self.tracks.can_view(viewer, a)],
+            tracks=tracks[:POOL_TRACKS],
+            albums=albums[:POOL_ALBUMS],
+            complete=len(tracks) <= POOL_TRACKS and len(albums) <= POOL_ALBUMS,
         )
+
+    def _read_all(
+        self, viewer: Principal, kind: str, cap: int, friends: list[str]
+    ) -> list[dict[str, Any]]:
+        """Up to ``cap + 1`` items (one more tells that there were more)."""
+        stream = self.streams.visible(viewer, kind, first_page=MAX_PAGE, friends=friends)
+        return [item for _, item in islice(stream, cap + 1)]
 
     def starred_ids(self, viewer: Principal, track_ids: Iterable[str]) -> set[str]:
         keys = [like_key(viewer.user_id, i) for i in dict.fromkeys(track_ids)]
@@ -156,14 +174,6 @@ class Library:
         ids = list(dict.fromkeys(ids))
         found = {t["trackId"]: t for t in self.table.batch_get([track_key(i) for i in ids])}
         return [found[i] for i in ids if i in found and self.tracks.can_view(viewer, found[i])]
-
-    @staticmethod
-    def _merge(*pages: Any, id_field: str) -> list[dict[str, Any]]:
-        seen: dict[str, dict[str, Any]] = {}
-        for page in pages:
-            for item in page.items:
-                seen.setdefault(item[id_field], item)
-        return list(seen.values())
 
 
 # --- Subsonic shapes ------------------------------------------------------------------------

@@ -37,6 +37,14 @@ class PasswordChange(ApiModel):
     new_password: str = Field(min_length=1, max_length=256)
 
 
+class AccountDeletion(ApiModel):
+    password: str = Field(min_length=1, max_length=256)
+
+
+class DeletionStarted(ApiModel):
+    deleting: bool
+
+
 class NewApiKeyRequest(ApiModel):
     name: str = Field(min_length=1, max_length=64)
 
@@ -87,6 +95,21 @@ def change_password(
         new_password=body.new_password,
         client=client,
     )
+
+
+@router.post(
+    "/deletion",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=raises(403, 409),  # the password retyped wrong; the last admin
+)
+def delete_my_account(
+    body: AccountDeletion, user: CurrentUser, services: ServicesDep, client: ClientAddress
+) -> DeletionStarted:
+    """Deletes the account and everything it holds (ask for the export first): every
+    session ends at once, the data goes in the background and cannot be brought back."""
+    services.accounts.check_password(user, password=body.password, client=client)
+    services.user_admin.delete_own(user)
+    return DeletionStarted(deleting=True)
 
 
 @router.post("/api-keys", status_code=status.HTTP_201_CREATED)

@@ -15,9 +15,11 @@ const EXPIRY = [
 ];
 // A shared photo never includes its original (camera metadata): nothing to download.
 const DOWNLOADABLE = new Set(["track", "album", "playlist", "file"]);
-// What the link gives without downloads: music still plays, as a stream with no file.
+// What the link gives without downloads: music still plays, from a streamed copy (AAC at
+// 128 kb/s) that is never the original file.
 const LISTEN_ONLY =
-  "Unticked, people with the link can listen (streamed) but get no download: no button, no file.";
+  "Unticked, people with the link can only listen: they hear a streamed copy (128 kb/s), " +
+  "never your original file, and get no download button.";
 const DOWNLOAD_HINT = {
   track: LISTEN_ONLY,
   album: LISTEN_ONLY,

@@ -90,7 +90,11 @@ export function render(container, { params, signal }) {
 const listenOnly = (share) =>
   share.allowDownload
     ? null
-    : h("p", { class: "muted listen-only" }, "Listening only: the owner did not allow downloads.");
+    : h(
+        "p",
+        { class: "muted listen-only" },
+        "Listening only: the owner did not allow downloads. You hear a streamed copy, not the original file.",
+      );
 
 const VIEWS = {
   track: {
@@ -146,9 +150,11 @@ const VIEWS = {
 };
 
 // Tracks that play from their signed `streamUrl`; null stands for an unavailable one
-// (a playlist may hold tracks its owner cannot share).
+// (a playlist may hold tracks its owner cannot share), and so does a track without a
+// `streamUrl` (an old upload with no listening copy, shared without downloads).
 function musicList(tracks) {
   if (!tracks.length) return state("There is nothing in it yet.");
+  tracks = tracks.map((track) => (track && track.streamUrl ? track : null));
   const playable = tracks.filter(Boolean);
   const play = (index) =>
     dispatchEvent(new CustomEvent("ss:play", { detail: { tracks: playable, index } }));
