@@ -258,13 +258,14 @@ class Browse:
         out = []
         for entry in entries:
             album = found.get(entry["albumId"])
-            current = album is not None and listed("album", album)
-            if played and not (current and plays_of(entry) == int(album.get("playCount", 0))):
-                # Left by concurrent plays, or by an album no longer listed: drop it.
-                self.table.delete(entry["PK"], entry["SK"])
-                continue
-            if current:
+            if album is None or not listed("album", album):
+                album = None
+            elif played and plays_of(entry) != int(album.get("playCount", 0)):
+                album = None  # an entry left behind by concurrent plays
+            if album is not None:
                 out.append(self.albums.view(album, viewer))
+            elif played:  # a stale played entry: drop it for good
+                self.table.delete(entry["PK"], entry["SK"])
         return out
 
     def artists(self, *, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
