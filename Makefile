@@ -18,17 +18,22 @@ run: $(VENV)/.run-deps
 	@echo "==> Starting Soundshelf on $(HOST):$(PORT), data in $(DATA) (Ctrl-C stops it)"
 	$(BIN)/soundshelf serve --demo --host $(HOST) --port $(PORT) --data-dir $(DATA)
 
-# Lint, the lock against pyproject.toml, then the suites on every supported Python
+# Lint (style, import contracts, types), the lock against pyproject.toml, then the suites on every supported Python
 # (scripts/test-pythons.sh says which run where).
 test: $(VENV)/.dev-deps browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(UV) lock --check
 	@scripts/test-pythons.sh
 
+# Style, then the layers (import contracts in pyproject.toml) and the types.
 lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 fmt: $(VENV)/.dev-deps
 	$(BIN)/ruff check --fix .

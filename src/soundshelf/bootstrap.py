@@ -17,6 +17,7 @@ from soundshelf.accounts.service import Accounts
 from soundshelf.adapters.jwt_verifier import JwtVerifier  # both identity providers' tokens
 from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.artists import Artists
+from soundshelf.catalog.browse import Browse, BrowseIndex
 from soundshelf.catalog.tracklists import Tracklists
 from soundshelf.catalog.tracks import Tracks
 from soundshelf.config import Settings
@@ -79,6 +80,7 @@ class Services:
     tracks: Tracks
     albums: Albums
     tracklists: Tracklists
+    browse: Browse
     playlists: Playlists
     artists: Artists
     notifications: Notifications
@@ -167,6 +169,7 @@ class _Catalog:
     tracks: Tracks
     albums: Albums
     tracklists: Tracklists
+    browse: Browse
     playlists: Playlists
     artists: Artists
     photos: Photos
@@ -201,7 +204,9 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     indexer = SearchIndexer(adapters.table, index)
     # What services announce after their writes: search re-indexes the item, the
     # item's audience hears of a newly visible track or photo.
-    events = ChangeEvents(indexer=indexer, notifications=social.notifications)
+    events = ChangeEvents(
+        indexer=indexer, notifications=social.notifications, browse=BrowseIndex(adapters.table)
+    )
     catalog = _catalog(base, accounts, social, events)
     uploads = _uploads(base, events, catalog)
     moderation = _moderation(base, catalog, social, events)
@@ -222,6 +227,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         tracks=catalog.tracks,
         albums=catalog.albums,
         tracklists=catalog.tracklists,
+        browse=catalog.browse,
         playlists=catalog.playlists,
         artists=catalog.artists,
         photos=catalog.photos,
@@ -346,6 +352,7 @@ def _catalog(base: _Base, accounts: Accounts, social: _Social, events: ChangeEve
         tracklists=Tracklists(
             table=table, blobs=base.blobs, albums=albums, tracks=tracks, photo_of=photos.load
         ),
+        browse=Browse(table=table, albums=albums, tracks=tracks),
         playlists=Playlists(table=table, clock=clock, tracks=tracks, events=events),
         artists=Artists(
             table=table,

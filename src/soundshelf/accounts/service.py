@@ -296,10 +296,11 @@ class Accounts:
 
     def change_password(
         self, principal: Principal, *, current_password: str, new_password: str, client: str
-    ) -> None:
-        """Every session ends, this one too (the caller signs in with the new password).
-        Wrong current passwords count as failed sign-ins: a stolen access token must not
-        become a way to guess the password."""
+    ) -> Tokens:
+        """Every session ends; the caller's goes on with the fresh tokens returned (a
+        sign-in with the new password), so only the other sessions are gone. Wrong
+        current passwords count as failed sign-ins: a stolen access token must not become
+        a way to guess the password."""
         name = principal.username
         check_password(new_password, username=name)
         failures = self.login_throttle.ensure_allowed(name, client)
@@ -315,6 +316,7 @@ class Accounts:
         self.audit.record(
             audit_actions.PASSWORD_CHANGED, actor=principal, target_type="user", target_id=name
         )
+        return self._issued(lambda: self.identity.login(username=name, password=new_password))
 
     def check_password(self, principal: Principal, *, password: str, client: str) -> None:
         """The signed-in caller retyped their password (before something that cannot be

@@ -61,7 +61,7 @@ class Albums:
         return self.table.get(*album_key(album_id))
 
     def view(
-        self, album: dict[str, Any], viewer: Principal | None, *, as_owner: bool = False
+        self, album: dict[str, Any], viewer: Principal | None = None, *, as_owner: bool = False
     ) -> dict[str, Any]:
         """The album as ``viewer`` sees it: its owner (or a share link the owner made,
         ``as_owner``) counts all its tracks, everyone else its public ones."""
@@ -148,7 +148,10 @@ class Albums:
                 viewer, self.load(album_id), friends=self.tracks.friends.are_friends, what="album"
             )
         )
-        return {**self.view(album, viewer), "tracks": self.album_tracks(viewer, album_id)}
+        view, tracks = self.view(album, viewer), self.album_tracks(viewer, album_id)
+        if view["coverUrl"] is None:  # no cover of its own yet: its first track's art
+            view["coverUrl"] = next((t["coverUrl"] for t in tracks if t["coverUrl"]), None)
+        return {**view, "tracks": tracks}
 
     def album_tracks(self, viewer: Principal | None, album_id: str) -> list[dict[str, Any]]:
         """The album's tracks the viewer may see, in disc/track order."""

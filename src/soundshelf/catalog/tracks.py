@@ -359,6 +359,7 @@ class Tracks:
         now = self.clock.now()
         day = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
         self.table.update(*track_key(track_id), add={"playCount": 1})
+        self.events.track_played(track)
         self.table.update(
             f"STATS#TRACK#{track_id}",
             f"DAY#{day}#{random.randrange(PLAY_SHARDS)}",

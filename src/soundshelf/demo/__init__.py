@@ -170,7 +170,7 @@ def _albums(services: Services, users: dict[str, dict], tracks: list[dict[str, A
             "visibility": "public",
         }
         # Importing the artist's tagged tracks made their album and put them in it.
-        grouped = {t.get("albumId") for t in tracks if t["username"] == username} - {None}
+        grouped = {t["albumId"] for t in tracks if t["username"] == username and t.get("albumId")}
         if first and grouped:
             services.albums.update(owner, grouped.pop(), fields, partial=True)
             continue

@@ -113,7 +113,11 @@ class TokenVerifier(Protocol):
 
 class IdentityProvider(Protocol):
     token_settings: TokenSettings
-    jwks: JwksSource
+
+    @property
+    def jwks(self) -> JwksSource:
+        """Read-only, so an adapter may hold a more specific source."""
+        ...
 
     def sign_up(self, *, username: str, email: str, password: str) -> IdentityUser:
         """Create an unconfirmed user and send the confirmation code by email."""

@@ -57,4 +57,4 @@ class JobHandler(Protocol):
 
 def backoff_seconds(attempts: int, *, base: float = 5, cap: float = 900) -> float:
     """Exponential backoff between deliveries: by default 5 s, 10 s, 20 s… up to 15 min."""
-    return min(cap, base * 2 ** max(0, attempts - 1))
+    return min(cap, base * 2.0 ** max(0, attempts - 1))

@@ -121,7 +121,7 @@ class UploadProcessor:
 
     def _group(self, track_id: str) -> None:
         track = self.table.get(*result_key("track", track_id))
-        if track is None:
+        if track is None or self.albums is None:
             return  # a duplicate of an earlier upload: that one was grouped
         try:
             self.albums.place(track)

@@ -12,6 +12,7 @@ from soundshelf.accounts.views import me_view
 from soundshelf.http.deps import ClientAddress, CurrentUser, ServicesDep
 from soundshelf.http.models import ApiModel
 from soundshelf.http.openapi import raises
+from soundshelf.http.routes.auth import TokenPair
 from soundshelf.ports.clock import iso
 
 router = APIRouter(prefix="/me", tags=["accounts"])
@@ -79,22 +80,19 @@ def update_me(body: ProfileChanges, user: CurrentUser, services: ServicesDep) ->
     return Me(**me_view(profile))
 
 
-@router.post(
-    "/password",
-    status_code=status.HTTP_204_NO_CONTENT,
-    response_class=Response,
-    responses=raises(403),  # the current password retyped wrong
-)
+@router.post("/password", responses=raises(403))  # 403: the current password retyped wrong
 def change_password(
     body: PasswordChange, user: CurrentUser, services: ServicesDep, client: ClientAddress
-) -> None:
-    """Ends every session, this one included: sign in again with the new password."""
-    services.accounts.change_password(
+) -> TokenPair:
+    """Ends every other session: this one goes on with the tokens answered (the ones it
+    held end too)."""
+    tokens = services.accounts.change_password(
         user,
         current_password=body.current_password,
         new_password=body.new_password,
         client=client,
     )
+    return TokenPair.of(tokens)
 
 
 @router.post(

@@ -137,6 +137,11 @@ export async function loadUser() {
   emit();
 }
 
+/** Goes on with new tokens the server handed out (e.g. after a password change). */
+export function adoptTokens(tokens) {
+  setTokens(tokens);
+}
+
 function setTokens(tokens) {
   access = { token: tokens.accessToken, expiresAt: Date.now() + tokens.expiresIn * 1000 };
   // Cognito answers a refresh without a new refresh token: keep the one we have.
@@ -149,7 +154,8 @@ function schedule(ms) {
   renewTimer = setTimeout(renew, ms);
 }
 
-function endSession(reason) {
+/** Drops this tab's session without asking the server (it already ended it). */
+export function endSession(reason) {
   clearTimeout(renewTimer);
   access = null;
   user = null;

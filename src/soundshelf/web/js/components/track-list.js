@@ -54,9 +54,24 @@ export function trackList(tracks) {
   return h("ul", { class: "track-list" }, tracks.map((track) => trackRow(track, tracks)));
 }
 
+/** The track's artist, album and genre, each a link to its page. */
+export function trackLinks(track) {
+  const enc = encodeURIComponent;
+  const by = track.artist || track.owner;
+  const genrePath = `/genres/${enc(track.genre)}`;
+  return h(
+    "span",
+    { class: "track-links" },
+    h("a", { class: "track-artist", href: `/artists/${enc(track.owner)}` }, by),
+    track.albumId && track.album
+      ? [" · ", h("a", { class: "track-album", href: `/albums/${enc(track.albumId)}` }, track.album)]
+      : null,
+    track.genre ? [" · ", h("a", { class: "track-genre", href: genrePath }, track.genre)] : null,
+  );
+}
+
 function trackRow(track, tracks) {
   const mine = currentUser()?.username === track.owner;
-  const by = track.artist || track.owner;
   return h(
     "li",
     { class: "track-row", "data-track-id": track.trackId },
@@ -76,7 +91,7 @@ function trackRow(track, tracks) {
       "div",
       { class: "track-text" },
       h("span", { class: "track-title" }, track.title),
-      h("a", { class: "track-artist", href: `/artists/${encodeURIComponent(track.owner)}` }, by),
+      trackLinks(track),
     ),
     mine && track.visibility !== "public" ? h("span", { class: "badge" }, track.visibility) : null,
     takenDownBadge(track),

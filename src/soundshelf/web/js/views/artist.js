@@ -99,6 +99,8 @@ function albumList(albums) {
   return h("div", {}, list, more);
 }
 
+const enc = encodeURIComponent;
+
 function albumItem(album) {
   const play = async () => {
     try {
@@ -117,7 +119,7 @@ function albumItem(album) {
       { class: "icon-button", "aria-label": `Play the album ${album.title}`, onclick: play },
       icon("play"),
     ),
-    h("span", { class: "album-title" }, album.title),
+    h("a", { class: "album-title", href: `/albums/${enc(album.albumId)}` }, album.title),
     album.year ? h("span", { class: "muted" }, String(album.year)) : null,
   );
 }

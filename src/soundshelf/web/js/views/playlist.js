@@ -5,6 +5,7 @@
 import { api, currentUser } from "../api.js";
 import { playlistDialog, tracksCount } from "../components/playlist-form.js";
 import { openShareDialog } from "../components/share-dialog.js";
+import { trackLinks } from "../components/track-list.js";
 import { h, icon } from "../dom.js";
 import { navigate } from "../router.js";
 import { confirmDialog, fill, formatTime, heading, notify, state, takenDownBadge } from "../ui.js";
@@ -168,7 +169,7 @@ export function render(container, { params, signal }) {
         { class: "track-text" },
         h("span", { class: "track-title" }, name),
         track
-          ? h("span", { class: "track-artist" }, track.artist || track.owner)
+          ? trackLinks(track)
           : h("span", { class: "track-artist" }, "unavailable: deleted or no longer shared"),
       ),
       track ? h("span", { class: "duration" }, formatTime(track.durationMs / 1000)) : null,

@@ -4,6 +4,8 @@ import { trackList } from "../components/track-list.js";
 import { h } from "../dom.js";
 import { fill, heading, state } from "../ui.js";
 
+const enc = encodeURIComponent;
+
 export function render(container, { query, signal }) {
   const q = (query.get("q") || "").trim();
   const box = document.getElementById("search-q");
@@ -36,7 +38,13 @@ function sections({ tracks = [], albums = [], artists = [], playlists = [] }) {
       ),
     ),
     section("Albums", albums, (album) =>
-      h("li", {}, h("span", { class: "album-title" }, album.title), " · ", album.artist),
+      h(
+        "li",
+        {},
+        h("a", { class: "album-title", href: `/albums/${enc(album.albumId)}` }, album.title),
+        " · ",
+        h("a", { href: `/artists/${enc(album.owner)}` }, album.artist),
+      ),
     ),
     section("Playlists", playlists, (playlist) =>
       h(

@@ -1,20 +1,97 @@
-// Settings: profile, the artist profile ("become an artist"), API keys, share links and
-// a download of everything the account holds.
-import { api, currentUser, loadUser } from "../api.js";
+// Settings: profile, password, the artist profile ("become an artist"), API keys, share
+// links, a download of everything the account holds, and deleting the account.
+import { adoptTokens, api, currentUser, endSession, loadUser } from "../api.js";
 import { showShareLinks } from "../components/share-links.js";
 import { h } from "../dom.js";
 import { field, onSubmit, submitButton } from "../forms.js";
+import { navigate } from "../router.js";
 import { confirmDialog, fill, formatBytes, heading, notify, state } from "../ui.js";
 
 export function render(container, { signal }) {
   container.append(
     heading("Settings"),
     profileSection(),
+    passwordSection(),
     artistSection(signal),
     keysSection(signal),
     appPasswordsSection(signal),
     sharesSection(signal),
     exportSection(signal),
+    deleteSection(),
+  );
+}
+
+// A new password ends every other session; this one goes on with the tokens answered.
+function passwordSection() {
+  const form = h(
+    "form",
+    { class: "form" },
+    field("Current password", "currentPassword", {
+      type: "password",
+      autocomplete: "current-password",
+    }),
+    field("New password", "newPassword", {
+      type: "password",
+      autocomplete: "new-password",
+      hint: "At least 10 characters, and not a common password.",
+    }),
+    submitButton("Change password"),
+  );
+  onSubmit(
+    form,
+    async (values) => {
+      adoptTokens(await api("/me/password", { method: "POST", body: values }));
+      form.reset();
+      notify("Password changed. Every other device was signed out.");
+    },
+    {
+      fieldOf: (error) =>
+        ({ wrong_password: "currentPassword", weak_password: "newPassword" })[error.code],
+    },
+  );
+  return section(
+    "settings-password",
+    "Password",
+    h("p", {}, "Changing it signs you out everywhere else; you stay signed in here."),
+    form,
+  );
+}
+
+// Deleting the account: the export is offered first (the section above), then the
+// password, then one last confirmation. The server ends every session at once.
+function deleteSection() {
+  const form = h(
+    "form",
+    { class: "form" },
+    field("Your password", "password", {
+      type: "password",
+      autocomplete: "current-password",
+      hint: "To be sure it is you.",
+    }),
+    h("button", { type: "submit", class: "button danger" }, "Delete my account"),
+  );
+  onSubmit(
+    form,
+    async ({ password }) => {
+      const question = "Delete your account and everything in it? This cannot be undone.";
+      if (!(await confirmDialog(question, "Delete my account"))) return;
+      await api("/me/deletion", { method: "POST", body: { password } });
+      endSession();
+      navigate("/", { replace: true });
+      notify("Your account is being deleted, with everything in it.");
+    },
+    { fieldOf: (error) => (error.code === "wrong_password" ? "password" : null) },
+  );
+  return section(
+    "settings-delete",
+    "Delete my account",
+    h(
+      "p",
+      {},
+      "This removes your account and everything it holds: uploads, playlists, share links, ",
+      "friends and likes. It cannot be undone: use “Download my data” above first to keep a copy.",
+    ),
+    form,
   );
 }
 
