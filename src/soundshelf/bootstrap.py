@@ -18,6 +18,7 @@ from soundshelf.adapters.jwt_verifier import JwtVerifier  # both identity provid
 from soundshelf.catalog.albums import Albums
 from soundshelf.catalog.artists import Artists
 from soundshelf.catalog.browse import Browse, BrowseIndex
+from soundshelf.catalog.listen_copies import LISTEN_COPY, ListenCopies
 from soundshelf.catalog.tracklists import Tracklists
 from soundshelf.catalog.tracks import Tracks
 from soundshelf.config import Settings
@@ -284,7 +285,10 @@ def _uploads(base: _Base, events: ChangeEvents, catalog: _Catalog) -> _Uploads:
     base.blobs.watch_uploads(on_complete=uploads.complete_by_key, accepts=uploads.accepts_bytes)
     return _Uploads(
         service=uploads,
-        jobs={PROCESS_UPLOAD: _Deferred(lambda: _upload_processor(base, events, catalog))},
+        jobs={
+            PROCESS_UPLOAD: _Deferred(lambda: _upload_processor(base, events, catalog)),
+            LISTEN_COPY: _Deferred(lambda: _listen_copy_job(base)),
+        },
     )
 
 
@@ -303,6 +307,12 @@ def _upload_processor(base: _Base, events: ChangeEvents, catalog: _Catalog) -> J
             table=base.table, albums=catalog.albums, tracklists=catalog.tracklists
         ),
     )
+
+
+def _listen_copy_job(base: _Base) -> JobHandler:
+    from soundshelf.uploads.listen_copy import ListenCopyJob  # media stack: see _Deferred
+
+    return ListenCopyJob(table=base.table, blobs=base.blobs, scratch=base.adapters.scratch)
 
 
 def _social(base: _Base, accounts: Accounts) -> _Social:
@@ -390,6 +400,7 @@ def _shares(base: _Base, catalog: _Catalog) -> Shares:
         playlists=catalog.playlists,
         photos=catalog.photos,
         files=catalog.files,
+        listen_copies=ListenCopies(table=base.table, jobs=base.jobs, clock=base.clock),
         audit=base.audit,
     )
 

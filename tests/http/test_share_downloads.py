@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from soundshelf.bootstrap import Services
-from tests.http.helpers import bearer
+from tests.http.helpers import bearer, run_worker
 
 
 def _share(client: TestClient, owner: dict, kind: str, target: str, **extra) -> str:
@@ -30,6 +30,10 @@ def test_a_track_shared_without_downloads_streams_but_is_not_downloadable(
     owner, visitor = sign_up("owner"), sign_up("visitor")
     track = make_track(owner, "Unreleased", "private", fmt=fmt)
     token = _share(client, owner, "track", track)
+    # Its listening copy is made on demand: until the worker made it, nothing plays.
+    before = client.get(f"/api/v1/public/shares/{token}").json()
+    assert before["track"]["streamUrl"] is None
+    assert run_worker(services) == 1
 
     shared = client.get(f"/api/v1/public/shares/{token}").json()
 
@@ -75,7 +79,7 @@ def test_a_track_shared_with_downloads_carries_an_attachment_download(
 
 
 def test_albums_and_playlists_shared_without_downloads_carry_no_download(
-    client: TestClient, sign_up: Callable, make_track
+    client: TestClient, services: Services, sign_up: Callable, make_track
 ) -> None:
     owner = sign_up("owner")
     tracks = [make_track(owner, f"Song {n}", "private") for n in range(2)]
@@ -94,10 +98,11 @@ def test_albums_and_playlists_shared_without_downloads_carry_no_download(
             f"/api/v1/playlists/{playlist}/entries", headers=bearer(owner), json={"trackId": track}
         )
 
-    shown_album = client.get(f"/api/v1/public/shares/{_share(client, owner, 'album', album)}")
-    shown_playlist = client.get(
-        f"/api/v1/public/shares/{_share(client, owner, 'playlist', playlist)}"
-    )
+    album_token = _share(client, owner, "album", album)
+    playlist_token = _share(client, owner, "playlist", playlist)
+    assert run_worker(services) == 2  # one listening copy per track, though shared twice
+    shown_album = client.get(f"/api/v1/public/shares/{album_token}")
+    shown_playlist = client.get(f"/api/v1/public/shares/{playlist_token}")
 
     album_tracks = shown_album.json()["album"]["tracks"]
     playlist_tracks = [e["track"] for e in shown_playlist.json()["playlist"]["entries"]]
@@ -107,18 +112,21 @@ def test_albums_and_playlists_shared_without_downloads_carry_no_download(
         assert track["streamUrl"]
 
 
-def test_a_track_processed_before_listen_renditions_plays_nothing_rather_than_its_file(
-    client: TestClient, services: Services, sign_up: Callable, make_track
+def test_a_track_shared_before_copies_were_on_demand_gets_its_copy_from_a_view(
+    client: TestClient, services: Services, sign_up: Callable, make_track, monkeypatch
 ) -> None:
     owner = sign_up("owner")
     track_id = make_track(owner, "Old upload", "private")
-    track = services.tracks.load(track_id)
-    assert track is not None
-    old = {"original": track["renditions"]["original"]}  # as an MP3 was stored before
-    services.table.update(track["PK"], track["SK"], set={"renditions": old})
-    token = _share(client, owner, "track", track_id)
+    with monkeypatch.context() as old_code:  # creating a link asked for no copy then
+        old_code.setattr(services.shares, "_ask_for_listen_copies", lambda *_: None)
+        token = _share(client, owner, "track", track_id)
+    assert run_worker(services) == 0
 
-    shared = client.get(f"/api/v1/public/shares/{token}").json()["track"]
+    views = [client.get(f"/api/v1/public/shares/{token}").json()["track"] for _ in range(2)]
 
-    assert shared["streamUrl"] is None
-    assert "downloadUrl" not in shared
+    assert [view["streamUrl"] for view in views] == [None, None]
+    assert "downloadUrl" not in views[0]
+    assert run_worker(services) == 1  # two views, one job
+    played = client.get(client.get(f"/api/v1/public/shares/{token}").json()["track"]["streamUrl"])
+    assert played.status_code == 200
+    assert played.headers["content-type"] == "audio/mp4"

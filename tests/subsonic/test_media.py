@@ -57,8 +57,7 @@ def test_an_mp3_within_the_limit_is_streamed_as_is(
     mp3 = make_track(rest["tokens"], "Compressed")  # 128 kbit/s: browsers play it
     track = services.tracks.load(mp3)
     assert track is not None
-    # "listen" is only what links shared without downloads play; the owner gets the original
-    assert set(track["renditions"]) == {"original", "listen"}
+    assert set(track["renditions"]) == {"original"}
     for params in ({"maxBitRate": 192}, {"maxBitRate": 64}, {"format": "mp3"}):
         assert served(client, rest["auth"], mp3, **params) == "original", params
 

@@ -12,6 +12,7 @@ from ulid import ULID
 
 from soundshelf.catalog.album_contents import album_key, count_ops, entry_of, track_entry_key
 from soundshelf.catalog.indexes import listing_keys, owner_id_of, owner_listing, split_changes
+from soundshelf.catalog.listen_copies import listen_rendition
 from soundshelf.config import Settings
 from soundshelf.core.stats import count
 from soundshelf.core.stored import delete_blobs, derived_prefix, removal_ops
@@ -278,9 +279,9 @@ class Tracks:
 
     def listen_url(self, track: dict[str, Any]) -> str | None:
         """A signed URL of an encoded rendition, never of the original: what a link shared
-        without downloads plays. None for a track processed before every track got one
-        (its original streamed as is): such a link plays nothing rather than the file."""
-        chosen = track["renditions"].get("high") or track["renditions"].get("listen")
+        without downloads plays. None until the listening copy of a track whose original
+        streams as is was made (ListenCopies): the link plays nothing rather than the file."""
+        chosen = listen_rendition(track)
         if chosen is None:
             return None
         return self.blobs.presign_download(

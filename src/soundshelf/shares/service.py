@@ -21,6 +21,7 @@ from ulid import ULID
 
 from soundshelf.accounts.throttles import share_password_throttle
 from soundshelf.catalog.albums import Albums
+from soundshelf.catalog.listen_copies import ListenCopies
 from soundshelf.catalog.tracks import Tracks
 from soundshelf.config import Settings
 from soundshelf.core import audit as audit_actions
@@ -78,6 +79,7 @@ class Shares:
         playlists: Playlists,
         photos: Photos,
         files: Files,
+        listen_copies: ListenCopies,
         audit: AuditRecorder = NO_AUDIT,
     ) -> None:
         self.table = table
@@ -89,6 +91,7 @@ class Shares:
         self.playlists = playlists
         self.photos = photos
         self.files = files
+        self.listen_copies = listen_copies
         self.audit = audit
         self.password_throttle = share_password_throttle(table, clock, limiter)
 
@@ -149,6 +152,8 @@ class Shares:
                 ),
             ]
         )
+        if not allow_download:
+            self._ask_for_listen_copies(target_type, target)
         self.audit.record(
             audit_actions.SHARE_CREATED,
             actor=owner,
@@ -344,6 +349,22 @@ class Shares:
             view["downloadUrl"] = self.files.download_url(target)
         return view
 
+    def _ask_for_listen_copies(self, kind: str, target: dict[str, Any]) -> None:
+        """Have the copies made that the new listen-only link will play (bounded: an
+        album's or a playlist's own limits)."""
+        if kind == "track":
+            tracks = [target]
+        elif kind == "album":
+            tracks = self.albums.owner_tracks(target["albumId"], target["ownerId"])
+        elif kind == "playlist":
+            entries = self.playlists.get_for_share(target["playlistId"])["entries"]
+            ids = [e["track"]["trackId"] for e in entries if e.get("track")]
+            tracks = [t for t in (self.tracks.load(i) for i in ids) if t is not None]
+        else:
+            return
+        for track in tracks:
+            self.listen_copies.request(track)
+
     def _track(self, track: dict[str, Any], download: bool) -> dict[str, Any]:
         view = self.tracks.view(track, liked=False, viewer=None)
         view["waveform"] = self.tracks.peaks(track)
@@ -352,6 +373,8 @@ class Shares:
             view["downloadUrl"] = self.tracks.download_url(track)
         else:  # an MP3 or AAC original streams as is: its URL would hand out the file
             view["streamUrl"] = self.tracks.listen_url(track)
+            if view["streamUrl"] is None:  # plays once its copy is made
+                self.listen_copies.request(track)
         return view
 
 

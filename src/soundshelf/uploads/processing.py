@@ -199,18 +199,20 @@ class UploadProcessor:
     ) -> tuple[dict[str, Any], tuple[Lyrics, ...]]:
         info = probe_audio(original, filename=item["filename"])
         owner, track_id = item["ownerId"], item["uploadId"]
-        # Every track gets an encoded rendition: "high" when browsers cannot stream the
-        # original, otherwise "listen", which only links shared without downloads play
-        # (so such a link never signs the original file; see Tracks.listen_url).
-        name = "high" if needs_rendition(info, mime=sniffed.mime) else "listen"
-        rendition, peaks = transcode_with_waveform(original, work / f"{name}.m4a")
-        assert rendition is not None  # a destination was given
+        # A rendition only when browsers cannot stream the original; otherwise one decode
+        # for the waveform alone. A link shared without downloads asks for its encoded
+        # copy when it needs one (catalog/listen_copies.py): encoding every upload here
+        # made processing about 9 times slower.
+        rendition_path = work / "high.m4a" if needs_rendition(info, mime=sniffed.mime) else None
+        rendition, peaks = transcode_with_waveform(original, rendition_path)
         renditions = {
             "original": {"key": original_key, "mime": sniffed.mime, "bitrate": info.bitrate}
         }
-        key = derived_key(owner, track_id, f"{name}.m4a")
-        stored_bytes = self._put_file(key, rendition.path, rendition.mime)
-        renditions[name] = {"key": key, "mime": rendition.mime, "bitrate": rendition.bitrate}
+        stored_bytes = 0
+        if rendition is not None:
+            key = derived_key(owner, track_id, "high.m4a")
+            stored_bytes += self._put_file(key, rendition.path, rendition.mime)
+            renditions["high"] = {"key": key, "mime": rendition.mime, "bitrate": rendition.bitrate}
         waveform_key = derived_key(owner, track_id, "waveform.json")
         waveform = json.dumps({"peaks": peaks}, separators=(",", ":")).encode()
         self.blobs.put(waveform_key, waveform, content_type="application/json")

@@ -150,12 +150,11 @@ const VIEWS = {
 };
 
 // Tracks that play from their signed `streamUrl`; null stands for an unavailable one
-// (a playlist may hold tracks its owner cannot share), and so does a track without a
-// `streamUrl` (an old upload with no listening copy, shared without downloads).
+// (a playlist may hold tracks its owner cannot share). A track with a null `streamUrl` is
+// shared without downloads and its listening copy is still being made: it plays soon.
 function musicList(tracks) {
   if (!tracks.length) return state("There is nothing in it yet.");
-  tracks = tracks.map((track) => (track && track.streamUrl ? track : null));
-  const playable = tracks.filter(Boolean);
+  const playable = tracks.filter((track) => track && track.streamUrl);
   const play = (index) =>
     dispatchEvent(new CustomEvent("ss:play", { detail: { tracks: playable, index } }));
   const all = h("button", { type: "button", class: "button" }, icon("play"), "Play all");
@@ -167,7 +166,13 @@ function musicList(tracks) {
     h(
       "ul",
       { class: "track-list" },
-      tracks.map((track) => (track ? trackRow(track, () => play(playable.indexOf(track))) : gap())),
+      tracks.map((track) =>
+        !track
+          ? gap("Unavailable track")
+          : track.streamUrl
+            ? trackRow(track, () => play(playable.indexOf(track)))
+            : gap(`${track.title}: being prepared for listening, try again in a minute`),
+      ),
     ),
   );
 }
@@ -204,9 +209,5 @@ function trackRow(track, play) {
   );
 }
 
-const gap = () =>
-  h(
-    "li",
-    { class: "track-row unavailable" },
-    h("span", { class: "track-title" }, "Unavailable track"),
-  );
+const gap = (text) =>
+  h("li", { class: "track-row unavailable" }, h("span", { class: "track-title" }, text));
