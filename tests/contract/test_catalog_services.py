@@ -14,7 +14,7 @@ import pytest
 from soundshelf.bootstrap import Services, build
 from soundshelf.catalog import bookmarks
 from soundshelf.catalog.bookmarks import Bookmarks
-from soundshelf.catalog.tracks import lyrics_key
+from soundshelf.catalog.tracks import lyrics_key, track_key
 from soundshelf.config import Settings
 from soundshelf.core.users import Principal, principal_of
 from soundshelf.errors import Conflict, NotFound, PreconditionFailed
@@ -307,33 +307,87 @@ def test_bookmarks_move_list_newest_first_and_are_bounded(
     assert marks.list(user(services, "other").user_id) == []
 
 
+def _share_view(services: Services, owner: Principal, song: str, download: bool) -> dict:
+    _, token = services.shares.create(
+        owner,
+        target_type="track",
+        target_id=song,
+        expires_in=3600,
+        password=None,
+        allow_download=download,
+    )
+    return services.shares.open(token, password=None, client="c")["track"]
+
+
+def _run_jobs(services: Services) -> int:
+    worker, total = Worker(services, services.job_handlers), 0
+    while n := worker.run_once():
+        total += n
+    return total
+
+
 def test_a_link_without_downloads_plays_an_encoded_copy_and_never_signs_the_original(
     services: Services, tmp_path: Path
 ) -> None:
     owner = user(services, "sharer")
-    song = track(services, owner, tmp_path, "mp3 streams as is")  # no "high" rendition
-    loaded = services.tracks.load(song)
-    assert loaded is not None
-    renditions = loaded["renditions"]
+    song = track(services, owner, tmp_path, "mp3 streams as is")
+    assert set(_loaded(services, song)["renditions"]) == {"original"}  # no copy at upload
+
+    before = _share_view(services, owner, song, download=False)
+    assert before["streamUrl"] is None  # being prepared
+    assert _run_jobs(services) == 1
+
+    renditions = _loaded(services, song)["renditions"]
     assert set(renditions) == {"original", "listen"}
     assert renditions["listen"]["mime"] == "audio/mp4"
     assert services.blobs.read(renditions["listen"]["key"]) != services.blobs.read(
         renditions["original"]["key"]
     )
-
-    def shared(allow_download: bool) -> dict[str, Any]:
-        _, token = services.shares.create(
-            owner,
-            target_type="track",
-            target_id=song,
-            expires_in=3600,
-            password=None,
-            allow_download=allow_download,
-        )
-        return services.shares.open(token, password=None, client="c")["track"]
-
-    listen_only, downloadable = shared(False), shared(True)
+    listen_only = _share_view(services, owner, song, download=False)
+    downloadable = _share_view(services, owner, song, download=True)
     assert "listen.m4a" in listen_only["streamUrl"]
     assert "originals/" not in listen_only["streamUrl"]
     assert "downloadUrl" not in listen_only
     assert "originals/" in downloadable["downloadUrl"]
+    assert _run_jobs(services) == 0  # it has its copy: nothing asked for again
+
+
+def _loaded(services: Services, track_id: str) -> dict[str, Any]:
+    loaded = services.tracks.load(track_id)
+    assert loaded is not None
+    return loaded
+
+
+def test_a_listen_copy_is_asked_for_once_an_hour_per_track(
+    services: Services, tmp_path: Path
+) -> None:
+    owner = user(services, "sharer")
+    song = track(services, owner, tmp_path, "asked for")
+    copies = services.shares.listen_copies
+
+    assert [copies.request(_loaded(services, song)) for _ in range(3)] == [True, False, False]
+    # A request older than the hour is taken as failed: the next one asks again.
+    stale = int(services.clock.now()) - 3601
+    services.table.update(*track_key(song), set={"listenRequestedAt": stale})
+    assert copies.request(_loaded(services, song))
+    assert _run_jobs(services) == 2  # the second delivery finds the copy made: a no-op
+    assert not copies.request(_loaded(services, song))
+
+
+def test_a_listen_copy_job_survives_a_malformed_file_and_a_deleted_track(
+    services: Services, tmp_path: Path
+) -> None:
+    owner = user(services, "sharer")
+    broken, gone = (track(services, owner, tmp_path, name) for name in ("broken", "gone"))
+    original = _loaded(services, broken)["renditions"]["original"]["key"]
+    services.blobs.put(original, b"not audio at all" * 100, content_type="audio/mpeg")
+    for song in (broken, gone):
+        assert services.shares.listen_copies.request(_loaded(services, song))
+    services.tracks.delete(owner, gone)
+
+    assert _run_jobs(services) == 2
+
+    assert set(_loaded(services, broken)["renditions"]) == {"original"}  # plays nothing
+    assert services.tracks.load(gone) is None
+    assert list(services.blobs.list(f"derived/{owner.user_id}/{gone}/")) == []
+    assert services.jobs.dead_letters() == []
