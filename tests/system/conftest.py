@@ -83,9 +83,9 @@ def start_server(
     with log_path.open("wb") as log:
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
     server = Server(f"http://127.0.0.1:{port}", data_dir, process, log_path)
-    # Generous: the demo catalog is made first (12 tracks, each also encoded as a listening
-    # copy for links without downloads), and a busy CI machine starts slowly.
-    deadline = time.monotonic() + (240 if demo else 60)
+    # Generous: the demo catalog is made first (12 tracks), and a busy CI machine starts
+    # slowly.
+    deadline = time.monotonic() + (120 if demo else 60)
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{server.log()}")
