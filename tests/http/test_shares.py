@@ -36,6 +36,7 @@ def open_link(client: TestClient, token: str, password: str | None = None) -> ht
 
 def test_a_track_link_plays_without_an_account(
     client: TestClient,
+    services: Services,
     sign_up: SignUp,
     make_track,
 ) -> None:
@@ -44,6 +45,7 @@ def test_a_track_link_plays_without_an_account(
     other = make_track(owner, "Other Private")
     created = share(client, owner, "track", private)
     assert created.status_code == 201, created.text
+    run_worker(services)  # its listening copy: the link allows no download
     body = created.json()
     assert body["url"].endswith(f"/s/{body['token']}")
     assert len(body["token"]) >= 22  # 128 random bits, base64url
@@ -214,6 +216,7 @@ def test_photo_link_never_gives_the_original(
 
 def test_album_and_playlist_links(
     client: TestClient,
+    services: Services,
     sign_up: SignUp,
     make_track,
 ) -> None:
@@ -229,6 +232,7 @@ def test_album_and_playlist_links(
         json={"albumId": album["albumId"], "trackNumber": 1},
     )
     album_link = share(client, owner, "album", album["albumId"]).json()
+    run_worker(services)  # its tracks' listening copies: the link allows no download
     shared_album = open_link(client, album_link["token"]).json()["album"]
     assert [t["title"] for t in shared_album["tracks"]] == ["Album Cut"]
     assert shared_album["tracks"][0]["streamUrl"]
