@@ -205,9 +205,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     indexer = SearchIndexer(adapters.table, index)
     # What services announce after their writes: search re-indexes the item, the
     # item's audience hears of a newly visible track or photo.
-    events = ChangeEvents(
-        indexer=indexer, notifications=social.notifications, browse=BrowseIndex(adapters.table)
-    )
+    browse_index = BrowseIndex(adapters.table)
+    events = ChangeEvents(indexer=indexer, notifications=social.notifications, browse=browse_index)
     catalog = _catalog(base, accounts, social, events)
     uploads = _uploads(base, events, catalog)
     moderation = _moderation(base, catalog, social, events)
@@ -235,7 +234,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         files=catalog.files,
         shares=shares,
         indexer=indexer,
-        reindexer=Reindexer(adapters.table, indexer),
+        reindexer=Reindexer(adapters.table, indexer, browse_index),
         search=_search(base, index, catalog),
         audit=base.audit,
         reports=moderation.reports,

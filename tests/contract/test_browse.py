@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from soundshelf.bootstrap import Services
-from soundshelf.catalog.browse import albums_pk
+from soundshelf.catalog.browse import BrowseIndex, albums_pk
 from soundshelf.errors import NotFound
+from soundshelf.search import reindex
 from tests.contract.test_catalog_services import services, track, user
 
 __all__ = ["services"]  # the two-stack fixture
@@ -136,3 +137,37 @@ def test_artists_genres_and_genre_tracks(services: Services, tmp_path: Path) -> 
     assert services.browse.genre("trip hop")["trackCount"] == 1
     with pytest.raises(NotFound):
         services.browse.genre("polka")
+
+
+def test_items_stored_before_the_browse_lists_join_them_through_the_reindexer(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as older_release:  # no browse lists yet
+        older_release.setattr(BrowseIndex, "refresh", lambda *_args, **_kwargs: None)
+        older_release.setattr(reindex, "BROWSE_LAYOUT_VERSION", 0)
+        ann = user(services, "ann")
+        services.artists.enable(ann, name="Ann Early", bio=None)
+        services.albums.create(
+            ann, {"title": "Early", "artist": "Ann", "genre": "Folk", "visibility": "public"}
+        )
+        song = track(services, ann, tmp_path, "early song", "public")
+        services.tracks.update(ann, song, {"genre": "Folk"})
+        assert services.reindexer.run()  # that release's walk, done
+    assert services.browse.album_page(None, sort="alpha", limit=10, cursor=None)[0] == []
+    assert services.browse.artists(limit=10, cursor=None)[0] == []
+
+    assert services.reindexer.run()  # after the upgrade: a new walk
+
+    albums, _ = services.browse.album_page(None, sort="alpha", limit=10, cursor=None)
+    assert titles(albums) == ["Early"]
+    assert [a["name"] for a in services.browse.artists(limit=10, cursor=None)[0]] == ["Ann Early"]
+    assert services.browse.genre("folk") | {"name": "Folk"} == {
+        "genre": "folk",
+        "name": "Folk",
+        "albumCount": 1,
+        "trackCount": 1,
+    }
+    tracks, _ = services.browse.genre_tracks(None, "folk", limit=10, cursor=None)
+    assert [t["trackId"] for t in tracks] == [song]
+    services.reindexer.run()  # a second walk changes nothing: every entry once
+    assert services.browse.genre("folk")["albumCount"] == 1
