@@ -12,6 +12,7 @@ import pytest
 from soundshelf.bootstrap import Services, build
 from soundshelf.config import Settings
 from soundshelf.core.users import Principal
+from soundshelf.uploads.processing import UploadProcessor
 from soundshelf.uploads.service import PROCESS_UPLOAD
 from tests import mediagen
 from tests.contract.test_catalog_services import _aws_settings, user
@@ -93,3 +94,25 @@ def test_the_uploaders_existing_album_is_used_and_others_albums_never(
     upload(services, owner, tmp_path, "Joined", track_number=1, **ALBUM)
     assert titles(services, owner, made["albumId"]) == ["Joined"]
     assert titles(services, other, theirs["albumId"]) == []
+
+
+def test_a_delivery_repeated_after_a_crash_puts_the_track_into_its_album(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker died between committing the track and placing it: the job comes again
+    (its lease ran out) and finds the upload ready."""
+    owner = user(services, "crashy")
+    processor = services.job_handlers[PROCESS_UPLOAD]
+    with monkeypatch.context() as crash:
+        crash.setattr(UploadProcessor, "_group", lambda *_args: None)  # died before it
+        track_id = upload(services, owner, tmp_path, "Late", track_number=1, **ALBUM)
+    assert services.tracks.load(track_id).get("albumId") is None
+
+    processor.handle({"uploadId": track_id})  # the repeated delivery
+
+    album_id = services.tracks.load(track_id)["albumId"]
+    assert titles(services, owner, album_id) == ["Late"]
+    processor.handle({"uploadId": track_id})  # and once more: nothing changes
+    assert titles(services, owner, album_id) == ["Late"]
+    albums, _ = services.albums.list(owner, owner="me", limit=50, cursor=None)
+    assert len(albums) == 1

@@ -92,6 +92,10 @@ class UploadProcessor:
     def process(self, upload_id: str) -> None:
         item = self.table.get(*upload_key(upload_id))
         if item is None or item["status"] in {"ready", "failed"}:
+            if item is not None and item.get("resultType") == "track":
+                # A worker that died after the commit left the grouping undone; placing
+                # an already placed track changes nothing.
+                self._group(item["resultId"])
             return  # done before: a repeated delivery
         original_key = self._take_original(item)
         with scratch_folder(self.scratch) as work:
