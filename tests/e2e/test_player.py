@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import audio, screenshot, wait_for, wait_for_first_render
+from tests.e2e.conftest import MOBILE, audio, screenshot, wait_for, wait_for_first_render
 
 pytestmark = pytest.mark.e2e
 
@@ -179,3 +179,20 @@ def test_queue_panel_drag_remove_and_media_session(page: Page) -> None:
     cover = player.locator(".cover img")
     assert metadata["artwork"] == (1 if cover.count() else 0)
     assert page.evaluate("navigator.mediaSession.playbackState") == "playing"
+
+
+def test_on_a_phone_the_player_shows_the_title_and_thumb_sized_controls(page: Page) -> None:
+    play_recent(page)
+    page.set_viewport_size(MOBILE)
+    bar = page.locator("ss-player .player-bar")
+    title = bar.locator(".now-title")
+    expect(title).to_be_visible()
+    # The whole title fits (it was cut to a letter or two beside six controls).
+    assert title.evaluate("el => el.scrollWidth <= el.clientWidth"), title.inner_text()
+    for button in bar.locator(".transport button, .extras button").all():
+        box = button.bounding_box()
+        assert box is not None
+        label = button.get_attribute("aria-label")
+        assert min(box["width"], box["height"]) >= 44, (label, box)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "player-phone")
