@@ -16,7 +16,7 @@ from soundshelf.catalog import bookmarks
 from soundshelf.catalog.bookmarks import Bookmarks
 from soundshelf.catalog.tracks import lyrics_key, track_key
 from soundshelf.config import Settings
-from soundshelf.core.users import Principal, principal_of
+from soundshelf.core.users import Principal, principal_of, profile_key
 from soundshelf.errors import Conflict, NotFound, PreconditionFailed
 from soundshelf.search import index as search_index
 from soundshelf.search import reindex
@@ -391,3 +391,41 @@ def test_a_listen_copy_job_survives_a_malformed_file_and_a_deleted_track(
     assert services.tracks.load(gone) is None
     assert list(services.blobs.list(f"derived/{owner.user_id}/{gone}/")) == []
     assert services.jobs.dead_letters() == []
+
+
+def test_a_listen_copy_is_charged_to_its_owner_once_and_given_back_with_the_track(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = user(services, "sharer")
+
+    def used() -> int:
+        profile = services.table.get(*profile_key(owner.user_id))
+        assert profile is not None
+        return int(profile.get("storageBytes", 0))
+
+    start = used()
+    song = track(services, owner, tmp_path, "charged")
+    uploaded = used()
+    assert services.shares.listen_copies.request(_loaded(services, song))
+    queued_under = _loaded(services, song)  # what a second delivery may have read
+    assert _run_jobs(services) == 1
+    copy = _loaded(services, song)["renditions"]["listen"]
+    size = sum(len(chunk) for chunk in services.blobs.open(copy["key"]))
+    assert size > 0
+    assert used() == uploaded + size
+
+    # A second delivery that read the track before the first recorded the copy finds
+    # the request it was queued under gone: nothing is charged twice, the copy stays.
+    real_get = services.table.get
+    monkeypatch.setattr(
+        services.table,
+        "get",
+        lambda pk, sk: queued_under if (pk, sk) == track_key(song) else real_get(pk, sk),
+    )
+    services.job_handlers["listen_copy"].handle({"trackId": song})
+    monkeypatch.undo()
+    assert used() == uploaded + size
+    assert _loaded(services, song)["renditions"]["listen"] == copy
+
+    services.tracks.delete(owner, song)
+    assert used() == start  # the copy's bytes come back with the track's

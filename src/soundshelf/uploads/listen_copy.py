@@ -2,8 +2,10 @@
 shared without downloads first needs it (catalog/listen_copies.py says why on demand).
 
 Idempotent: a track that has its copy (or a "high" rendition) or is gone is left alone.
-The copy is recorded only while the track still exists; if it was deleted meanwhile, the
-blob just written is removed (the deletion may already have swept its folder).
+The copy is recorded, and its bytes charged to the owner's storage (and the platform's), in
+one transaction conditioned on the request marker this job was queued under, so two
+deliveries never charge twice. If the track was deleted meanwhile, the blob just written is
+removed (the deletion may already have swept its folder).
 """
 
 from __future__ import annotations
@@ -14,12 +16,22 @@ from typing import Any
 
 from soundshelf.catalog.listen_copies import LISTEN_COPY_BITRATE, listen_rendition
 from soundshelf.catalog.tracks import track_key
+from soundshelf.core.stats import counter_update
 from soundshelf.core.stored import derived_key
+from soundshelf.core.users import profile_key
 from soundshelf.media.audio import transcode_with_waveform
 from soundshelf.media.errors import UnsupportedMedia
 from soundshelf.ports.blobs import BlobStore
-from soundshelf.ports.table import ConditionFailed, ItemPresent, Table
+from soundshelf.ports.table import (
+    AttributeAbsent,
+    AttributeEquals,
+    ItemPresent,
+    Table,
+    TransactionFailed,
+    Update,
+)
 from soundshelf.scratch import scratch_folder
+from soundshelf.uploads.quota import USED
 
 log = logging.getLogger("soundshelf.listen_copy")
 
@@ -50,17 +62,35 @@ class ListenCopyJob:
                 log.info("no listening copy", extra={"trackId": track_id, "reason": str(exc)})
                 return
             assert copy is not None  # a destination was given
+            size = copy.path.stat().st_size
             with copy.path.open("rb") as data:
                 self.blobs.put(key, data, content_type=copy.mime)
         listen = {"key": key, "mime": copy.mime, "bitrate": copy.bitrate}
+        asked = track.get("listenRequestedAt")
         try:
-            self.table.update(
-                *track_key(track_id),
-                set={"renditions": {**track["renditions"], "listen": listen}},
-                condition=ItemPresent(),
+            self.table.transact(
+                [
+                    Update(
+                        *track_key(track_id),
+                        set={"renditions": {**track["renditions"], "listen": listen}},
+                        # derivedBytes: what deleting the track gives back to the owner.
+                        add={"derivedBytes": size},
+                        remove=["listenRequestedAt"],
+                        condition=[
+                            ItemPresent(),
+                            AttributeAbsent("listenRequestedAt")
+                            if asked is None
+                            else AttributeEquals("listenRequestedAt", asked),
+                        ],
+                    ),
+                    Update(*profile_key(track["ownerId"]), add={USED: size}),
+                    counter_update({"trackBytes": size}),
+                ]
             )
-        except ConditionFailed:
-            self.blobs.delete(key)  # the track was deleted while its copy was made
+        except TransactionFailed:
+            if self.table.get(*track_key(track_id)) is None:
+                self.blobs.delete(key)  # the track was deleted while its copy was made
+            # Otherwise another delivery recorded the copy (at the same key) first.
 
     def give_up(self, payload: dict[str, Any], error: str) -> None:
         # Nothing to undo: the link plays nothing, and a view after the hour asks again.
