@@ -157,6 +157,7 @@ def test_queue_panel_drag_remove_and_media_session(page: Page) -> None:
     player.get_by_role("button", name="Queue", exact=True).click()
     queue = page.get_by_role("region", name=re.compile(r"^Queue"))
     titles = queue.locator(".queue-title")
+    expect(titles.nth(2)).to_be_visible()  # the panel fills its rows as it opens
     before = titles.all_inner_texts()
     # Drag the third row onto the first: it goes first, and the playing one follows it.
     queue.locator(".queue-item").nth(2).drag_to(queue.locator(".queue-item").nth(0))
