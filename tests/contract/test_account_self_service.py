@@ -3,24 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from soundshelf.bootstrap import Services, build
-from soundshelf.config import Settings
+from soundshelf.bootstrap import Services
 from soundshelf.ports.identity import WrongPassword
-from tests.contract.test_catalog_services import PASSWORD, _aws_settings, user
+from tests.contract.test_catalog_services import PASSWORD, services, user
 
-
-@pytest.fixture(params=["embedded", pytest.param("aws", marks=pytest.mark.aws)])
-def services(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Services]:
-    if request.param == "embedded":
-        yield build(Settings(data_dir=tmp_path / "data"))
-    else:
-        request.getfixturevalue("fake_aws")
-        yield build(_aws_settings(tmp_path))
+__all__ = ["services"]  # the two-stack fixture
 
 
 def test_my_own_deletion_checks_my_password_and_removes_me_from_the_provider(

@@ -4,29 +4,20 @@ album of that title and album artist, in disc and track order whatever order the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from soundshelf.bootstrap import Services, build
-from soundshelf.config import Settings
+from soundshelf.bootstrap import Services
 from soundshelf.core.users import Principal
 from soundshelf.uploads.processing import UploadProcessor
 from soundshelf.uploads.service import PROCESS_UPLOAD
 from tests import mediagen
-from tests.contract.test_catalog_services import _aws_settings, user
+from tests.contract.test_catalog_services import services, user
+
+__all__ = ["services"]  # the two-stack fixture
 
 ALBUM = {"album": "Night Drives", "album_artist": "Nova"}
-
-
-@pytest.fixture(params=["embedded", pytest.param("aws", marks=pytest.mark.aws)])
-def services(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Services]:
-    if request.param == "embedded":
-        yield build(Settings(data_dir=tmp_path / "data"))
-    else:
-        request.getfixturevalue("fake_aws")
-        yield build(_aws_settings(tmp_path))
 
 
 def upload(

@@ -30,7 +30,7 @@ from tests.support import create_cognito_pool, write_moto_jwks
 PASSWORD = "correct horse battery"
 
 
-def _aws_settings(tmp_path: Path) -> Settings:
+def aws_settings(tmp_path: Path) -> Settings:
     pool = create_cognito_pool()
     queue = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="jobs")
     return Settings(
@@ -50,7 +50,7 @@ def services(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service
         yield build(Settings(data_dir=tmp_path / "data"))
     else:
         request.getfixturevalue("fake_aws")
-        yield build(_aws_settings(tmp_path))
+        yield build(aws_settings(tmp_path))
 
 
 def user(services: Services, name: str) -> Principal:

@@ -22,7 +22,7 @@ REGION = "us-east-1"
 PASSWORD = "Correct-Horse-7-battery"
 
 
-def _aws_settings(tmp_path: Path) -> Settings:
+def aws_settings(tmp_path: Path) -> Settings:
     pool = create_cognito_pool()
     queue = boto3.client("sqs", region_name=REGION).create_queue(QueueName="jobs")["QueueUrl"]
     return Settings(
@@ -43,7 +43,7 @@ def services(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service
         yield build(Settings(data_dir=tmp_path, public_url="http://testserver"))
     else:
         request.getfixturevalue("fake_aws")
-        yield build(_aws_settings(tmp_path))
+        yield build(aws_settings(tmp_path))
 
 
 def user(services: Services, username: str) -> Principal:

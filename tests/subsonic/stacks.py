@@ -1,17 +1,18 @@
 """The services on both stacks, for Subsonic tests of what is stored: embedded (SQLite,
-local folder, built-in identity) and AWS (DynamoDB, S3, Cognito, SQS under moto)."""
+local folder, built-in identity) and AWS (DynamoDB, S3, Cognito, SQS under moto), set up
+as the contract suites set them up."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 
 from soundshelf.bootstrap import Services, build
 from soundshelf.config import Settings
-from tests.support import create_cognito_pool, use_fake_aws_credentials, write_moto_jwks
+from tests.contract.test_catalog_services import aws_settings
+from tests.support import use_fake_aws_credentials
 
 
 @pytest.fixture(params=["embedded", pytest.param("aws", marks=pytest.mark.aws)])
@@ -25,16 +26,4 @@ def services(
 
     use_fake_aws_credentials(monkeypatch)
     with mock_aws():
-        pool = create_cognito_pool()
-        queue = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="jobs")
-        yield build(
-            Settings(
-                backend="aws",
-                table_name="soundshelf",
-                media_bucket="media",
-                create_resources=True,
-                cognito_jwks_file=write_moto_jwks(tmp_path / "jwks.json"),
-                **pool.settings(),
-                sqs_queue_url=queue["QueueUrl"],
-            )
-        )
+        yield build(aws_settings(tmp_path))
