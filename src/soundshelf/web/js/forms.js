@@ -45,6 +45,15 @@ export function field(label, name, { type = "text", value = "", hint, choices, .
 }
 
 /** A field's error found before asking the API, shown the way the API's are. */
+/** A field choosing a password, with the rule the server checks (sign-up, reset, change). */
+export function newPasswordField(label, name) {
+  return field(label, name, {
+    type: "password",
+    autocomplete: "new-password",
+    hint: "At least 10 characters, and not a common password.",
+  });
+}
+
 export function invalid(name, message) {
   return new ApiError(422, { detail: message, errors: [{ location: ["body", name], message }] });
 }

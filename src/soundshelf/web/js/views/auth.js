@@ -1,7 +1,7 @@
 // Accounts: sign in, sign up + confirm the emailed code, forgot and reset the password.
 import { api, signIn as startSession } from "../api.js";
 import { h } from "../dom.js";
-import { field, onSubmit, submitButton } from "../forms.js";
+import { field, newPasswordField, onSubmit, submitButton } from "../forms.js";
 import { navigate } from "../router.js";
 import { heading, notify } from "../ui.js";
 
@@ -104,11 +104,7 @@ export function signUp(container, { query }) {
       hint: "3 to 32 lowercase letters, digits, dots, dashes or underscores.",
     }),
     field("Email", "email", { type: "email", autocomplete: "email" }),
-    field("Password", "password", {
-      type: "password",
-      autocomplete: "new-password",
-      hint: "At least 10 characters, and not a common password.",
-    }),
+    newPasswordField("Password", "password"),
     submitButton("Create account"),
   );
   onSubmit(
@@ -205,11 +201,7 @@ function resetStep(container, username) {
     "form",
     { class: "form narrow" },
     field("Code", "code", { inputmode: "numeric", autocomplete: "one-time-code" }),
-    field("New password", "newPassword", {
-      type: "password",
-      autocomplete: "new-password",
-      hint: "At least 10 characters, and not a common password.",
-    }),
+    newPasswordField("New password", "newPassword"),
     submitButton("Change password"),
   );
   onSubmit(

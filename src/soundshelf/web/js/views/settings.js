@@ -3,7 +3,7 @@
 import { adoptTokens, api, currentUser, endSession, loadUser } from "../api.js";
 import { showShareLinks } from "../components/share-links.js";
 import { h } from "../dom.js";
-import { field, onSubmit, submitButton } from "../forms.js";
+import { field, newPasswordField, onSubmit, submitButton } from "../forms.js";
 import { navigate } from "../router.js";
 import { confirmDialog, fill, formatBytes, heading, notify, state } from "../ui.js";
 
@@ -30,11 +30,7 @@ function passwordSection() {
       type: "password",
       autocomplete: "current-password",
     }),
-    field("New password", "newPassword", {
-      type: "password",
-      autocomplete: "new-password",
-      hint: "At least 10 characters, and not a common password.",
-    }),
+    newPasswordField("New password", "newPassword"),
     submitButton("Change password"),
   );
   onSubmit(
