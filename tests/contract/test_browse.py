@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from soundshelf.bootstrap import Services
+from soundshelf.catalog.album_contents import album_key
 from soundshelf.catalog.browse import BrowseIndex, albums_pk
 from soundshelf.errors import NotFound
 from soundshelf.search import reindex
@@ -171,3 +172,41 @@ def test_items_stored_before_the_browse_lists_join_them_through_the_reindexer(
     assert [t["trackId"] for t in tracks] == [song]
     services.reindexer.run()  # a second walk changes nothing: every entry once
     assert services.browse.genre("folk")["albumCount"] == 1
+
+
+def test_a_much_played_album_moves_in_the_played_list_by_levels_not_every_play(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ann = user(services, "ann")
+    made = {}
+    for title in ("Steady", "Rising"):
+        made[title] = services.albums.create(
+            ann, {"title": title, "artist": "Ann", "visibility": "public"}
+        )["albumId"]
+    # Stored counts as after years of plays (a refresh lists each at its level).
+    for title, plays in (("Steady", 1_250), ("Rising", 1_150)):
+        services.table.update(*album_key(made[title]), set={"playCount": plays})
+        BrowseIndex(services.table).refresh("album", made[title])
+    moves = []
+    real_put = services.table.put
+    monkeypatch.setattr(
+        services.table,
+        "put",
+        lambda item, **kw: (
+            moves.append(item["SK"]) if item["PK"] == albums_pk("played") else None,
+            real_put(item, **kw),
+        )[1],
+    )
+    index = BrowseIndex(services.table)
+    for _ in range(149):  # 1,150 -> 1,299 plays: one new level (1,200)
+        index.played(made["Rising"])
+
+    assert len(moves) == 1  # not one put per play
+    played, _ = services.browse.album_page(None, sort="played", limit=10, cursor=None)
+    assert sorted(titles(played)) == ["Rising", "Steady"]  # one level (1,200): a tie
+    assert len(services.table.query(albums_pk("played")).items) == 2  # the old level went
+    index.played(made["Rising"])  # 1,300: past Steady's level
+    assert titles(services.browse.album_page(None, sort="played", limit=10, cursor=None)[0]) == [
+        "Rising",
+        "Steady",
+    ]

@@ -11,11 +11,13 @@ a refresh knows what to delete; its ``rev`` condition makes two refreshes of one
 serialize, and genre album/track counts are ADDed in the same transaction, so they stay
 exact.
 
-Most played: an album's ``playCount`` is ADDed with each play of one of its tracks, and
-its entry ``{playCount:012d}#{albumId}`` moves along (put the new, delete the old; no
-transaction per play). Concurrent plays can leave a stale entry behind; a read drops (and
-deletes) every entry whose count is not the album's, so each album is listed once, where
-its count puts it.
+Most played: an album's ``playCount`` is ADDed with each play of one of its tracks. Its
+entry is keyed by the count rounded down to two significant digits (``play_level``), so it
+moves (put the new, delete the old; no transaction) on every play up to 100, then only
+every 1–10% of plays: the list is one partition, which must not take two writes per play
+of every album on the platform. Albums of one level are listed by id. Concurrent plays
+can leave a stale entry behind; a read drops (and deletes) every entry whose level is not
+the album's, so each album is listed once, where its count puts it.
 """
 
 from __future__ import annotations
@@ -73,10 +75,18 @@ def year_prefix(year: int) -> str:
     return f"{9999 - year:04d}#"  # newest year first in ascending order
 
 
+def play_level(count: int) -> int:
+    """``count`` rounded down to two significant digits (1,234 -> 1,200)."""
+    if count < 100:
+        return count
+    scale = 10 ** (len(str(count)) - 2)
+    return count // scale * scale
+
+
 def played_entry(album: dict[str, Any], plays: int | None = None) -> tuple[str, str]:
     """Most played first in ascending order: the sort key counts down."""
-    count = int(album.get("playCount", 0)) if plays is None else plays
-    return albums_pk("played"), f"{MAX_PLAYS - count:013d}#{album['albumId']}"
+    level = play_level(int(album.get("playCount", 0)) if plays is None else plays)
+    return albums_pk("played"), f"{MAX_PLAYS - level:013d}#{album['albumId']}"
 
 
 def plays_of(entry: dict[str, Any]) -> int:
@@ -184,19 +194,20 @@ class BrowseIndex:
         self.table.transact(ops)
 
     def played(self, album_id: str) -> None:
-        """One play of a track of the album: ADD to its count, move its played entry
-        (two single writes; see the module's note on concurrent plays)."""
+        """One play of a track of the album: ADD to its count, and when its level
+        changed move its played entry (two single writes; see the module's note)."""
         try:
             album = self.table.update(
                 *album_key(album_id), add={"playCount": 1}, condition=ItemPresent()
             )
         except ConditionFailed:
             return  # the album is gone
-        if not listed("album", album):
+        plays = int(album["playCount"])
+        if not listed("album", album) or play_level(plays) == play_level(plays - 1):
             return
         pk, sk = played_entry(album)
         self.table.put({"PK": pk, "SK": sk, "albumId": album_id})
-        self.table.delete(*played_entry(album, int(album["playCount"]) - 1))
+        self.table.delete(*played_entry(album, plays - 1))
 
 
 class Browse:
@@ -260,7 +271,7 @@ class Browse:
             album = found.get(entry["albumId"])
             if album is None or not listed("album", album):
                 album = None
-            elif played and plays_of(entry) != int(album.get("playCount", 0)):
+            elif played and plays_of(entry) != play_level(int(album.get("playCount", 0))):
                 album = None  # an entry left behind by concurrent plays
             if album is not None:
                 out.append(self.albums.view(album, viewer))
